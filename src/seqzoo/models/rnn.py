@@ -1,0 +1,281 @@
+"""Recurrent backbones: RNN, LSTM and GRU, written as their cell equations, plus a fused fast path.
+
+Parameter names, shapes and initialisation are torch.nn's (``weight_ih_l0``, ``weight_hh_l1_reverse``, ...)
+so a state_dict moves between seqzoo and torch.nn in both directions. Two implementations share those
+parameters, chosen by ``impl``:
+
+- ``"reference"``: the equations below in plain PyTorch, one time step at a time. Read this to learn.
+- ``"fused"`` (default): the same parameters through torch's fused RNN kernels (cuDNN on GPU). Use this to train.
+
+Always batch first. A right-padded ``mask`` ``(B, T)`` (True = real step) makes padded steps output zeros
+and leaves each sequence's final state at its last real step, as torch.nn does on a packed sequence.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import _VF, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from seqzoo.layers.masking import check_mask, lengths_from_mask
+
+State = tuple[torch.Tensor, ...]  # (h,) or (h, c); each (B, H) inside a layer, (L * dirs, B, H) outside
+
+
+# ---- one time step of each cell; gx = W_ih x + b_ih is computed for all steps at once ----------------
+
+
+def rnn_tanh_step(gx: torch.Tensor, state: State, w_hh: torch.Tensor, b_hh: torch.Tensor | None) -> State:
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh)"""
+    return (torch.tanh(gx + F.linear(state[0], w_hh, b_hh)),)
+
+
+def rnn_relu_step(gx: torch.Tensor, state: State, w_hh: torch.Tensor, b_hh: torch.Tensor | None) -> State:
+    """h' = relu(W_ih x + b_ih + W_hh h + b_hh)"""
+    return (torch.relu(gx + F.linear(state[0], w_hh, b_hh)),)
+
+
+def lstm_step(gx: torch.Tensor, state: State, w_hh: torch.Tensor, b_hh: torch.Tensor | None) -> State:
+    """Input, forget, cell and output gates (torch's order); the cell state c is the path gradients keep."""
+    h, c = state
+    i, f, g, o = (gx + F.linear(h, w_hh, b_hh)).chunk(4, dim=-1)  # 4 x (B, H)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h = torch.sigmoid(o) * torch.tanh(c)
+    return h, c
+
+
+def gru_step(gx: torch.Tensor, state: State, w_hh: torch.Tensor, b_hh: torch.Tensor | None) -> State:
+    """Reset r, update z, candidate n (torch's order); the reset gate scales W_hh h + b_hn, as in cuDNN."""
+    h = state[0]
+    x_r, x_z, x_n = gx.chunk(3, dim=-1)  # 3 x (B, H)
+    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
+    r = torch.sigmoid(x_r + h_r)
+    z = torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    return ((1 - z) * n + z * h,)
+
+
+STEPS = {"RNN_TANH": rnn_tanh_step, "RNN_RELU": rnn_relu_step, "LSTM": lstm_step, "GRU": gru_step}
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+FUSED = {"RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu, "LSTM": _VF.lstm, "GRU": _VF.gru}
+
+
+def scan(step, gx, state: State, w_hh, b_hh, mask: torch.Tensor | None, reverse: bool):
+    """Run ``step`` over time. gx (B, T, G*H) -> outputs (B, T, H) and the final state.
+
+    At a padded step the state is carried unchanged and the output is zero; running backwards over a
+    right-padded row therefore starts from the initial state at the row's last real step.
+    """
+    outputs = [None] * gx.shape[1]
+    for t in reversed(range(gx.shape[1])) if reverse else range(gx.shape[1]):
+        new = step(gx[:, t], state, w_hh, b_hh)
+        if mask is not None:
+            real = mask[:, t, None]  # (B, 1)
+            new = tuple(torch.where(real, n, s) for n, s in zip(new, state))
+            outputs[t] = new[0] * real
+        else:
+            outputs[t] = new[0]
+        state = new
+    return torch.stack(outputs, dim=1), state
+
+
+def init_uniform_(module: nn.Module, hidden_size: int) -> None:
+    """torch.nn's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    for p in module.parameters():
+        nn.init.uniform_(p, -bound, bound)
+
+
+class Recurrent(nn.Module):
+    """Stacked, optionally bidirectional recurrence; RNN, LSTM and GRU below only choose the cell."""
+
+    mode = "LSTM"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        impl: str = "fused",
+    ):
+        super().__init__()
+        if not batch_first:
+            raise ValueError("seqzoo recurrent modules are always batch first: (B, T, C); drop batch_first=False")
+        if impl not in ("fused", "reference"):
+            raise ValueError(f"impl must be 'fused' or 'reference', got {impl!r}")
+        if num_layers < 1 or hidden_size < 1:
+            raise ValueError(f"need num_layers >= 1 and hidden_size >= 1, got {num_layers} and {hidden_size}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.dropout, self.bidirectional, self.impl = bias, float(dropout), bidirectional, impl
+        self.suffixes = ["", "_reverse"] if bidirectional else [""]
+        gate_size = GATES[self.mode] * hidden_size
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * len(self.suffixes)
+            for sfx in self.suffixes:
+                self.register_parameter(f"weight_ih_l{layer}{sfx}", nn.Parameter(torch.empty(gate_size, layer_input)))
+                self.register_parameter(f"weight_hh_l{layer}{sfx}", nn.Parameter(torch.empty(gate_size, hidden_size)))
+                if bias:
+                    self.register_parameter(f"bias_ih_l{layer}{sfx}", nn.Parameter(torch.empty(gate_size)))
+                    self.register_parameter(f"bias_hh_l{layer}{sfx}", nn.Parameter(torch.empty(gate_size)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init_uniform_(self, self.hidden_size)
+
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size * len(self.suffixes)
+
+    def layer_weights(self, layer: int, sfx: str) -> list[torch.Tensor]:
+        """[w_ih, w_hh, b_ih, b_hh] (biases only when ``bias``), the order torch's kernels expect."""
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        return [getattr(self, f"{n}_l{layer}{sfx}") for n in names]
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, state=None
+    ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
+        """x (B, T, C), mask (B, T) -> output (B, T, dirs * H) and state in torch.nn's layout."""
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__} expects input (B, T, {self.input_size}), got {tuple(x.shape)}"
+                + ("; add a batch dimension with x.unsqueeze(0)" if x.dim() == 2 else "")
+            )
+        if mask is not None:
+            check_mask(mask, x)
+            if bool(mask.all()):
+                mask = None  # nothing is padded: take the faster unpacked path
+        states = self._initial_state(x, state)  # each (L * dirs, B, H)
+        run = self._forward_fused if self.impl == "fused" else self._forward_reference
+        output, states = run(x, mask, states)
+        return output, (states if self.mode == "LSTM" else states[0])
+
+    def _initial_state(self, x: torch.Tensor, state) -> State:
+        shape = (self.num_layers * len(self.suffixes), x.shape[0], self.hidden_size)
+        if state is None:
+            zeros = torch.zeros(shape, dtype=x.dtype, device=x.device)
+            return (zeros, zeros) if self.mode == "LSTM" else (zeros,)
+        states = tuple(state) if self.mode == "LSTM" else (state,)
+        for s in states:
+            if tuple(s.shape) != shape:
+                raise ValueError(f"initial state must be (layers * directions, B, H) = {shape}, got {tuple(s.shape)}")
+        return states
+
+    def _forward_reference(self, x: torch.Tensor, mask: torch.Tensor | None, states: State):
+        step, finals, layer_input = STEPS[self.mode], [], x
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+            outputs = []
+            for d, sfx in enumerate(self.suffixes):
+                w_ih, w_hh, *b = self.layer_weights(layer, sfx)
+                b_ih, b_hh = b if b else (None, None)
+                gx = F.linear(layer_input, w_ih, b_ih)  # (B, T, G*H): the input half of every gate, all steps
+                start = tuple(s[layer * len(self.suffixes) + d] for s in states)  # each (B, H)
+                out, final = scan(step, gx, start, w_hh, b_hh, mask, reverse=d == 1)
+                outputs.append(out)
+                finals.append(final)
+            layer_input = torch.cat(outputs, dim=-1)  # (B, T, dirs * H)
+        states = tuple(torch.stack([f[k] for f in finals]) for k in range(len(states)))  # (L * dirs, B, H)
+        return layer_input, states
+
+    def _forward_fused(self, x: torch.Tensor, mask: torch.Tensor | None, states: State):
+        weights = [w for layer in range(self.num_layers) for sfx in self.suffixes for w in self.layer_weights(layer, sfx)]
+        hx = states if self.mode == "LSTM" else states[0]
+        flags = (self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
+        if mask is None:
+            output, *states = FUSED[self.mode](x, hx, weights, *flags, True)
+            return output, tuple(states)
+        packed = pack_padded_sequence(x, lengths_from_mask(mask).cpu(), batch_first=True, enforce_sorted=False)
+        hx = tuple(s.index_select(1, packed.sorted_indices) for s in states)
+        data, *states = FUSED[self.mode](packed.data, packed.batch_sizes, hx if self.mode == "LSTM" else hx[0], weights, *flags)
+        packed_out = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        output, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
+        return output, tuple(s.index_select(1, packed.unsorted_indices) for s in states)
+
+    def extra_repr(self) -> str:
+        extra = f", bidirectional=True" if self.bidirectional else ""
+        return f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}{extra}, impl={self.impl!r}"
+
+
+class LSTM(Recurrent):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), as torch.nn.LSTM without projections."""
+
+    mode = "LSTM"
+
+
+class GRU(Recurrent):
+    """Gated recurrent unit (Cho et al. 2014), as torch.nn.GRU."""
+
+    mode = "GRU"
+
+
+class RNN(Recurrent):
+    """Elman RNN with tanh or relu, as torch.nn.RNN."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        impl: str = "fused",
+    ):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.mode = f"RNN_{nonlinearity.upper()}"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, impl)
+
+
+# ---- single cells, for users who write their own loops ------------------------------------------------
+
+
+class Cell(nn.Module):
+    """One step of a recurrence with torch.nn's cell parameters (``weight_ih``, ``weight_hh``, ...)."""
+
+    mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        gate_size = GATES[self.mode] * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(gate_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(gate_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.empty(gate_size)) if bias else None
+        self.bias_hh = nn.Parameter(torch.empty(gate_size)) if bias else None
+        init_uniform_(self, hidden_size)
+
+    def forward(self, x: torch.Tensor, state=None):
+        """x (B, C) and h (B, H), or (h, c) for the LSTM -> the next state, in the same form."""
+        zeros = x.new_zeros(x.shape[0], self.hidden_size)
+        if state is None:
+            state = (zeros, zeros) if self.mode == "LSTM" else zeros
+        states = tuple(state) if self.mode == "LSTM" else (state,)
+        new = STEPS[self.mode](F.linear(x, self.weight_ih, self.bias_ih), states, self.weight_hh, self.bias_hh)
+        return new if self.mode == "LSTM" else new[0]
+
+
+class LSTMCell(Cell):
+    mode = "LSTM"
+
+
+class GRUCell(Cell):
+    mode = "GRU"
+
+
+class RNNCell(Cell):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.mode = f"RNN_{nonlinearity.upper()}"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias)
