@@ -1,0 +1,1 @@
+"""DataModules, one per dataset, all producing the batch keys of ``seqzoo.data.batch``."""

@@ -1,0 +1,91 @@
+"""Many-to-one: classify or regress a whole sequence. backbone -> masked pooling -> linear head."""
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from torch import nn
+
+from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.layers.pooling import MaskedPooling
+from seqzoo.tasks.optim import configure_optimizers
+
+
+def encode(backbone: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Run any backbone; recurrent ones also return their final state, which tasks do not need here."""
+    out = backbone(x, mask)
+    return out[0] if isinstance(out, tuple) else out  # (B, T, D)
+
+
+class ManyToOne(L.LightningModule):
+    """``num_classes`` set: cross-entropy with accuracy and macro-F1; ``num_classes=None``: regression of
+    ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable."""
+
+    mapping = "many_to_one"
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        num_classes: int | None = None,
+        num_targets: int = 1,
+        pooling: str = "last",
+        dropout: float = 0.0,
+        optimizer=None,
+        scheduler=None,
+        class_names: list[str] | None = None,
+    ):
+        super().__init__()
+        self.backbone = backbone
+        self.pool = MaskedPooling(pooling, backbone.output_size)
+        self.dropout = nn.Dropout(dropout)
+        self.classify = num_classes is not None
+        self.head = nn.Linear(backbone.output_size, num_classes if self.classify else num_targets)
+        self.optimizer, self.scheduler, self.class_names = optimizer, scheduler, class_names
+        if self.classify:
+            metrics = torchmetrics.MetricCollection(
+                {
+                    "acc": torchmetrics.Accuracy("multiclass", num_classes=num_classes),
+                    "f1": torchmetrics.F1Score("multiclass", num_classes=num_classes, average="macro"),
+                }
+            )
+        else:
+            metrics = torchmetrics.MetricCollection({"mse": torchmetrics.MeanSquaredError(), "mae": torchmetrics.MeanAbsoluteError()})
+        self.metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in ("val", "test")})
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, C), mask (B, T) -> logits (B, classes) or values (B, targets)"""
+        h = encode(self.backbone, x, mask)  # (B, T, D)
+        return self.head(self.dropout(self.pool(h, mask)))
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(out, y) if self.classify else F.mse_loss(out, y.view_as(out).to(out.dtype))
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss = self.loss(self(batch[INPUTS], batch[INPUT_MASK]), batch[TARGETS])
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch[TARGETS]))
+        return loss
+
+    def evaluate(self, batch: dict, stage: str) -> None:
+        out, y = self(batch[INPUTS], batch[INPUT_MASK]), batch[TARGETS]
+        n = len(y)
+        self.log(f"{stage}/loss", self.loss(out, y), prog_bar=stage == "val", batch_size=n, sync_dist=True)
+        self.metrics[stage].update(out, y if self.classify else y.view_as(out).to(out.dtype))
+        self.log_dict(self.metrics[stage], prog_bar=stage == "val", batch_size=n)
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate(batch, "test")
+
+    def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
+        """Readable predictions: class name and probability, or the regressed values."""
+        out = self(batch[INPUTS], batch[INPUT_MASK])
+        if not self.classify:
+            return [{"prediction": ", ".join(f"{v:.6g}" for v in row)} for row in out.tolist()]
+        prob, idx = out.softmax(-1).max(-1)
+        names = self.class_names or [str(i) for i in range(out.shape[-1])]
+        return [{"prediction": names[i], "probability": round(p, 4)} for i, p in zip(idx.tolist(), prob.tolist())]
+
+    def configure_optimizers(self):
+        return configure_optimizers(self, self.optimizer, self.scheduler)

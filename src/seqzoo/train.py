@@ -1,0 +1,160 @@
+"""train(cfg), evaluate(cfg) and predict(cfg): pure functions of a composed config, under thin Hydra mains.
+
+Sizes flow from data to model: the DataModule is set up first, and its ``info`` (input size, classes,
+vocabularies, padding ids) fills the matching constructor arguments of the backbone and the task.
+"""
+
+import csv
+import inspect
+import json
+from pathlib import Path
+
+import lightning as L
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
+from seqzoo.data.files import read_sequences
+from seqzoo.data.loading import make_loader
+from seqzoo.errors import SeqzooError
+
+
+def sized(node: DictConfig, info: dict, **objects):
+    """Instantiate ``node`` with every entry of ``info`` its constructor accepts; the data's sizes win, and
+    a config that pins a different size is an error, not a silent mismatch."""
+    params = inspect.signature(get_class(node._target_)).parameters
+    sizes = {k: v for k, v in info.items() if k in params}
+    for k, v in sizes.items():
+        if node.get(k) is not None and node.get(k) != v:
+            raise SeqzooError(f"{node._target_}: config sets {k}={node.get(k)} but the data has {k}={v}; remove the override, the data sets it")
+    return instantiate(node, **sizes, **objects, _convert_="partial")
+
+
+def check_mapping(task_cfg: DictConfig, datamodule) -> None:
+    """A data set serves one mapping; a task that needs another fails here, naming both and the fix."""
+    task_mapping = get_class(task_cfg._target_).mapping
+    if task_mapping != datamodule.mapping:
+        raise SeqzooError(
+            f"task={task_mapping} cannot use data={type(datamodule).__name__}, which serves the "
+            f"{datamodule.mapping} mapping; use task={datamodule.mapping}, or choose a data set that serves {task_mapping}"
+        )
+
+
+def build_task(cfg: DictConfig, info: dict):
+    backbone = sized(cfg.model, info)
+    return sized(cfg.task, info, backbone=backbone)
+
+
+def write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def scalars(metrics: dict) -> dict:
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    """The closing table of a run: one line per metric, one column per split."""
+    names = sorted({k.split("/", 1)[-1] for r in rows.values() for k in r})
+    splits = list(rows)
+    print(f"\n{title}\n" + f"{'metric':<12}" + "".join(f"{s:>12}" for s in splits))
+    for n in names:
+        cells = [rows[s].get(f"{s}/{n}") for s in splits]
+        print(f"{n:<12}" + "".join(f"{c:>12.4f}" if c is not None else f"{'-':>12}" for c in cells))
+
+
+def train(cfg: DictConfig) -> dict:
+    """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir."""
+    out = Path(cfg.paths.output_dir)
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+    datamodule = instantiate(cfg.data)
+    check_mapping(cfg.task, datamodule)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    info = datamodule.info
+    task = build_task(cfg, info)
+
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    callbacks.append(RunInfo(resolved, info, datamodule.state_dict()))
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    if trainer.is_global_zero:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
+
+    trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    ckpt = best or None  # fast_dev_run saves nothing: evaluate the weights in hand
+    val = scalars(trainer.validate(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
+    test = scalars(trainer.test(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
+    metrics = {
+        "val": val,
+        "test": test,
+        "best_checkpoint": best,
+        "epochs": trainer.current_epoch,
+        "global_step": trainer.global_step,
+        "seed": cfg.get("seed"),
+    }
+    if trainer.is_global_zero:
+        write_json(out / "metrics.json", metrics)
+        print_table(f"final metrics of {best or 'the last weights'}", {"val": val, "test": test})
+        print(f"run directory: {out}")
+    return metrics
+
+
+def restore(cfg: DictConfig):
+    """Checkpoint -> (run config, DataModule with its fitted state, task with its weights)."""
+    if OmegaConf.is_missing(cfg, "ckpt_path") or not cfg.ckpt_path:
+        raise SeqzooError("no checkpoint given: add ckpt_path=<run dir>/checkpoints/best.ckpt")
+    ckpt = load_checkpoint(cfg.ckpt_path)
+    saved = ckpt[KEY]
+    run_cfg = OmegaConf.create(saved["config"])
+    if cfg.get("data"):  # e.g. +data.root=... to evaluate on data that moved
+        with open_dict(run_cfg):
+            run_cfg.data = OmegaConf.merge(run_cfg.data, cfg.data)
+    datamodule = instantiate(run_cfg.data)
+    datamodule.load_state_dict(saved["data_state"])
+    task = build_task(run_cfg, saved["data_info"])
+    try:
+        task.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        raise SeqzooError(f"checkpoint {cfg.ckpt_path} does not fit the model its config describes: {e}") from None
+    return run_cfg, datamodule, task
+
+
+def evaluate(cfg: DictConfig) -> dict:
+    """Recompute the test metrics of a checkpoint; they equal those its training run reported."""
+    _, datamodule, task = restore(cfg)
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
+    test = scalars(trainer.test(task, datamodule=datamodule, verbose=False)[0])
+    if trainer.is_global_zero:
+        write_json(Path(cfg.paths.output_dir) / "metrics.json", {"test": test, "checkpoint": str(cfg.ckpt_path)})
+        print_table(f"test metrics of {cfg.ckpt_path}", {"test": test})
+    return test
+
+
+def predict(cfg: DictConfig) -> Path:
+    """Run a checkpoint on sequences from a file and write one readable prediction per sequence (CSV)."""
+    _, datamodule, task = restore(cfg)
+    if OmegaConf.is_missing(cfg, "input") or not cfg.input:
+        raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")
+    names, sequences = read_sequences(cfg.input)
+    loader = make_loader(datamodule.encode(sequences), cfg.batch_size)
+    trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
+    rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]
+    output = Path(cfg.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open(output, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["name", *rows[0]])
+        writer.writeheader()
+        for name, row in zip(names, rows):
+            writer.writerow({"name": name, **row})
+    for name, row in list(zip(names, rows))[:10]:
+        print(name, *(f"{k}={v}" for k, v in row.items()))
+    print(f"{len(rows)} predictions written to {output}")
+    return output
