@@ -67,6 +67,8 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
 def train(cfg: DictConfig) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir."""
     out = Path(cfg.paths.output_dir)
+    if cfg.get("ckpt_path"):
+        load_checkpoint(cfg.ckpt_path)  # a bad resume path fails here, clearly, before any work is done
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)

@@ -1,0 +1,46 @@
+"""Shared fixtures: compose the real configs, shrunk to CPU, a temp run dir and a few batches."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, open_dict
+
+from seqzoo.cli import CONFIG_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_names(group: str) -> list[str]:
+    """Every option of a config group, discovered from configs/ so new files are tested without edits."""
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+
+
+def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu: bool = True) -> DictConfig:
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name=name, overrides=list(overrides))
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out_dir)
+        cfg.trainer.enable_model_summary = False
+        if cpu:
+            cfg.trainer.accelerator = "cpu"
+    return cfg
+
+
+@pytest.fixture
+def cfg_factory(tmp_path):
+    def factory(overrides=(), name="train", out=None):
+        return make_cfg(out or tmp_path / "run", overrides, name)
+
+    return factory
+
+
+def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python train.py ...`` (or another entry point) as a user would, logs under ``cwd``."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.data.ts_format import read_ts
+from seqzoo.data.uea import UEADataModule
+from seqzoo.errors import SeqzooError
+
+
+def test_japanese_vowels_is_the_published_set():
+    dm = UEADataModule("JapaneseVowels", val_fraction=0.1)
+    dm.setup()
+    sizes = {k: len(v) for k, v in dm.splits.items()}
+    assert sizes["train"] + sizes["val"] == 270 and sizes["test"] == 370
+    assert sizes["val"] == 27  # 3 per speaker, stratified
+    lengths = [len(it[INPUTS]) for split in dm.splits.values() for it in split]
+    assert (min(lengths), max(lengths)) == (7, 29)
+    info = dm.info
+    assert (info["input_size"], info["num_classes"], info["mapping"]) == (12, 9, "many_to_one")
+    val_labels = sorted(int(it[TARGETS]) for it in dm.splits["val"])
+    assert val_labels == sorted(list(range(9)) * 3)
+
+
+def test_normalisation_is_fitted_on_the_training_split_only():
+    dm = UEADataModule("JapaneseVowels")
+    dm.setup()
+    train = torch.cat([it[INPUTS] for it in dm.splits["train"]])
+    torch.testing.assert_close(train.mean(0), torch.zeros(12), atol=1e-4, rtol=0)
+    torch.testing.assert_close(train.std(0, unbiased=False), torch.ones(12), atol=1e-4, rtol=0)
+    val = torch.cat([it[INPUTS] for it in dm.splits["val"]])
+    assert val.mean(0).abs().max() > 1e-3  # held-out data is not re-centred on itself
+
+
+def test_state_round_trip_reproduces_the_preprocessing():
+    dm = UEADataModule("JapaneseVowels")
+    dm.setup()
+    fresh = UEADataModule("JapaneseVowels")
+    fresh.load_state_dict(dm.state_dict())
+    raw = read_ts(dm.files()[1])[0][:5]
+    for a, b in zip(fresh.encode(raw), dm.splits["test"][:5]):
+        torch.testing.assert_close(a[INPUTS], b[INPUTS])
+
+
+def test_batches_are_padded_with_masks():
+    dm = UEADataModule("JapaneseVowels", batch_size=8)
+    dm.setup()
+    batch = next(iter(dm.test_dataloader()))
+    lengths = batch[INPUT_MASK].sum(1)
+    assert batch[INPUTS].shape == (8, int(lengths.max()), 12) and batch[TARGETS].shape == (8,)
+    for b, n in enumerate(lengths):
+        assert batch[INPUTS][b, n:].abs().sum() == 0
+
+
+def test_shuffling_depends_only_on_seed_and_epoch():
+    dm = UEADataModule("JapaneseVowels", batch_size=300)
+    dm.setup()
+    torch.manual_seed(3)
+    loader = dm.train_dataloader()
+    order = lambda: next(iter(loader))[TARGETS].tolist()
+    first = order()
+    assert order() == first
+    loader.sampler.set_epoch(1)
+    assert order() != first
+
+
+def test_unknown_name_lists_what_is_there():
+    with pytest.raises(SeqzooError, match="'Nope' not found.*Available there:.*JapaneseVowels"):
+        UEADataModule("Nope").prepare_data()
+
+
+def test_missing_root_says_how_to_fix(tmp_path):
+    with pytest.raises(SeqzooError, match="does not exist; pass data.root="):
+        UEADataModule("JapaneseVowels", root=str(tmp_path / "nowhere")).prepare_data()
+
+
+def test_a_user_archive_folder_is_read(tmp_path):
+    folder = tmp_path / "Toy"
+    folder.mkdir()
+    for split, n in [("TRAIN", 6), ("TEST", 4)]:
+        lines = ["@problemName Toy", "@dimensions 2", "@classLabel true a b", "@data"]
+        for i in range(n):
+            t = 3 + i
+            lines.append(",".join(["1"] * t) + ":" + ",".join(["?"] + ["2"] * (t - 1)) + (":a" if i % 2 else ":b"))
+        (folder / f"Toy_{split}.ts").write_text("\n".join(lines) + "\n")
+    dm = UEADataModule("Toy", root=str(tmp_path), val_fraction=0.0)
+    dm.setup()
+    assert dm.info["class_names"] == ["a", "b"] and dm.info["input_size"] == 2
+    assert all(torch.isfinite(it[INPUTS]).all() for it in dm.splits["train"])  # '?' read as missing, filled
+
+
+def test_corrupt_ts_file_is_reported(tmp_path):
+    bad = tmp_path / "bad.ts"
+    bad.write_text("@data\n1,2,x:3\n")
+    with pytest.raises(SeqzooError, match="bad.ts:2"):
+        read_ts(bad)

@@ -1,0 +1,29 @@
+import pytest
+import torch
+
+from seqzoo.layers.masking import mask_from_lengths
+from seqzoo.layers.pooling import POOLINGS, MaskedPooling
+
+
+@pytest.mark.parametrize("kind", POOLINGS)
+def test_pooling_ignores_padding(kind):
+    torch.manual_seed(0)
+    pool = MaskedPooling(kind, dim=4)
+    h, mask = torch.randn(3, 6, 4), mask_from_lengths(torch.tensor([6, 2, 4]), 6)
+    junk = h.masked_fill(~mask[..., None], 1e4)  # padded steps hold huge values
+    torch.testing.assert_close(pool(junk, mask), pool(h, mask))
+    for b, length in enumerate([6, 2, 4]):  # the same as pooling each sequence alone
+        torch.testing.assert_close(pool(h[b : b + 1, :length])[0], pool(h, mask)[b])
+
+
+def test_known_values():
+    h = torch.tensor([[[1.0], [3.0], [100.0]]])
+    mask = torch.tensor([[True, True, False]])
+    assert MaskedPooling("last")(h, mask).item() == 3.0
+    assert MaskedPooling("mean")(h, mask).item() == 2.0
+    assert MaskedPooling("max")(h, mask).item() == 3.0
+
+
+def test_unknown_pooling_names_the_choices():
+    with pytest.raises(ValueError, match="last, mean, max, attention"):
+        MaskedPooling("median")

@@ -1,0 +1,139 @@
+"""Our RNN, LSTM and GRU against torch.nn: same parameters, same outputs and gradients, masks as packing."""
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seqzoo.layers.masking import mask_from_lengths
+from seqzoo.models import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+FAMILIES = [(RNN, nn.RNN, {}), (RNN, nn.RNN, {"nonlinearity": "relu"}), (LSTM, nn.LSTM, {}), (GRU, nn.GRU, {})]
+IDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
+B, T, C, H = 4, 7, 5, 6
+LENGTHS = torch.tensor([7, 3, 5, 1])
+
+
+def torch_run(ref: nn.Module, x, lengths, state):
+    """torch.nn on a packed batch (or the plain batch without lengths): the numbers we must reproduce."""
+    if lengths is None:
+        return ref(x, state)
+    out, final = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), state)
+    return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0], final
+
+
+def flat(state):
+    return list(state) if isinstance(state, tuple) else [state]
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+@pytest.mark.parametrize("impl", ["reference", "fused"])
+@pytest.mark.parametrize("layers,bidirectional,masked,with_state", itertools.product([1, 2, 3], [False, True], [False, True], [False, True]))
+def test_matches_torch_outputs_and_gradients(family, impl, layers, bidirectional, masked, with_state):
+    ours_cls, torch_cls, kw = family
+    torch.manual_seed(0)
+    ref = torch_cls(C, H, num_layers=layers, bidirectional=bidirectional, batch_first=True, **kw)
+    ours = ours_cls(C, H, num_layers=layers, bidirectional=bidirectional, impl=impl, **kw)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(B, T, C)
+    dirs = 2 if bidirectional else 1
+    state = None
+    if with_state:
+        state = torch.randn(layers * dirs, B, H)
+        state = (state, torch.randn_like(state)) if ours_cls is LSTM else state
+    lengths = LENGTHS if masked else None
+    mask = mask_from_lengths(LENGTHS, T) if masked else None
+
+    x_ref, x_ours = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out_ref, st_ref = torch_run(ref, x_ref, lengths, state)
+    out_ours, st_ours = ours(x_ours, mask, state)
+    torch.testing.assert_close(out_ours, out_ref, atol=1e-5, rtol=1e-5)
+    for a, b in zip(flat(st_ours), flat(st_ref)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+    g = torch.randn_like(out_ref)
+    ((out_ref * g).sum() + sum(s.sum() for s in flat(st_ref))).backward()
+    ((out_ours * g).sum() + sum(s.sum() for s in flat(st_ours))).backward()
+    torch.testing.assert_close(x_ours.grad, x_ref.grad, atol=1e-5, rtol=1e-5)
+    ref_grads = dict(ref.named_parameters())
+    for name, p in ours.named_parameters():
+        torch.testing.assert_close(p.grad, ref_grads[name].grad, atol=1e-5, rtol=1e-5, msg=name)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+def test_state_dict_moves_both_ways(family):
+    ours_cls, torch_cls, kw = family
+    ours = ours_cls(C, H, num_layers=2, bidirectional=True, bias=False, **kw)
+    ref = torch_cls(C, H, num_layers=2, bidirectional=True, bias=False, batch_first=True, **kw)
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in ref.state_dict().items()}
+    ref.load_state_dict(ours.state_dict())  # seqzoo -> torch.nn
+    x = torch.randn(B, T, C)
+    torch.testing.assert_close(ours(x)[0], ref(x)[0])
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+@pytest.mark.parametrize("impl", ["reference", "fused"])
+def test_padding_does_not_change_real_steps(family, impl):
+    ours_cls, _, kw = family
+    torch.manual_seed(0)
+    model = ours_cls(C, H, num_layers=2, bidirectional=True, impl=impl, **kw)
+    x, mask = torch.randn(B, T, C), mask_from_lengths(LENGTHS, T)
+    longer = torch.cat([x, 100 * torch.randn(B, 3, C)], dim=1)  # more padding, filled with junk
+    longer_mask = torch.cat([mask, torch.zeros(B, 3, dtype=torch.bool)], dim=1)
+    out, state = model(x, mask)
+    out2, state2 = model(longer, longer_mask)
+    torch.testing.assert_close(out2[:, :T], out, atol=1e-6, rtol=1e-6)
+    assert out2[~longer_mask].abs().max() == 0, "padded steps must output zeros"
+    for a, b in zip(flat(state), flat(state2)):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+@pytest.mark.parametrize("impl", ["reference", "fused"])
+def test_unidirectional_is_causal(family, impl):
+    ours_cls, _, kw = family
+    model = ours_cls(C, H, num_layers=2, impl=impl, **kw)
+    x = torch.randn(B, T, C)
+    changed = x.clone()
+    changed[:, 4:] = torch.randn(B, T - 4, C)
+    torch.testing.assert_close(model(x)[0][:, :4], model(changed)[0][:, :4])
+    assert not torch.allclose(model(x)[0][:, 4:], model(changed)[0][:, 4:])
+
+
+@pytest.mark.parametrize("cells", [(RNNCell, nn.RNNCell), (LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)])
+def test_cells_match_torch(cells):
+    ours_cls, torch_cls = cells
+    ref = torch_cls(C, H)
+    ours = ours_cls(C, H)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(B, C)
+    for a, b in zip(flat(ours(x)), flat(ref(x))):
+        torch.testing.assert_close(a, b)
+    state = ours(x)
+    for a, b in zip(flat(ours(x, state)), flat(ref(x, state))):
+        torch.testing.assert_close(a, b)
+
+
+def test_dropout_between_layers_only_in_training():
+    model = LSTM(C, H, num_layers=2, dropout=0.5, impl="reference")
+    x = torch.randn(B, T, C)
+    model.eval()
+    torch.testing.assert_close(model(x)[0], model(x)[0])
+    model.train()
+    assert not torch.allclose(model(x)[0], model(x)[0])
+
+
+def test_bad_inputs_say_what_is_wrong():
+    model = LSTM(C, H)
+    with pytest.raises(ValueError, match=r"expects input \(B, T, 5\).*unsqueeze"):
+        model(torch.randn(T, C))
+    with pytest.raises(ValueError, match="right-padded"):
+        model(torch.randn(2, 3, C), torch.tensor([[True, False, True], [True, True, True]]))
+    with pytest.raises(TypeError, match="bool"):
+        model(torch.randn(2, 3, C), torch.ones(2, 3))
+    with pytest.raises(ValueError, match="initial state"):
+        model(torch.randn(2, 3, C), state=(torch.zeros(1, 3, H), torch.zeros(1, 3, H)))
+    with pytest.raises(ValueError, match="batch first"):
+        LSTM(C, H, batch_first=False)

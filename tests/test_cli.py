@@ -1,0 +1,69 @@
+"""The commands a user types, run as subprocesses: errors end in one clear message, DDP runs, the default
+experiment reaches its published accuracy."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+TRAIN = str(ROOT / "train.py")
+QUICK = ["debug=limit", "logger=csv", "model.hidden_size=8"]
+
+
+def only_run(tmp_path: Path) -> Path:
+    runs = list((tmp_path / "logs" / "train" / "runs").iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["model=nope"], ["Could not find 'model/nope'", "Available options", "lstm"]),
+        (["task=nope"], ["Could not find 'task/nope'", "many_to_one"]),
+        (["trainer.max_epoch=3"], ["Could not override 'trainer.max_epoch'", "+trainer.max_epoch"]),
+        (["+model.hiden_size=3"], ["seqzoo: error: cannot build", "hiden_size"]),
+        (["data=uea", "data.name=Nope"], ["seqzoo: error:", "'Nope' not found", "BasicMotions"]),
+        (["data.root=/no/such/dir"], ["seqzoo: error: data directory /no/such/dir does not exist", "data.root="]),
+        (["ckpt_path=/no/such.ckpt"], ["seqzoo: error: checkpoint /no/such.ckpt does not exist"]),
+    ],
+    ids=["unknown-model", "unknown-task", "unknown-key", "unknown-constructor-key", "unknown-dataset", "missing-dir", "missing-ckpt"],
+)
+def test_bad_input_ends_in_one_clear_message(tmp_path, args, expected):
+    result = run_cli([TRAIN, *args], tmp_path)
+    assert result.returncode != 0
+    for text in expected:
+        assert text in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_corrupt_checkpoint_is_reported_and_left_untouched(tmp_path):
+    bad = tmp_path / "best.ckpt"
+    bad.write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    before = bad.read_bytes()
+    for args in (["-c", "from seqzoo.cli import eval_main; eval_main()", f"ckpt_path={bad}"], [TRAIN, f"ckpt_path={bad}"]):
+        result = run_cli(args, tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "corrupt or not a checkpoint" in result.stderr and "Traceback" not in result.stderr
+    assert bad.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_ddp_on_cpu_runs_and_tests(tmp_path):
+    result = run_cli([TRAIN, "trainer=ddp_cpu", *QUICK], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((only_run(tmp_path) / "metrics.json").read_text())
+    assert 0 <= metrics["test"]["test/acc"] <= 1
+
+
+@pytest.mark.slow
+def test_the_default_experiment_reaches_95_percent(tmp_path):
+    """python train.py, unchanged: LSTM on JapaneseVowels, >= 95% test accuracy (README states the time)."""
+    result = run_cli([TRAIN], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = only_run(tmp_path)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["test/acc"] >= 0.95
+    assert "final metrics" in result.stdout and (run / "checkpoints" / "best.ckpt").is_file()

@@ -1,0 +1,95 @@
+"""End to end through the real configs: train, repeat, resume, evaluate, predict."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from seqzoo.data.ts_format import read_ts
+from seqzoo.data.uea import UEADataModule
+from seqzoo.errors import SeqzooError
+from seqzoo.train import check_mapping, evaluate, predict, train
+from tests.conftest import make_cfg
+
+QUICK = ["debug=limit", "logger=csv", "model.hidden_size=16"]
+
+
+def test_fast_dev_run(tmp_path):
+    metrics = train(make_cfg(tmp_path, ["debug=fast_dev_run"]))
+    assert set(metrics["test"]) == {"test/loss", "test/acc", "test/f1"}
+    assert 0 <= metrics["test"]["test/acc"] <= 1 and metrics["best_checkpoint"] == ""
+    assert json.loads((tmp_path / "metrics.json").read_text())["test"] == metrics["test"]
+
+
+def test_run_directory_holds_config_checkpoints_logs_and_metrics(tmp_path):
+    metrics = train(make_cfg(tmp_path, QUICK))
+    assert (tmp_path / "checkpoints" / "best.ckpt").is_file() and (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    assert (tmp_path / "config.yaml").read_text().count("JapaneseVowels") == 1
+    assert (tmp_path / "csv" / "metrics.csv").is_file()
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["val"] == metrics["val"] and saved["test"]["test/acc"] == metrics["test"]["test/acc"]
+    assert set(saved["val"]) == {"val/loss", "val/acc", "val/f1"}
+
+
+def test_a_seed_repeats_a_run_exactly(tmp_path):
+    a = train(make_cfg(tmp_path / "a", QUICK + ["seed=7"]))
+    b = train(make_cfg(tmp_path / "b", QUICK + ["seed=7"]))
+    c = train(make_cfg(tmp_path / "c", QUICK + ["seed=8"]))
+    assert a["val"] == b["val"] and a["test"] == b["test"]
+    assert a["test"]["test/loss"] != c["test"]["test/loss"]
+
+
+def test_resume_continues_where_the_run_stopped(tmp_path):
+    common = QUICK + ["seed=3", "trainer.limit_val_batches=1.0"]
+    straight = train(make_cfg(tmp_path / "straight", common + ["trainer.max_epochs=4"]))
+    train(make_cfg(tmp_path / "first", common + ["trainer.max_epochs=2"]))
+    last = tmp_path / "first" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=False)["epoch"] == 1
+    resumed = train(make_cfg(tmp_path / "resumed", common + ["trainer.max_epochs=4", f"ckpt_path={last}"]))
+    assert resumed["global_step"] == straight["global_step"] == 12
+    for split in ("val", "test"):
+        for k, v in straight[split].items():
+            assert resumed[split][k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained")
+    metrics = train(make_cfg(out, ["logger=csv", "trainer.max_epochs=3", "model.hidden_size=32"]))
+    return out, metrics
+
+
+def test_eval_recomputes_the_runs_test_metrics(trained, tmp_path):
+    out, metrics = trained
+    test = evaluate(make_cfg(tmp_path, [f"ckpt_path={out}/checkpoints/best.ckpt"], name="eval"))
+    assert test == pytest.approx(metrics["test"], rel=1e-6)
+
+
+def test_predict_writes_readable_predictions(trained, tmp_path):
+    out, metrics = trained
+    dm = UEADataModule("JapaneseVowels")
+    series, labels, _ = read_ts(dm.files()[1])
+    np.savez(tmp_path / "test.npz", **{f"u{i}": s for i, s in enumerate(series)})
+    cfg = make_cfg(tmp_path, [f"ckpt_path={out}/checkpoints/best.ckpt", f"input={tmp_path}/test.npz"], name="predict")
+    rows = list(csv.DictReader(open(predict(cfg))))
+    assert [r["name"] for r in rows] == [f"u{i}" for i in range(len(series))]
+    assert {r["prediction"] for r in rows} <= set("123456789")
+    accuracy = np.mean([r["prediction"] == y for r, y in zip(rows, labels)])
+    assert accuracy == pytest.approx(metrics["test"]["test/acc"], abs=1e-6)  # same preprocessing, same model
+    assert all(0 < float(r["probability"]) <= 1 for r in rows)
+
+
+def test_a_task_that_cannot_use_the_data_names_both_and_the_fix(tmp_path):
+    class CaptionData:
+        mapping = "one_to_many"
+
+    cfg = make_cfg(tmp_path)
+    with pytest.raises(SeqzooError, match="task=many_to_one cannot use data=CaptionData.*use task=one_to_many"):
+        check_mapping(cfg.task, CaptionData())
+
+
+def test_a_config_that_pins_a_size_the_data_knows_is_refused(tmp_path):
+    with pytest.raises(SeqzooError, match="input_size=5 but the data has input_size=12"):
+        train(make_cfg(tmp_path, ["+model.input_size=5", "debug=fast_dev_run"]))
