@@ -1,5 +1,10 @@
-"""Backbones: ``forward(x (B, T, C), mask (B, T)) -> (B, T, D)``, with ``output_size`` = D."""
+"""Backbones: ``forward(x (B, T, C), mask (B, T)) -> (B, T, D)``, with ``output_size`` = D.
+
+Importing this package needs torch alone (no Lightning, no Hydra), for use in any project.
+"""
 
 from seqzoo.models.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from seqzoo.models.tcn import TCN
+from seqzoo.models.transformer import TransformerDecoder, TransformerEncoder
 
-__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "TCN", "TransformerEncoder", "TransformerDecoder"]

@@ -1,0 +1,66 @@
+"""Multi-head attention through ``F.scaled_dot_product_attention``, so flash and memory-efficient kernels
+run on GPU, with a key/value cache for incremental decoding."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def attention_mask(key_mask: torch.Tensor | None, t_q: int, t_k: int, causal: bool, device) -> torch.Tensor | None:
+    """Bool mask, True = may attend, broadcastable to (B, heads, T_q, T_k); None when nothing is masked.
+
+    Causal queries are the last ``t_q`` of ``t_k`` positions (so a cached step at position t sees 0..t).
+    """
+    mask = None
+    if causal:
+        q_pos = torch.arange(t_k - t_q, t_k, device=device)[:, None]  # (T_q, 1)
+        mask = (torch.arange(t_k, device=device)[None, :] <= q_pos)[None, None]  # (1, 1, T_q, T_k)
+    if key_mask is not None:
+        keys = key_mask[:, None, None, :]  # (B, 1, 1, T_k)
+        mask = keys if mask is None else mask & keys
+    return mask
+
+
+class MultiHeadAttention(nn.Module):
+    """Self-attention (``memory=None``) or cross-attention over ``memory``.
+
+    ``cache`` is a dict this module fills: for self-attention it appends each step's keys and values, for
+    cross-attention it keeps the projected memory, so a step costs O(T) instead of re-running the prefix.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if d_model % num_heads:
+            raise ValueError(f"d_model={d_model} must be divisible by num_heads={num_heads}")
+        self.num_heads, self.dropout = num_heads, dropout
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+
+    def heads(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) -> (B, heads, T, D / heads)"""
+        return x.unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
+        causal: bool = False,
+        cache: dict | None = None,
+    ) -> torch.Tensor:
+        """x (B, T_q, D), memory (B, T_k, D), key_mask (B, T_k) over the keys (cached ones included) -> (B, T_q, D)"""
+        q = self.heads(self.q_proj(x))  # (B, h, T_q, d)
+        if memory is not None and cache is not None and "k" in cache:
+            k, v = cache["k"], cache["v"]  # cross-attention: memory projected once
+        else:
+            source = x if memory is None else memory
+            k, v = self.heads(self.k_proj(source)), self.heads(self.v_proj(source))  # (B, h, T_k, d)
+            if cache is not None and memory is None and "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            if cache is not None:
+                cache["k"], cache["v"] = k, v
+        mask = attention_mask(key_mask, q.shape[2], k.shape[2], causal and memory is None, x.device)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
+        return self.out_proj(out.transpose(1, 2).flatten(2))  # (B, T_q, D)

@@ -1,0 +1,107 @@
+"""Temporal convolutional network (Bai, Kolter & Koltun 2018, "An Empirical Evaluation of Generic
+Convolutional and Recurrent Networks for Sequence Modeling").
+
+Level i is a residual block of two dilated Conv1d (dilation 2^i), each followed by ReLU and dropout, with
+a 1x1 convolution on the skip path when the width changes. ``causal=True`` pads on the left only, so the
+output at step t sees inputs up to t; ``causal=False`` pads both sides and sees as far ahead as behind.
+
+Batch first at the boundary, (B, T, C); the transpose to Conv1d's (B, C, T) happens here and nowhere else.
+With a mask, padded steps are zeroed before every convolution, as the convolution's own zero padding
+would be, so real steps never see padding: the same numbers as the unpadded sequence.
+"""
+
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm
+
+
+def receptive_field(kernel_size: int, levels: int) -> int:
+    """Steps one output sees: two convolutions of (k - 1) * 2^i extra steps per level, plus itself."""
+    return 1 + 2 * (kernel_size - 1) * (2**levels - 1)
+
+
+class CausalConv1d(nn.Module):
+    """Dilated Conv1d that pads ``(k - 1) * dilation`` steps on the left (causal) or split over both sides."""
+
+    def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int = 1, causal: bool = True, weight_norm: bool = True):
+        super().__init__()
+        conv = nn.Conv1d(c_in, c_out, kernel_size, dilation=dilation)
+        nn.init.normal_(conv.weight, 0.0, 0.01)  # the paper's initialisation
+        self.conv = apply_weight_norm(conv) if weight_norm else conv
+        total = (kernel_size - 1) * dilation
+        self.pad = (total, 0) if causal else (total - total // 2, total // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, C, T) -> (B, C_out, T)"""
+        return self.conv(F.pad(x, self.pad))
+
+
+class TemporalBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int, dropout: float, causal: bool, weight_norm: bool):
+        super().__init__()
+        self.conv1 = CausalConv1d(c_in, c_out, kernel_size, dilation, causal, weight_norm)
+        self.conv2 = CausalConv1d(c_out, c_out, kernel_size, dilation, causal, weight_norm)
+        self.dropout = nn.Dropout(dropout)
+        self.skip = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+        if isinstance(self.skip, nn.Conv1d):
+            nn.init.normal_(self.skip.weight, 0.0, 0.01)
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
+        """x (B, C, T), keep (B, 1, T) float with 0 at padded steps, or None -> (B, C_out, T)"""
+        h = self.dropout(torch.relu(self.conv1(x)))
+        h = h if keep is None else h * keep
+        h = self.dropout(torch.relu(self.conv2(h)))
+        out = torch.relu(h + self.skip(x))
+        return out if keep is None else out * keep
+
+
+class TCN(nn.Module):
+    """``num_channels`` lists each level's width; the last is ``output_size``."""
+
+    def __init__(
+        self,
+        input_size: int,
+        num_channels: list[int] = (25,) * 8,
+        kernel_size: int = 7,
+        dropout: float = 0.0,
+        causal: bool = True,
+        weight_norm: bool = True,
+    ):
+        super().__init__()
+        num_channels = list(num_channels)
+        if not num_channels or kernel_size < 1:
+            raise ValueError(f"need at least one level and kernel_size >= 1, got {num_channels} and {kernel_size}")
+        self.input_size, self.causal = input_size, causal
+        widths = [input_size, *num_channels]
+        self.blocks = nn.ModuleList(
+            TemporalBlock(widths[i], widths[i + 1], kernel_size, 2**i, dropout, causal, weight_norm) for i in range(len(num_channels))
+        )
+        self.kernel_size = kernel_size
+
+    @property
+    def receptive_field(self) -> int:
+        return receptive_field(self.kernel_size, len(self.blocks))
+
+    @property
+    def output_size(self) -> int:
+        return self.blocks[-1].conv2.conv.out_channels
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, C), mask (B, T) -> (B, T, num_channels[-1])"""
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(f"TCN expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
+        if x.shape[1] > self.receptive_field:  # Python shows a warning once per place by default
+            warnings.warn(
+                f"TCN receptive field is {self.receptive_field} steps but sequences have {x.shape[1]}: early steps are "
+                "invisible to late outputs; add levels or widen kernel_size if the task needs them",
+                stacklevel=2,
+            )
+        keep = None if mask is None else mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        h = x.transpose(1, 2)  # (B, C, T)
+        h = h if keep is None else h * keep
+        for block in self.blocks:
+            h = block(h, keep)
+        return h.transpose(1, 2)  # (B, T, D)

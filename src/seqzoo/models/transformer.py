@@ -1,0 +1,178 @@
+"""Transformer encoder and decoder (Vaswani et al. 2017), pre-norm or post-norm, batch first.
+
+Attention runs through ``F.scaled_dot_product_attention`` (``seqzoo.layers.attention``). With
+``norm_first=False`` and weights copied over, an ``EncoderLayer`` computes what
+``torch.nn.TransformerEncoderLayer`` computes. The decoder's ``step`` keeps a key/value cache per layer,
+so incremental decoding gives the teacher-forced outputs at O(T) per step.
+"""
+
+import torch
+from torch import nn
+
+from seqzoo.layers.attention import MultiHeadAttention
+from seqzoo.layers.positional import positional
+
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
+
+
+def activation_type(activation) -> type[nn.Module]:
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose {', '.join(ACTIVATIONS)} or pass a module type")
+        return ACTIVATIONS[activation]
+    return activation
+
+
+class FeedForward(nn.Sequential):
+    def __init__(self, d_model: int, dim_feedforward: int, dropout: float, activation):
+        super().__init__(
+            nn.Linear(d_model, dim_feedforward), activation_type(activation)(), nn.Dropout(dropout), nn.Linear(dim_feedforward, d_model)
+        )
+
+
+class Residual(nn.Module):
+    """x + dropout(f(x)), with LayerNorm before f (pre-norm) or after the sum (post-norm)."""
+
+    def __init__(self, d_model: int, dropout: float, norm_first: bool, eps: float = 1e-5):
+        super().__init__()
+        self.norm, self.dropout, self.norm_first = nn.LayerNorm(d_model, eps=eps), nn.Dropout(dropout), norm_first
+
+    def forward(self, x: torch.Tensor, f) -> torch.Tensor:
+        if self.norm_first:
+            return x + self.dropout(f(self.norm(x)))
+        return self.norm(x + self.dropout(f(x)))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float = 0.1, activation="relu", norm_first: bool = True):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
+        self.attn_block = Residual(d_model, dropout, norm_first)
+        self.ff = FeedForward(d_model, dim_feedforward, dropout, activation)
+        self.ff_block = Residual(d_model, dropout, norm_first)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, causal: bool = False) -> torch.Tensor:
+        """x (B, T, D), mask (B, T) -> (B, T, D)"""
+        x = self.attn_block(x, lambda h: self.self_attn(h, key_mask=mask, causal=causal))
+        return self.ff_block(x, self.ff)
+
+
+class DecoderLayer(nn.Module):
+    """Causal self-attention, cross-attention over the memory (when there is one), feed-forward."""
+
+    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float = 0.1, activation="relu", norm_first: bool = True):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
+        self.self_block = Residual(d_model, dropout, norm_first)
+        self.cross_attn = MultiHeadAttention(d_model, num_heads, dropout)
+        self.cross_block = Residual(d_model, dropout, norm_first)
+        self.ff = FeedForward(d_model, dim_feedforward, dropout, activation)
+        self.ff_block = Residual(d_model, dropout, norm_first)
+
+    def forward(self, x, memory=None, memory_mask=None, mask=None, cache: dict | None = None) -> torch.Tensor:
+        """x (B, T, D), memory (B, S, D), memory_mask (B, S), mask (B, T) or (B, cached + T) -> (B, T, D)"""
+        x = self.self_block(x, lambda h: self.self_attn(h, key_mask=mask, causal=True, cache=None if cache is None else cache["self"]))
+        if memory is not None:
+            cross = None if cache is None else cache["cross"]
+            x = self.cross_block(x, lambda h: self.cross_attn(h, memory, key_mask=memory_mask, cache=cross))
+        return self.ff_block(x, self.ff)
+
+
+class TransformerEncoder(nn.Module):
+    """(B, T, C) features -> linear projection -> positions -> layers -> (B, T, d_model)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 128,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 256,
+        dropout: float = 0.1,
+        activation="relu",
+        norm_first: bool = True,
+        causal: bool = False,
+        positional_encoding: str | None = "sinusoidal",
+        max_len: int = 4096,
+    ):
+        super().__init__()
+        self.input_size, self.d_model, self.causal = input_size, d_model, causal
+        self.input_proj = nn.Linear(input_size, d_model)
+        self.positions = positional(positional_encoding, d_model, max_len)
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.ModuleList(
+            EncoderLayer(d_model, num_heads, dim_feedforward, dropout, activation, norm_first) for _ in range(num_layers)
+        )
+        self.norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()  # pre-norm leaves the sum unnormalised
+        self.max_len = max_len
+
+    @property
+    def output_size(self) -> int:
+        return self.d_model
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, C), mask (B, T) -> (B, T, d_model)"""
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(f"TransformerEncoder expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
+        h = self.dropout(self.positions(self.input_proj(x)))
+        for layer in self.layers:
+            h = layer(h, mask, self.causal)
+        return self.norm(h)
+
+
+class TransformerDecoder(nn.Module):
+    """Causal decoder over input embeddings (B, T, C), attending to an optional memory (B, S, memory_size).
+
+    ``forward`` is teacher-forced over a whole prefix; ``init_state`` + ``step`` decode one position at a
+    time with a key/value cache and give the same outputs.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 128,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 256,
+        dropout: float = 0.1,
+        activation="relu",
+        norm_first: bool = True,
+        positional_encoding: str | None = "sinusoidal",
+        max_len: int = 4096,
+        memory_size: int | None = None,
+    ):
+        super().__init__()
+        self.d_model = d_model
+        self.input_proj = nn.Linear(input_size, d_model)
+        self.memory_proj = nn.Linear(memory_size, d_model) if memory_size not in (None, d_model) else nn.Identity()
+        self.positions = positional(positional_encoding, d_model, max_len)
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.ModuleList(
+            DecoderLayer(d_model, num_heads, dim_feedforward, dropout, activation, norm_first) for _ in range(num_layers)
+        )
+        self.norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+
+    @property
+    def output_size(self) -> int:
+        return self.d_model
+
+    def forward(self, x, memory=None, memory_mask=None, mask=None) -> torch.Tensor:
+        """x (B, T, C) embedded targets, memory (B, S, M), masks bool -> (B, T, d_model)"""
+        memory = None if memory is None else self.memory_proj(memory)
+        h = self.dropout(self.positions(self.input_proj(x)))
+        for layer in self.layers:
+            h = layer(h, memory, memory_mask, mask)
+        return self.norm(h)
+
+    def init_state(self, memory=None, memory_mask=None) -> dict:
+        """The decoding state: projected memory, one cache per layer, the next position."""
+        memory = None if memory is None else self.memory_proj(memory)
+        return {"memory": memory, "memory_mask": memory_mask, "caches": [{"self": {}, "cross": {}} for _ in self.layers], "pos": 0}
+
+    def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+        """x (B, C) one embedded token -> (B, d_model) and the state advanced by one position."""
+        h = self.dropout(self.positions(self.input_proj(x).unsqueeze(1), offset=state["pos"]))  # (B, 1, D)
+        for layer, cache in zip(self.layers, state["caches"]):
+            h = layer(h, state["memory"], state["memory_mask"], cache=cache)
+        state["pos"] += 1
+        return self.norm(h).squeeze(1), state

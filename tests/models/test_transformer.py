@@ -1,0 +1,73 @@
+import pytest
+import torch
+from torch import nn
+
+from seqzoo.layers.masking import mask_from_lengths
+from seqzoo.models.transformer import EncoderLayer, TransformerDecoder, TransformerEncoder
+
+D, HEADS, FF = 16, 4, 32
+
+
+def copy_from_torch(ours: EncoderLayer, ref: nn.TransformerEncoderLayer) -> None:
+    """nn.MultiheadAttention packs q, k, v into one in_proj; ours keeps three Linear layers."""
+    sd = ref.state_dict()
+    for name, w, b in zip(["q_proj", "k_proj", "v_proj"], sd["self_attn.in_proj_weight"].chunk(3), sd["self_attn.in_proj_bias"].chunk(3)):
+        getattr(ours.self_attn, name).weight.data.copy_(w)
+        getattr(ours.self_attn, name).bias.data.copy_(b)
+    ours.self_attn.out_proj.load_state_dict(ref.self_attn.out_proj.state_dict())
+    ours.ff[0].load_state_dict(ref.linear1.state_dict())
+    ours.ff[3].load_state_dict(ref.linear2.state_dict())
+    ours.attn_block.norm.load_state_dict(ref.norm1.state_dict())
+    ours.ff_block.norm.load_state_dict(ref.norm2.state_dict())
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("causal", [False, True])
+def test_encoder_layer_matches_torch(activation, norm_first, causal):
+    torch.manual_seed(0)
+    ref = nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first)
+    ours = EncoderLayer(D, HEADS, FF, dropout=0.0, activation=activation, norm_first=norm_first)
+    copy_from_torch(ours, ref)
+    x, mask = torch.randn(3, 6, D), mask_from_lengths(torch.tensor([6, 4, 2]), 6)
+    causal_mask = nn.Transformer.generate_square_subsequent_mask(6) if causal else None
+    ref.train()  # keep torch off its nested-tensor fast path, which zeroes padded rows
+    expected = ref(x, src_mask=causal_mask, src_key_padding_mask=~mask, is_causal=causal)
+    got = ours(x, mask, causal=causal)
+    torch.testing.assert_close(got[mask], expected[mask], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_padding_and_causality(norm_first):
+    torch.manual_seed(0)
+    enc = TransformerEncoder(5, D, HEADS, 2, FF, dropout=0.0, norm_first=norm_first, causal=True).eval()
+    x, mask = torch.randn(2, 6, 5), mask_from_lengths(torch.tensor([6, 3]), 6)
+    longer = torch.cat([x, torch.randn(2, 4, 5)], 1)
+    longer_mask = torch.cat([mask, torch.zeros(2, 4, dtype=torch.bool)], 1)
+    torch.testing.assert_close(enc(longer, longer_mask)[:, :6][mask], enc(x, mask)[mask], atol=1e-5, rtol=1e-5)
+    changed = x.clone()
+    changed[:, 3:] += 1
+    torch.testing.assert_close(enc(changed)[:, :3], enc(x)[:, :3], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("with_memory", [False, True])
+@pytest.mark.parametrize("positional", ["sinusoidal", "learned"])
+def test_decoder_step_equals_forward(with_memory, positional):
+    torch.manual_seed(0)
+    dec = TransformerDecoder(7, D, HEADS, 2, FF, dropout=0.0, memory_size=12, positional_encoding=positional).eval()
+    x = torch.randn(3, 5, 7)
+    memory = torch.randn(3, 4, 12) if with_memory else None
+    memory_mask = mask_from_lengths(torch.tensor([4, 2, 3]), 4) if with_memory else None
+    full = dec(x, memory, memory_mask)
+    state = dec.init_state(memory, memory_mask)
+    steps = []
+    for t in range(5):
+        out, state = dec.step(x[:, t], state)
+        steps.append(out)
+    torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_positions_beyond_max_len_are_an_error():
+    enc = TransformerEncoder(3, D, HEADS, 1, FF, max_len=8)
+    with pytest.raises(ValueError, match="max_len=8"):
+        enc(torch.randn(1, 9, 3))
