@@ -38,6 +38,11 @@ class CausalConv1d(nn.Module):
         """x (B, C, T) -> (B, C_out, T)"""
         return self.conv(F.pad(x, self.pad))
 
+    def step(self, x: torch.Tensor, buffer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One causal step: x (B, C) and the last (k - 1) * dilation inputs (B, C, P) -> (B, C_out), new buffer."""
+        window = torch.cat([buffer, x.unsqueeze(-1)], dim=-1)  # (B, C, P + 1): exactly one output position
+        return self.conv(window).squeeze(-1), window[:, :, 1:]
+
 
 class TemporalBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int, dropout: float, causal: bool, weight_norm: bool):
@@ -56,6 +61,13 @@ class TemporalBlock(nn.Module):
         h = self.dropout(torch.relu(self.conv2(h)))
         out = torch.relu(h + self.skip(x))
         return out if keep is None else out * keep
+
+    def step(self, x: torch.Tensor, buffers: tuple) -> tuple[torch.Tensor, tuple]:
+        """x (B, C) -> (B, C_out); ``buffers`` hold each convolution's recent inputs."""
+        h, b1 = self.conv1.step(x, buffers[0])
+        h, b2 = self.conv2.step(self.dropout(torch.relu(h)), buffers[1])
+        out = torch.relu(self.dropout(torch.relu(h)) + self.skip(x.unsqueeze(-1)).squeeze(-1))
+        return out, (b1, b2)
 
 
 class TCN(nn.Module):
@@ -105,3 +117,20 @@ class TCN(nn.Module):
         for block in self.blocks:
             h = block(h, keep)
         return h.transpose(1, 2)  # (B, T, D)
+
+    def init_buffers(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Zero input buffers for ``step``, shaped for a batch like x (B, C): what left padding would hold."""
+        if not self.causal:
+            raise ValueError("only a causal TCN can run step by step; build it with causal=True")
+        return [
+            (x.new_zeros(x.shape[0], b.conv1.conv.in_channels, b.conv1.pad[0]), x.new_zeros(x.shape[0], b.conv2.conv.in_channels, b.conv2.pad[0]))
+            for b in self.blocks
+        ]
+
+    def step(self, x: torch.Tensor, buffers: list) -> tuple[torch.Tensor, list]:
+        """x (B, C) one step -> (B, D), the same as ``forward`` at that position, at O(levels) cost."""
+        new = []
+        for block, bufs in zip(self.blocks, buffers):
+            x, bufs = block.step(x, bufs)
+            new.append(bufs)
+        return x, new

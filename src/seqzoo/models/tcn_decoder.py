@@ -1,0 +1,66 @@
+"""Causal TCN decoder: conditioned on a vector (concatenated to every input step) and/or attending to an
+encoder memory after the convolution stack. ``step`` keeps each convolution's recent inputs in a buffer,
+so generating one token costs O(levels) instead of re-running the whole prefix."""
+
+import torch
+from torch import nn
+
+from seqzoo.layers.memory_attention import MemoryAttention
+from seqzoo.models.tcn import TCN
+
+
+class TCNDecoder(nn.Module):
+    def __init__(
+        self,
+        input_size: int,
+        num_channels: list[int] = (64,) * 4,
+        kernel_size: int = 3,
+        dropout: float = 0.0,
+        weight_norm: bool = True,
+        condition_size: int | None = None,
+        memory_size: int | None = None,
+        attention: str | None = "general",
+    ):
+        super().__init__()
+        self.condition_size = condition_size or 0
+        self.tcn = TCN(input_size + self.condition_size, num_channels, kernel_size, dropout, causal=True, weight_norm=weight_norm)
+        use_attention = attention is not None and memory_size is not None
+        self.attention = MemoryAttention(attention, self.tcn.output_size, memory_size) if use_attention else None
+
+    @property
+    def output_size(self) -> int:
+        return self.tcn.output_size
+
+    def with_condition(self, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """x (B, ..., C) and condition (B, K) -> (B, ..., C + K)"""
+        if not self.condition_size:
+            return x
+        if condition is None:
+            raise ValueError(f"this decoder was built with condition_size={self.condition_size}; pass condition (B, K)")
+        cond = condition.view(condition.shape[0], *([1] * (x.dim() - 2)), -1).expand(*x.shape[:-1], -1)
+        return torch.cat([x, cond], dim=-1)
+
+    def init_state(self, memory=None, memory_mask=None, condition=None, batch_like: torch.Tensor | None = None) -> dict:
+        """``batch_like`` (B, C): any tensor with the batch size, dtype and device of the inputs to come."""
+        like = batch_like if batch_like is not None else memory[:, 0] if memory is not None else condition
+        if like is None:
+            raise ValueError("init_state needs memory, condition or batch_like to know the batch size")
+        keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
+        buffers = self.tcn.init_buffers(like.new_zeros(like.shape[0], self.tcn.input_size))
+        return {"buffers": buffers, "memory": memory, "memory_mask": memory_mask, "keys": keys, "condition": condition}
+
+    def attend(self, h: torch.Tensor, state: dict) -> torch.Tensor:
+        if self.attention is None or state["memory"] is None:
+            return h
+        return self.attention(h, state["memory"], state["keys"], state["memory_mask"])[0]
+
+    def forward(self, x, memory=None, memory_mask=None, condition=None) -> torch.Tensor:
+        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K) -> (B, T, D)"""
+        h = self.tcn(self.with_condition(x, condition))  # (B, T, D)
+        state = self.init_state(memory, memory_mask, condition, batch_like=x[:, 0])
+        return self.attend(h, state)
+
+    def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+        """x (B, C) one embedded token -> (B, D)"""
+        h, state["buffers"] = self.tcn.step(self.with_condition(x, state["condition"]), state["buffers"])
+        return self.attend(h.unsqueeze(1), state).squeeze(1), state

@@ -1,0 +1,76 @@
+"""Every decoder: incremental ``step`` equals the teacher-forced ``forward``; memory padding is ignored."""
+
+import itertools
+
+import pytest
+import torch
+
+from seqzoo.layers.masking import mask_from_lengths
+from seqzoo.models import RNNDecoder, TCNDecoder, TransformerDecoder
+
+B, T, C, S, M, K = 3, 6, 5, 4, 7, 3
+
+
+def build(kind: str, variant):
+    if kind == "rnn":
+        cell, attention, layers = variant
+        hidden = M if attention == "dot" else 8  # dot scores need the memory's size
+        return RNNDecoder(C, hidden, layers, cell=cell, attention=attention, memory_size=M if attention else None)
+    if kind == "tcn":
+        condition, attention = variant
+        return TCNDecoder(C, [8, 8, 8], kernel_size=3, condition_size=K if condition else None, memory_size=M if attention else None, attention=attention)
+    return TransformerDecoder(C, 16, 4, 2, 32, dropout=0.0, memory_size=M)
+
+
+CASES = (
+    [("rnn", v) for v in itertools.product(["rnn", "lstm", "gru"], [None, "dot", "general", "additive"], [1, 2])]
+    + [("tcn", v) for v in itertools.product([False, True], [None, "general", "additive"])]
+    + [("transformer", None)]
+)
+
+
+def inputs(decoder, kind, variant):
+    torch.manual_seed(1)
+    x = torch.randn(B, T, C)
+    memory, memory_mask = torch.randn(B, S, M), mask_from_lengths(torch.tensor([4, 2, 3]), S)
+    kwargs = {"memory": memory, "memory_mask": memory_mask}
+    if kind == "tcn" and variant[0]:
+        kwargs["condition"] = torch.randn(B, K)
+    if kind == "rnn" and variant[1] is None:
+        kwargs = {}
+    return x, kwargs
+
+
+@pytest.mark.parametrize("kind,variant", CASES, ids=[f"{k}-{v}" for k, v in CASES])
+def test_step_equals_forward(kind, variant):
+    decoder = build(kind, variant).eval()
+    x, kwargs = inputs(decoder, kind, variant)
+    full = decoder(x, **kwargs)
+    assert full.shape == (B, T, decoder.output_size)
+    state = decoder.init_state(**kwargs, **({"batch_like": x[:, 0]} if kind == "tcn" else {}))
+    steps = []
+    for t in range(T):
+        out, state = decoder.step(x[:, t], state)
+        steps.append(out)
+    torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-5, rtol=1e-5)
+
+
+ATTENDING = [(k, v) for k, v in CASES if k == "transformer" or v[1] is not None and v[1] is not False]
+
+
+@pytest.mark.parametrize("kind,variant", ATTENDING, ids=[f"{k}-{v}" for k, v in ATTENDING])
+def test_memory_padding_is_ignored(kind, variant):
+    decoder = build(kind, variant).eval()
+    x, kwargs = inputs(decoder, kind, variant)
+    padded = dict(kwargs)
+    padded["memory"] = torch.cat([kwargs["memory"], 50 * torch.randn(B, 3, M)], 1)
+    padded["memory_mask"] = torch.cat([kwargs["memory_mask"], torch.zeros(B, 3, dtype=torch.bool)], 1)
+    torch.testing.assert_close(decoder(x, **padded), decoder(x, **kwargs), atol=1e-5, rtol=1e-5)
+
+
+def test_rnn_decoder_starts_from_a_given_state():
+    decoder = RNNDecoder(C, 8, 2, cell="gru", attention=None).eval()
+    x, h0 = torch.randn(B, T, C), torch.randn(2, B, 8)
+    assert not torch.allclose(decoder(x, hidden=h0), decoder(x))
+    state = decoder.init_state(hidden=h0)
+    torch.testing.assert_close(decoder.step(x[:, 0], state)[0], decoder(x, hidden=h0)[:, 0])
