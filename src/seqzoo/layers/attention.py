@@ -61,6 +61,12 @@ class MultiHeadAttention(nn.Module):
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
             if cache is not None:
                 cache["k"], cache["v"] = k, v
-        mask = attention_mask(key_mask, q.shape[2], k.shape[2], causal and memory is None, x.device)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
+        causal = causal and memory is None
+        dropout = self.dropout if self.training else 0.0
+        if causal and key_mask is None and q.shape[2] == k.shape[2]:
+            # no explicit mask: lets SDPA pick the flash kernel on GPU
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
+        else:
+            mask = attention_mask(key_mask, q.shape[2], k.shape[2], causal, x.device)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
         return self.out_proj(out.transpose(1, 2).flatten(2))  # (B, T_q, D)

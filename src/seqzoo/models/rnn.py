@@ -183,8 +183,33 @@ class Recurrent(nn.Module):
         states = tuple(torch.stack([f[k] for f in finals]) for k in range(len(states)))  # (L * dirs, B, H)
         return layer_input, states
 
+    def flat_weights(self) -> list[torch.Tensor]:
+        return [w for layer in range(self.num_layers) for sfx in self.suffixes for w in self.layer_weights(layer, sfx)]
+
+    def _apply(self, fn, *args, **kwargs):
+        out = super()._apply(fn, *args, **kwargs)
+        self.flatten_parameters()  # after .to() / .cuda(), as torch.nn does
+        return out
+
+    def flatten_parameters(self) -> None:
+        """On CUDA with cuDNN, gather all weights into the one contiguous buffer cuDNN reads, so the fused
+        kernel does not copy them on every call. The parameters stay, as views into that buffer; a no-op on CPU."""
+        weights = self.flat_weights()
+        dtype = weights[0].dtype
+        if not all(w.is_cuda and w.dtype == dtype and torch.backends.cudnn.is_acceptable(w) for w in weights):
+            return
+        if len({w.data_ptr() for w in weights}) != len(weights) or not torch._use_cudnn_rnn_flatten_weight():
+            return
+        from torch.backends.cudnn import rnn as cudnn_rnn
+
+        with torch.cuda.device_of(weights[0]), torch.no_grad():
+            torch._cudnn_rnn_flatten_weight(
+                weights, 4 if self.bias else 2, self.input_size, cudnn_rnn.get_cudnn_mode(self.mode),
+                self.hidden_size, 0, self.num_layers, True, self.bidirectional,
+            )
+
     def _forward_fused(self, x: torch.Tensor, mask: torch.Tensor | None, states: State):
-        weights = [w for layer in range(self.num_layers) for sfx in self.suffixes for w in self.layer_weights(layer, sfx)]
+        weights = self.flat_weights()
         hx = states if self.mode == "LSTM" else states[0]
         flags = (self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
         if mask is None:
@@ -198,7 +223,7 @@ class Recurrent(nn.Module):
         return output, tuple(s.index_select(1, packed.unsorted_indices) for s in states)
 
     def extra_repr(self) -> str:
-        extra = f", bidirectional=True" if self.bidirectional else ""
+        extra = ", bidirectional=True" if self.bidirectional else ""
         return f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}{extra}, impl={self.impl!r}"
 
 

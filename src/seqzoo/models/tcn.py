@@ -108,8 +108,7 @@ class TCN(nn.Module):
         if x.shape[1] > self.receptive_field:  # Python shows a warning once per place by default
             warnings.warn(
                 f"TCN receptive field is {self.receptive_field} steps but sequences have {x.shape[1]}: early steps are "
-                "invisible to late outputs; add levels or widen kernel_size if the task needs them",
-                stacklevel=2,
+                "invisible to late outputs; add levels or widen kernel_size if the task needs them"
             )
         keep = None if mask is None else mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
         h = x.transpose(1, 2)  # (B, C, T)
