@@ -74,3 +74,37 @@ def test_rnn_decoder_starts_from_a_given_state():
     assert not torch.allclose(decoder(x, hidden=h0), decoder(x))
     state = decoder.init_state(hidden=h0)
     torch.testing.assert_close(decoder.step(x[:, 0], state)[0], decoder(x, hidden=h0)[:, 0])
+
+
+CONDITIONED = {
+    "rnn": lambda: RNNDecoder(C, 8, 2, cell="lstm", attention="general", memory_size=M, condition_size=K),
+    "tcn": lambda: TCNDecoder(C, [8, 8], condition_size=K, memory_size=M),
+    "transformer": lambda: TransformerDecoder(C, 16, 4, 2, 32, dropout=0.0, memory_size=M, condition_size=K),
+}
+
+
+@pytest.mark.parametrize("name", CONDITIONED)
+@pytest.mark.parametrize("with_memory", [False, True])
+def test_conditioned_decoders_step_equals_forward_and_reorder(name, with_memory):
+    """One-to-many decoding: a condition vector, with or without a memory; beam search reorders rows."""
+    torch.manual_seed(0)
+    decoder = CONDITIONED[name]().eval()
+    x, condition = torch.randn(B, T, C), torch.randn(B, K)
+    kwargs = {"condition": condition}
+    if with_memory:
+        kwargs.update(memory=torch.randn(B, S, M), memory_mask=mask_from_lengths(torch.tensor([4, 2, 3]), S))
+    full = decoder(x, **kwargs)
+    other = dict(kwargs, condition=torch.randn(B, K))
+    assert not torch.allclose(decoder(x, **other), full), "the condition must reach the output"
+    state = decoder.init_state(**kwargs)
+    outs = []
+    for t in range(T):
+        if t == 2:  # reversing the batch mid-way and back must change nothing
+            flip = torch.arange(B - 1, -1, -1)
+            state = decoder.reorder_state(decoder.reorder_state(state, flip), flip)
+        out, state = decoder.step(x[:, t], state)
+        outs.append(out)
+    torch.testing.assert_close(torch.stack(outs, 1), full, atol=1e-5, rtol=1e-5)
+    rows = torch.tensor([2, 0])
+    picked = decoder.reorder_state(decoder.init_state(**kwargs), rows)
+    torch.testing.assert_close(decoder.step(x[rows, 0], picked)[0], full[rows, 0], atol=1e-5, rtol=1e-5)

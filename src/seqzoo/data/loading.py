@@ -40,5 +40,6 @@ def make_loader(
         sampler=SeededShuffle(len(dataset), seed) if shuffle else None,
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
         collate_fn=partial(collate, sequence_targets=sequence_targets),
     )

@@ -12,12 +12,11 @@ checkpoints (``state_dict``) so that prediction applies the same numbers.
 import importlib.util
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import torch
 
 from seqzoo.data.batch import INPUTS, TARGETS
-from seqzoo.data.loading import make_loader
+from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.ts_format import read_ts
 from seqzoo.errors import SeqzooError
 
@@ -46,7 +45,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
     return np.setdiff1d(np.arange(len(labels)), val), val
 
 
-class UEADataModule(L.LightningDataModule):
+class UEADataModule(SequenceDataModule):
     mapping = "many_to_one"
 
     def __init__(
@@ -59,12 +58,11 @@ class UEADataModule(L.LightningDataModule):
         split_seed: int = 0,
         num_workers: int = 0,
     ):
-        super().__init__()
-        self.name, self.root, self.batch_size = name, root, batch_size
-        self.val_fraction, self.normalize, self.split_seed, self.num_workers = val_fraction, normalize, split_seed, num_workers
+        super().__init__(batch_size, num_workers)
+        self.name, self.root = name, root
+        self.val_fraction, self.normalize, self.split_seed = val_fraction, normalize, split_seed
         self.mean = self.std = None  # (C,) fitted on the training split
         self.class_names: list[str] | None = None
-        self.splits: dict[str, list[dict]] = {}
 
     # ---- files -------------------------------------------------------------------------------------------
     def files(self) -> tuple[Path, Path]:
@@ -152,13 +150,3 @@ class UEADataModule(L.LightningDataModule):
         self.mean = None if state["mean"] is None else np.array(state["mean"], dtype=np.float32)
         self.std = None if state["std"] is None else np.array(state["std"], dtype=np.float32)
         self.class_names = state["class_names"]
-
-    # ---- loaders -----------------------------------------------------------------------------------------
-    def train_dataloader(self):
-        return make_loader(self.splits["train"], self.batch_size, shuffle=True, seed=torch.initial_seed(), num_workers=self.num_workers)
-
-    def val_dataloader(self):
-        return make_loader(self.splits["val"], self.batch_size, num_workers=self.num_workers)
-
-    def test_dataloader(self):
-        return make_loader(self.splits["test"], self.batch_size, num_workers=self.num_workers)

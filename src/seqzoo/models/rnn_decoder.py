@@ -6,12 +6,14 @@
 - ``"additive"`` (Bahdanau et al. 2015): each step attends with the previous state and feeds the context
   into the RNN, so even the teacher-forced pass runs step by step.
 
-Outputs are (B, T, hidden_size) either way, and ``step`` gives exactly what ``forward`` gives.
+A conditioning vector (B, K) (``condition_size``) sets the initial hidden state of every layer:
+tanh(W c). Outputs are (B, T, hidden_size) either way, and ``step`` gives exactly what ``forward`` gives.
 """
 
 import torch
 from torch import nn
 
+from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.memory_attention import MemoryAttention
 from seqzoo.models.rnn import GRU, LSTM, RNN
 
@@ -27,6 +29,7 @@ class RNNDecoder(nn.Module):
         cell: str = "lstm",
         attention: str | None = "general",
         memory_size: int | None = None,
+        condition_size: int | None = None,
         dropout: float = 0.0,
         impl: str = "fused",
     ):
@@ -35,26 +38,35 @@ class RNNDecoder(nn.Module):
             raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
         if attention and memory_size is None:
             raise ValueError("attention needs memory_size, the feature size of the encoder memory")
-        self.hidden_size, self.feeds_context = hidden_size, attention == "additive"
+        self.hidden_size, self.num_layers, self.feeds_context = hidden_size, num_layers, attention == "additive"
         rnn_input = input_size + (memory_size if self.feeds_context else 0)
         self.rnn = CELLS[cell](rnn_input, hidden_size, num_layers, dropout=dropout, impl=impl)
         self.attention = MemoryAttention(attention, hidden_size, memory_size) if attention else None
+        self.init_hidden = nn.Linear(condition_size, num_layers * hidden_size) if condition_size else None
 
     @property
     def output_size(self) -> int:
         return self.hidden_size
 
-    def init_state(self, memory=None, memory_mask=None, hidden=None) -> dict:
-        """hidden: an initial RNN state in torch.nn's layout (e.g. from an encoder or a conditioning vector)."""
+    def init_state(self, memory=None, memory_mask=None, condition=None, hidden=None) -> dict:
+        """hidden: an initial RNN state in torch.nn's layout; else one made from ``condition``; else zeros."""
+        if hidden is None and condition is not None and self.init_hidden is not None:
+            h = torch.tanh(self.init_hidden(condition)).view(-1, self.num_layers, self.hidden_size).transpose(0, 1)
+            hidden = (h.contiguous(), torch.zeros_like(h)) if isinstance(self.rnn, LSTM) else h.contiguous()  # (L, B, H)
         keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
         return {"rnn": hidden, "memory": memory, "memory_mask": memory_mask, "keys": keys}
 
-    def forward(self, x, memory=None, memory_mask=None, hidden=None) -> torch.Tensor:
-        """x (B, T, C) embedded targets, memory (B, S, M), memory_mask (B, S) -> (B, T, hidden_size)"""
-        state = self.init_state(memory, memory_mask, hidden)
+    def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
+        """Keep the rows ``index`` of the batch (beam search); RNN states are (L, B, H), the rest batch first."""
+        rest = select_batch({k: v for k, v in state.items() if k != "rnn"}, index, 0)
+        return {**rest, "rnn": select_batch(state["rnn"], index, 1)}
+
+    def forward(self, x, memory=None, memory_mask=None, condition=None, hidden=None) -> torch.Tensor:
+        """x (B, T, C) embedded targets, memory (B, S, M), memory_mask (B, S), condition (B, K) -> (B, T, hidden_size)"""
+        state = self.init_state(memory, memory_mask, condition, hidden)
         if self.feeds_context:
             return torch.stack([self.step(x[:, t], state)[0] for t in range(x.shape[1])], dim=1)
-        h, _ = self.rnn(x, state=hidden)  # (B, T, H)
+        h, _ = self.rnn(x, state=state["rnn"])  # (B, T, H)
         return self.attend(h, state)
 
     def attend(self, h: torch.Tensor, state: dict) -> torch.Tensor:

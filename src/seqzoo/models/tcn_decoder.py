@@ -5,6 +5,7 @@ so generating one token costs O(levels) instead of re-running the whole prefix."
 import torch
 from torch import nn
 
+from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.memory_attention import MemoryAttention
 from seqzoo.models.tcn import TCN
 
@@ -48,6 +49,9 @@ class TCNDecoder(nn.Module):
         keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
         buffers = self.tcn.init_buffers(like.new_zeros(like.shape[0], self.tcn.input_size))
         return {"buffers": buffers, "memory": memory, "memory_mask": memory_mask, "keys": keys, "condition": condition}
+
+    def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
+        return select_batch(state, index, 0)
 
     def attend(self, h: torch.Tensor, state: dict) -> torch.Tensor:
         if self.attention is None or state["memory"] is None:

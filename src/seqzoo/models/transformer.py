@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from seqzoo.layers.attention import MultiHeadAttention
+from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.positional import positional
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
@@ -124,7 +125,8 @@ class TransformerDecoder(nn.Module):
     """Causal decoder over input embeddings (B, T, C), attending to an optional memory (B, S, memory_size).
 
     ``forward`` is teacher-forced over a whole prefix; ``init_state`` + ``step`` decode one position at a
-    time with a key/value cache and give the same outputs.
+    time with a key/value cache and give the same outputs. A conditioning vector (B, K) becomes one more
+    memory slot, in front of the memory (a prefix the decoder attends to).
     """
 
     def __init__(
@@ -140,11 +142,13 @@ class TransformerDecoder(nn.Module):
         positional_encoding: str | None = "sinusoidal",
         max_len: int = 4096,
         memory_size: int | None = None,
+        condition_size: int | None = None,
     ):
         super().__init__()
         self.d_model = d_model
         self.input_proj = nn.Linear(input_size, d_model)
         self.memory_proj = nn.Linear(memory_size, d_model) if memory_size not in (None, d_model) else nn.Identity()
+        self.condition_proj = nn.Linear(condition_size, d_model) if condition_size else None
         self.positions = positional(positional_encoding, d_model, max_len)
         self.dropout = nn.Dropout(dropout)
         self.layers = nn.ModuleList(
@@ -156,18 +160,33 @@ class TransformerDecoder(nn.Module):
     def output_size(self) -> int:
         return self.d_model
 
-    def forward(self, x, memory=None, memory_mask=None, mask=None) -> torch.Tensor:
-        """x (B, T, C) embedded targets, memory (B, S, M), masks bool -> (B, T, d_model)"""
+    def memory(self, memory=None, memory_mask=None, condition=None):
+        """Project the memory to d_model and put the condition in front of it: (B, 1 + S, D), (B, 1 + S)."""
         memory = None if memory is None else self.memory_proj(memory)
+        if condition is None or self.condition_proj is None:
+            return memory, memory_mask
+        slot = self.condition_proj(condition).unsqueeze(1)  # (B, 1, D)
+        if memory is None:
+            return slot, None
+        if memory_mask is not None:
+            memory_mask = torch.cat([memory_mask.new_ones(memory_mask.shape[0], 1), memory_mask], dim=1)
+        return torch.cat([slot, memory], dim=1), memory_mask
+
+    def forward(self, x, memory=None, memory_mask=None, condition=None, mask=None) -> torch.Tensor:
+        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K), masks bool -> (B, T, d_model)"""
+        memory, memory_mask = self.memory(memory, memory_mask, condition)
         h = self.dropout(self.positions(self.input_proj(x)))
         for layer in self.layers:
             h = layer(h, memory, memory_mask, mask)
         return self.norm(h)
 
-    def init_state(self, memory=None, memory_mask=None) -> dict:
+    def init_state(self, memory=None, memory_mask=None, condition=None) -> dict:
         """The decoding state: projected memory, one cache per layer, the next position."""
-        memory = None if memory is None else self.memory_proj(memory)
+        memory, memory_mask = self.memory(memory, memory_mask, condition)
         return {"memory": memory, "memory_mask": memory_mask, "caches": [{"self": {}, "cross": {}} for _ in self.layers], "pos": 0}
+
+    def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
+        return select_batch(state, index, 0)
 
     def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
         """x (B, C) one embedded token -> (B, d_model) and the state advanced by one position."""
