@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, open_dict
@@ -13,6 +14,11 @@ from omegaconf import DictConfig, open_dict
 from seqzoo.cli import CONFIG_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one thread per test worker: two workers spinning two OpenMP threads each on two cores slow tiny ops ~20x
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def config_names(group: str) -> list[str]:

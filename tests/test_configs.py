@@ -2,14 +2,29 @@
 
 import pytest
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
 from tests.conftest import config_names, make_cfg
 
-GROUPS = ["data", "model", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
+GROUPS = ["data", "model", "decoder", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
 CASES = [(g, n) for g in GROUPS for n in config_names(g)]
+DATA_FOR = {"many_to_one": "japanese_vowels", "aligned": "copy_memory", "seq2seq": "reverse", "one_to_many": "digits_caption"}
+
+
+def fitting(group: str, name: str, tmp_path) -> list[str]:
+    """Overrides that pair a data set with the task of its mapping, or a task with a data set of its own."""
+    cfg = make_cfg(tmp_path, [f"{group}={name}"])
+    data_mapping = get_class(cfg.data._target_).mapping
+    task_mapping = get_class(cfg.task._target_).mapping
+    if group == "data":
+        return [f"{group}={name}", f"task={data_mapping}"]
+    if group == "task":
+        return [f"{group}={name}", f"data={DATA_FOR[task_mapping]}"]
+    if group == "decoder":
+        return [f"{group}={name}", "task=seq2seq", "data=reverse"]
+    return [f"{group}={name}"]
 
 
 def build(cfg):
@@ -21,12 +36,12 @@ def build(cfg):
 
 @pytest.mark.parametrize("group,name", CASES, ids=[f"{g}={n}" for g, n in CASES])
 def test_config_composes_and_instantiates(tmp_path, group, name):
-    cfg = make_cfg(tmp_path, [f"{group}={name}"])
+    cfg = make_cfg(tmp_path, fitting(group, name, tmp_path))
     dm, task = build(cfg)
-    assert task.backbone is not None
+    assert any(p.requires_grad for p in task.parameters())
     for node in list((cfg.get("callbacks") or {}).values()) + list((cfg.get("logger") or {}).values()):
         assert instantiate(node) is not None
-    cfg = make_cfg(tmp_path, [f"{group}={name}"], cpu=False)  # the file's own accelerator
+    cfg = make_cfg(tmp_path, fitting(group, name, tmp_path), cpu=False)  # the file's own accelerator
     if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
         with pytest.raises(Exception, match="(?i)gpu|cuda"):
             instantiate(cfg.trainer)

@@ -91,5 +91,5 @@ def test_a_task_that_cannot_use_the_data_names_both_and_the_fix(tmp_path):
 
 
 def test_a_config_that_pins_a_size_the_data_knows_is_refused(tmp_path):
-    with pytest.raises(SeqzooError, match="input_size=5 but the data has input_size=12"):
+    with pytest.raises(SeqzooError, match="input_size=5 is set in the config but the task needs input_size=12"):
         train(make_cfg(tmp_path, ["+model.input_size=5", "debug=fast_dev_run"]))

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import lightning as L
+from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -27,7 +28,12 @@ def sized(node: DictConfig, info: dict, **objects):
     for k, v in sizes.items():
         if node.get(k) is not None and node.get(k) != v:
             raise SeqzooError(f"{node._target_}: config sets {k}={node.get(k)} but the data has {k}={v}; remove the override, the data sets it")
-    return instantiate(node, **sizes, **objects, _convert_="partial")
+    try:
+        return instantiate(node, **sizes, **objects, _convert_="partial")
+    except InstantiationException as e:
+        if isinstance(e.__cause__, SeqzooError):  # our own message is the clear one: do not bury it
+            raise e.__cause__ from None
+        raise
 
 
 def check_mapping(task_cfg: DictConfig, datamodule) -> None:
@@ -41,8 +47,14 @@ def check_mapping(task_cfg: DictConfig, datamodule) -> None:
 
 
 def build_task(cfg: DictConfig, info: dict):
-    backbone = sized(cfg.model, info)
-    return sized(cfg.task, info, backbone=backbone)
+    """The task gets the model (and decoder) configs as partials and completes them with the sizes it
+    knows: the data's input size for a backbone, an embedding size for tokens, a memory size for decoders."""
+    params = inspect.signature(get_class(cfg.task._target_)).parameters
+    parts = {}
+    for role, group in (("backbone", "model"), ("encoder", "model"), ("decoder", "decoder")):
+        if role in params:
+            parts[role] = instantiate(cfg[group], _partial_=True, _convert_="partial")
+    return sized(cfg.task, info, **parts)
 
 
 def write_json(path: Path, obj) -> None:

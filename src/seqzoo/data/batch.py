@@ -26,7 +26,8 @@ def collate(items: list[dict], sequence_targets: bool = False) -> dict:
     """Items hold unbatched tensors under the batch keys; inputs are padded, targets padded when they are
     sequences (``sequence_targets``) and stacked otherwise, conditions stacked."""
     batch = {}
-    batch[INPUTS], batch[INPUT_MASK] = pad([it[INPUTS] for it in items])
+    if INPUTS in items[0]:
+        batch[INPUTS], batch[INPUT_MASK] = pad([it[INPUTS] for it in items])
     if TARGETS in items[0]:
         targets = [it[TARGETS] for it in items]
         if sequence_targets:

@@ -1,5 +1,8 @@
-"""Task mappings as LightningModules; each takes a backbone and adds heads, losses and metrics."""
+"""Task mappings as LightningModules; each takes a backbone (and decoder) and adds heads, losses, metrics."""
 
+from seqzoo.tasks.aligned import Aligned
 from seqzoo.tasks.many_to_one import ManyToOne
+from seqzoo.tasks.one_to_many import OneToMany
+from seqzoo.tasks.seq2seq import Seq2Seq
 
-__all__ = ["ManyToOne"]
+__all__ = ["ManyToOne", "Aligned", "Seq2Seq", "OneToMany"]

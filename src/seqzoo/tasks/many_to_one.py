@@ -9,25 +9,24 @@ from torch import nn
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.layers.pooling import MaskedPooling
 from seqzoo.tasks.optim import configure_optimizers
-
-
-def encode(backbone: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Run any backbone; recurrent ones also return their final state, which tasks do not need here."""
-    out = backbone(x, mask)
-    return out[0] if isinstance(out, tuple) else out  # (B, T, D)
+from seqzoo.tasks.parts import InputEmbedding, build, run_encoder
 
 
 class ManyToOne(L.LightningModule):
     """``num_classes`` set: cross-entropy with accuracy and macro-F1; ``num_classes=None``: regression of
-    ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable."""
+    ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable. ``backbone`` is a
+    module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs)."""
 
     mapping = "many_to_one"
 
     def __init__(
         self,
-        backbone: nn.Module,
+        backbone,
         num_classes: int | None = None,
         num_targets: int = 1,
+        input_size: int | None = None,
+        input_vocab_size: int | None = None,
+        embedding_size: int = 64,
         pooling: str = "last",
         dropout: float = 0.0,
         optimizer=None,
@@ -35,11 +34,12 @@ class ManyToOne(L.LightningModule):
         class_names: list[str] | None = None,
     ):
         super().__init__()
-        self.backbone = backbone
-        self.pool = MaskedPooling(pooling, backbone.output_size)
+        self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
+        self.backbone = build(backbone, input_size=self.embed.output_size)
+        self.pool = MaskedPooling(pooling, self.backbone.output_size)
         self.dropout = nn.Dropout(dropout)
         self.classify = num_classes is not None
-        self.head = nn.Linear(backbone.output_size, num_classes if self.classify else num_targets)
+        self.head = nn.Linear(self.backbone.output_size, num_classes if self.classify else num_targets)
         self.optimizer, self.scheduler, self.class_names = optimizer, scheduler, class_names
         if self.classify:
             metrics = torchmetrics.MetricCollection(
@@ -54,7 +54,7 @@ class ManyToOne(L.LightningModule):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C), mask (B, T) -> logits (B, classes) or values (B, targets)"""
-        h = encode(self.backbone, x, mask)  # (B, T, D)
+        h = run_encoder(self.backbone, self.embed(x), mask)  # (B, T, D)
         return self.head(self.dropout(self.pool(h, mask)))
 
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,108 @@
+"""Many-to-many aligned: one output per input step (tagging, frame labelling, next-step prediction,
+forecasting). Loss and metrics count real steps only. Data whose targets are the next inputs (``next_step``,
+e.g. character language modelling), and ``causal=True`` for streaming, require a causal backbone."""
+
+import math
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from torch import nn
+
+from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGET_MASK, TARGETS
+from seqzoo.errors import SeqzooError
+from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.tasks.optim import configure_optimizers
+from seqzoo.tasks.parts import InputEmbedding, build, is_causal, run_encoder
+
+
+class Aligned(L.LightningModule):
+    mapping = "aligned"
+
+    def __init__(
+        self,
+        backbone,
+        num_classes: int | None = None,
+        num_targets: int = 1,
+        input_size: int | None = None,
+        input_vocab_size: int | None = None,
+        embedding_size: int = 64,
+        causal: bool = False,
+        next_step: bool = False,
+        dropout: float = 0.0,
+        class_names: list[str] | None = None,
+        optimizer=None,
+        scheduler=None,
+    ):
+        super().__init__()
+        self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
+        self.backbone = build(backbone, input_size=self.embed.output_size)
+        if (causal or next_step) and not is_causal(self.backbone):
+            why = "its targets are the next inputs" if next_step else "task.causal=true asks for streaming"
+            raise SeqzooError(
+                f"{type(self.backbone).__name__} is not causal, but this aligned task needs a causal backbone ({why}): "
+                "set model.causal=true (tcn, transformer) or model.bidirectional=false (rnn, lstm, gru)"
+            )
+        self.classify, self.next_step, self.class_names = num_classes is not None, next_step, class_names
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.backbone.output_size, num_classes if self.classify else num_targets)
+        self.optimizer, self.scheduler = optimizer, scheduler
+        if self.classify:
+            metrics = {
+                "acc": torchmetrics.Accuracy("multiclass", num_classes=num_classes, ignore_index=IGNORE_INDEX),
+                "f1": torchmetrics.F1Score("multiclass", num_classes=num_classes, average="macro", ignore_index=IGNORE_INDEX),
+            }
+        else:
+            metrics = {"mse": torchmetrics.MeanSquaredError()}
+        self.metrics = nn.ModuleDict({s: torchmetrics.MetricCollection(metrics).clone(prefix=f"{s}/") for s in ("val", "test")})
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, C) or token ids (B, T) -> (B, T, classes) or (B, T, targets)"""
+        return self.head(self.dropout(run_encoder(self.backbone, self.embed(x), mask)))
+
+    def loss(self, out: torch.Tensor, batch: dict) -> torch.Tensor:
+        y = batch[TARGETS]
+        if self.classify:
+            return F.cross_entropy(out.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX)
+        real = batch[TARGET_MASK]
+        return F.mse_loss(out[real], y[real].view_as(out[real]).to(out.dtype))
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss = self.loss(self(batch[INPUTS], batch[INPUT_MASK]), batch)
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch[TARGETS]))
+        return loss
+
+    def evaluate(self, batch: dict, stage: str) -> None:
+        out = self(batch[INPUTS], batch[INPUT_MASK])
+        loss, n = self.loss(out, batch), len(batch[TARGETS])
+        self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=n, sync_dist=True)
+        if self.next_step:  # bits per character (or per token): the language-modelling figure
+            self.log(f"{stage}/bpc", loss / math.log(2), prog_bar=stage == "val", batch_size=n, sync_dist=True)
+        if self.classify:
+            self.metrics[stage].update(out.flatten(0, 1), batch[TARGETS].flatten())
+        else:
+            real = batch[TARGET_MASK]
+            self.metrics[stage].update(out[real], batch[TARGETS][real].view_as(out[real]).to(out.dtype))
+        self.log_dict(self.metrics[stage], prog_bar=stage == "val", batch_size=n)
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate(batch, "test")
+
+    def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
+        """One label per real step: class names joined by spaces, or the regressed values."""
+        out, lengths = self(batch[INPUTS], batch[INPUT_MASK]), batch[INPUT_MASK].sum(1).tolist()
+        rows = []
+        for o, n in zip(out, lengths):
+            if self.classify:
+                names = self.class_names or [str(i) for i in range(o.shape[-1])]
+                rows.append({"prediction": " ".join(names[i] for i in o[:n].argmax(-1).tolist())})
+            else:
+                rows.append({"prediction": " ".join(f"{v:.6g}" for v in o[:n].flatten().tolist())})
+        return rows
+
+    def configure_optimizers(self):
+        return configure_optimizers(self, self.optimizer, self.scheduler)

@@ -1,0 +1,93 @@
+"""What seq2seq and one-to-many share: a source is encoded into (memory, memory_mask, condition), a
+``TokenDecoder`` produces the target. Training is teacher-forced (or scheduled sampling), with label
+smoothing; validation and test report the teacher-forced loss and metrics of *generated* output."""
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from seqzoo.data.batch import TARGETS
+from seqzoo.data.vocab import Vocab
+from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.tasks.optim import configure_optimizers
+from seqzoo.tasks.sequence_metrics import GenerationMetrics
+from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
+
+DEFAULT_DECODING = {"method": "greedy", "beam_size": 4, "length_penalty": 0.0, "temperature": 1.0, "top_k": None, "max_length": None}
+
+
+class GenerativeTask(L.LightningModule):
+    """Subclasses define ``encode(batch) -> (memory | None, memory_mask | None, condition | None)``."""
+
+    def __init__(self, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,
+                 label_smoothing: float, teacher_forcing: dict | None, decoding: dict | None, bleu: bool, optimizer, scheduler):
+        super().__init__()
+        self.vocab = Vocab(target_tokens, target_separator)
+        self.max_target_length, self.embedding_size, self.label_smoothing = max_target_length, embedding_size, label_smoothing
+        self.teacher_forcing = {"schedule": "constant", "start": 1.0, **(teacher_forcing or {})}
+        self.decoding = {**DEFAULT_DECODING, **(decoding or {})}
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.metrics = torch.nn.ModuleDict({s: GenerationMetrics(self.vocab, bleu) for s in ("val", "test")})
+
+    def make_target_decoder(self, decoder, memory_size, condition_size, tie_embeddings, dropout) -> TokenDecoder:
+        return TokenDecoder(decoder, len(self.vocab), self.embedding_size, memory_size, condition_size, tie_embeddings, dropout)
+
+    def encode(self, batch: dict):
+        raise NotImplementedError
+
+    def loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX, label_smoothing=self.label_smoothing)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        memory, memory_mask, condition = self.encode(batch)
+        prev = shift_right(batch[TARGETS])
+        ratio = teacher_forcing_ratio(step=self.global_step, **self.teacher_forcing)
+        if ratio < 1.0:
+            logits = self.target_decoder.scheduled(prev, ratio, memory, memory_mask, condition)
+        else:
+            logits = self.target_decoder(prev, memory, memory_mask, condition)
+        loss = self.loss(logits, batch[TARGETS])
+        n = len(batch[TARGETS])
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=n)
+        if self.teacher_forcing["schedule"] != "constant":
+            self.log("train/teacher_forcing", ratio, on_step=True, on_epoch=False, batch_size=n)
+        return loss
+
+    def generate(self, batch: dict, **overrides):
+        memory, memory_mask, condition = self.encode(batch)
+        options = {**self.decoding, **overrides}
+        options["max_length"] = options["max_length"] or self.max_target_length + 5
+        return self.target_decoder.generate(memory, memory_mask, condition, **options)
+
+    def evaluate(self, batch: dict, stage: str) -> None:
+        memory, memory_mask, condition = self.encode(batch)
+        targets, n = batch[TARGETS], len(batch[TARGETS])
+        loss = self.loss(self.target_decoder(shift_right(targets), memory, memory_mask, condition), targets)
+        self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=n, sync_dist=True)
+        tokens, _ = self.generate(batch)
+        self.metrics[stage].update(tokens, targets)
+
+    def log_generation_metrics(self, stage: str) -> None:
+        values = self.metrics[stage].compute()
+        self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, prog_bar=stage == "val")
+        self.metrics[stage].reset()
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_generation_metrics("val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self.evaluate(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_generation_metrics("test")
+
+    def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
+        tokens, scores = self.generate(batch)
+        texts = [self.vocab.separator.join(t) for t in self.metrics["test"].token_strings(tokens)]
+        return [{"prediction": t, "log_prob": round(s, 4)} for t, s in zip(texts, scores.tolist())]
+
+    def configure_optimizers(self):
+        return configure_optimizers(self, self.optimizer, self.scheduler)

@@ -1,0 +1,39 @@
+"""One-to-many: a vector or an image -> a sequence (e.g. captioning). A conditioning encoder (MLP, small
+CNN or torchvision network, chosen by config) gives the decoder its condition (initial RNN state, a
+prefix slot for the Transformer, an input to every TCN step) and, for images, a memory of regions."""
+
+from seqzoo.data.batch import CONDITION
+from seqzoo.tasks.generative import GenerativeTask
+from seqzoo.tasks.parts import build
+
+
+class OneToMany(GenerativeTask):
+    mapping = "one_to_many"
+
+    def __init__(
+        self,
+        condition_encoder,
+        decoder,
+        condition_shape: list[int],
+        target_tokens: list[str],
+        target_separator: str = "",
+        max_target_length: int = 50,
+        embedding_size: int = 128,
+        tie_embeddings: bool = False,
+        dropout: float = 0.0,
+        label_smoothing: float = 0.0,
+        teacher_forcing: dict | None = None,
+        decoding: dict | None = None,
+        bleu: bool = False,
+        optimizer=None,
+        scheduler=None,
+    ):
+        super().__init__(target_tokens, target_separator, max_target_length, embedding_size, label_smoothing,
+                         teacher_forcing, decoding, bleu, optimizer, scheduler)
+        self.condition_encoder = build(condition_encoder, condition_shape=list(condition_shape))
+        size = self.condition_encoder.output_size
+        self.target_decoder = self.make_target_decoder(decoder, size, size, tie_embeddings, dropout)
+
+    def encode(self, batch: dict):
+        condition, memory = self.condition_encoder(batch[CONDITION])  # (B, K), (B, S, K) or None
+        return memory, None, condition

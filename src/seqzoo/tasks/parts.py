@@ -1,0 +1,56 @@
+"""Building the parts a task is given: a ready module passes through; a partial (Hydra ``_partial_: true``)
+is called with the sizes the task knows (input size, memory size, ...), keeping only those it accepts."""
+
+import inspect
+
+import torch
+from torch import nn
+
+from seqzoo.data.vocab import PAD_ID
+from seqzoo.errors import SeqzooError
+
+
+def build(part, **sizes) -> nn.Module:
+    if isinstance(part, nn.Module):
+        return part
+    func = getattr(part, "func", part)
+    params = inspect.signature(func).parameters
+    pinned = getattr(part, "keywords", {})
+    clash = {k: (pinned[k], v) for k, v in sizes.items() if k in pinned and k in params and pinned[k] is not None and pinned[k] != v}
+    if clash:
+        name = getattr(func, "__name__", str(func))
+        raise SeqzooError(f"{name}: {', '.join(f'{k}={a} is set in the config but the task needs {k}={b}' for k, (a, b) in clash.items())}; remove it from the config, sizes come from the data")
+    return part(**{k: v for k, v in sizes.items() if k in params})
+
+
+def run_encoder(encoder: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Any backbone -> (B, T, D); recurrent ones also return their final state, not needed here."""
+    out = encoder(x, mask)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def is_causal(module: nn.Module) -> bool:
+    """Whether a backbone's step t sees only steps <= t: the causal flag, or a one-directional RNN."""
+    if hasattr(module, "causal"):
+        return bool(module.causal)
+    return hasattr(module, "bidirectional") and not module.bidirectional
+
+
+class InputEmbedding(nn.Module):
+    """Token ids (B, T) -> (B, T, E) when the data has an input vocabulary; features pass through."""
+
+    def __init__(self, input_vocab_size: int | None, embedding_size: int, input_size: int | None):
+        super().__init__()
+        self.embedding = nn.Embedding(input_vocab_size, embedding_size, padding_idx=PAD_ID) if input_vocab_size else None
+        self.output_size = embedding_size if input_vocab_size else input_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.embedding(x) if self.embedding is not None else x
+
+
+def masked_mean(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """(B, T, D) -> (B, D) over real steps."""
+    if mask is None:
+        return h.mean(1)
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp_min(1)

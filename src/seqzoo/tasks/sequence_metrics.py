@@ -1,0 +1,48 @@
+"""Metrics of generated sequences, computed on decoded text (never on teacher-forced outputs):
+exact match, token error rate (edit distance over tokens / reference tokens: the character error rate
+for character data, the phoneme error rate for phonemes) and, for word-level text, BLEU (torchmetrics)."""
+
+import torch
+import torchmetrics
+from torch import nn
+from torchmetrics.text import BLEUScore, WordErrorRate
+
+from seqzoo.data.vocab import Vocab
+from seqzoo.layers.masking import IGNORE_INDEX
+
+
+class GenerationMetrics(nn.Module):
+    def __init__(self, vocab: Vocab, bleu: bool = False):
+        super().__init__()
+        self.vocab = vocab
+        self.exact = torchmetrics.MeanMetric()
+        self.ter = WordErrorRate()  # over space-joined tokens = token error rate
+        self.bleu = BLEUScore() if bleu else None
+
+    def token_strings(self, ids: torch.Tensor) -> list[list[str]]:
+        """(B, L) ids -> tokens up to eos, without specials"""
+        out = []
+        for row in ids.tolist():
+            text = self.vocab.decode([i for i in row if i != IGNORE_INDEX])
+            out.append(self.vocab.split(text))
+        return out
+
+    def update(self, predicted: torch.Tensor, targets: torch.Tensor) -> list[str]:
+        """-> the predicted texts, for logging or predictions"""
+        pred, ref = self.token_strings(predicted), self.token_strings(targets)
+        self.exact.update(torch.tensor([float(p == r) for p, r in zip(pred, ref)]))
+        self.ter.update([" ".join(p) for p in pred], [" ".join(r) if r else "<empty>" for r in ref])
+        if self.bleu is not None:
+            self.bleu.update([" ".join(p) for p in pred], [[" ".join(r)] for r in ref])
+        return [self.vocab.separator.join(p) for p in pred]
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        out = {"exact": self.exact.compute(), "ter": self.ter.compute()}
+        if self.bleu is not None:
+            out["bleu"] = self.bleu.compute()
+        return out
+
+    def reset(self) -> None:
+        for m in (self.exact, self.ter, self.bleu):
+            if m is not None:
+                m.reset()
