@@ -78,7 +78,8 @@ def beam_search(step, reorder, state, batch_size: int, bos: int, eos: int, max_l
     """
     b, k = batch_size, beam_size
     if keep_greedy and k > 1:
-        greedy_tokens, greedy_score = greedy(step, state, b, bos, eos, max_len, device)
+        fresh = reorder(state, torch.arange(b, device=device))  # steps update states in place: decode a copy
+        greedy_tokens, greedy_score = greedy(step, fresh, b, bos, eos, max_len, device)
     state = reorder(state, torch.arange(b, device=device).repeat_interleave(k))  # (B * K, ...)
     scores = torch.full((b, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # one live hypothesis at the start; the copies wait

@@ -20,7 +20,8 @@ def build(part, **sizes) -> nn.Module:
     if clash:
         name = getattr(func, "__name__", str(func))
         raise SeqzooError(f"{name}: {', '.join(f'{k}={a} is set in the config but the task needs {k}={b}' for k, (a, b) in clash.items())}; remove it from the config, sizes come from the data")
-    return part(**{k: v for k, v in sizes.items() if k in params})
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return part(**{k: v for k, v in sizes.items() if takes_any or k in params})
 
 
 def run_encoder(encoder: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
