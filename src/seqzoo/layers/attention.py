@@ -1,6 +1,8 @@
 """Multi-head attention through ``F.scaled_dot_product_attention``, so flash and memory-efficient kernels
 run on GPU, with a key/value cache for incremental decoding."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -49,8 +51,10 @@ class MultiHeadAttention(nn.Module):
         key_mask: torch.Tensor | None = None,
         causal: bool = False,
         cache: dict | None = None,
-    ) -> torch.Tensor:
-        """x (B, T_q, D), memory (B, T_k, D), key_mask (B, T_k) over the keys (cached ones included) -> (B, T_q, D)"""
+        need_weights: bool = False,
+    ):
+        """x (B, T_q, D), memory (B, T_k, D), key_mask (B, T_k) over the keys (cached ones included) -> (B, T_q, D),
+        and with ``need_weights`` the attention weights averaged over heads (B, T_q, T_k), computed explicitly."""
         q = self.heads(self.q_proj(x))  # (B, h, T_q, d)
         if memory is not None and cache is not None and "k" in cache:
             k, v = cache["k"], cache["v"]  # cross-attention: memory projected once
@@ -63,6 +67,12 @@ class MultiHeadAttention(nn.Module):
                 cache["k"], cache["v"] = k, v
         causal = causal and memory is None
         dropout = self.dropout if self.training else 0.0
+        if need_weights:  # the slow, explicit path: only for looking at the weights
+            mask = attention_mask(key_mask, q.shape[2], k.shape[2], causal, x.device)
+            scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (B, h, T_q, T_k)
+            weights = scores.masked_fill(~mask, float("-inf")).softmax(-1) if mask is not None else scores.softmax(-1)
+            out = self.out_proj((weights @ v).transpose(1, 2).flatten(2))
+            return out, weights.mean(1)
         if causal and key_mask is None and q.shape[2] == k.shape[2]:
             # no explicit mask: lets SDPA pick the flash kernel on GPU
             out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)

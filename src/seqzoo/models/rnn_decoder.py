@@ -61,28 +61,35 @@ class RNNDecoder(nn.Module):
         rest = select_batch({k: v for k, v in state.items() if k != "rnn"}, index, 0)
         return {**rest, "rnn": select_batch(state["rnn"], index, 1)}
 
-    def forward(self, x, memory=None, memory_mask=None, condition=None, hidden=None) -> torch.Tensor:
-        """x (B, T, C) embedded targets, memory (B, S, M), memory_mask (B, S), condition (B, K) -> (B, T, hidden_size)"""
+    def forward(self, x, memory=None, memory_mask=None, condition=None, hidden=None, return_attention: bool = False):
+        """x (B, T, C) embedded targets, memory (B, S, M), memory_mask (B, S), condition (B, K) -> (B, T, hidden_size);
+        with ``return_attention`` also the attention weights (B, T, S), or None without attention."""
         state = self.init_state(memory, memory_mask, condition, hidden)
         if self.feeds_context:
-            return torch.stack([self.step(x[:, t], state)[0] for t in range(x.shape[1])], dim=1)
-        h, _ = self.rnn(x, state=state["rnn"])  # (B, T, H)
-        return self.attend(h, state)
+            outs, weights = [], []
+            for t in range(x.shape[1]):
+                outs.append(self.step(x[:, t], state)[0])
+                weights.append(state["weights"])
+            out, weights = torch.stack(outs, dim=1), torch.cat(weights, dim=1)
+        else:
+            h, _ = self.rnn(x, state=state["rnn"])  # (B, T, H)
+            out, weights = self.attend(h, state)
+        return (out, weights) if return_attention else out
 
-    def attend(self, h: torch.Tensor, state: dict) -> torch.Tensor:
+    def attend(self, h: torch.Tensor, state: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.attention is None or state["memory"] is None:
-            return h
-        out, _ = self.attention(h, state["memory"], state["keys"], state["memory_mask"])
-        return out
+            return h, None
+        return self.attention(h, state["memory"], state["keys"], state["memory_mask"])
 
     def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
         """x (B, C) one embedded token -> (B, hidden_size); ``state`` is updated in place and returned."""
         x = x.unsqueeze(1)  # (B, 1, C)
         if not self.feeds_context:
             h, state["rnn"] = self.rnn(x, state=state["rnn"])
-            return self.attend(h, state).squeeze(1), state
+            out, state["weights"] = self.attend(h, state)
+            return out.squeeze(1), state
         query = self.top_hidden(state["rnn"], x)  # (B, 1, H): the previous state asks
-        context, _ = self.attention.context(query, state["memory"], state["keys"], state["memory_mask"])  # (B, 1, M)
+        context, state["weights"] = self.attention.context(query, state["memory"], state["keys"], state["memory_mask"])  # (B, 1, M)
         h, state["rnn"] = self.rnn(torch.cat([x, context], dim=-1), state=state["rnn"])
         out = torch.tanh(self.attention.combine(torch.cat([h, context], dim=-1)))
         return out.squeeze(1), state

@@ -53,18 +53,20 @@ class TCNDecoder(nn.Module):
     def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
         return select_batch(state, index, 0)
 
-    def attend(self, h: torch.Tensor, state: dict) -> torch.Tensor:
+    def attend(self, h: torch.Tensor, state: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.attention is None or state["memory"] is None:
-            return h
-        return self.attention(h, state["memory"], state["keys"], state["memory_mask"])[0]
+            return h, None
+        return self.attention(h, state["memory"], state["keys"], state["memory_mask"])
 
-    def forward(self, x, memory=None, memory_mask=None, condition=None) -> torch.Tensor:
-        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K) -> (B, T, D)"""
+    def forward(self, x, memory=None, memory_mask=None, condition=None, return_attention: bool = False):
+        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K) -> (B, T, D);
+        with ``return_attention`` also the attention weights (B, T, S), or None without attention."""
         h = self.tcn(self.with_condition(x, condition))  # (B, T, D)
-        state = self.init_state(memory, memory_mask, condition, batch_like=x[:, 0])
-        return self.attend(h, state)
+        out, weights = self.attend(h, self.init_state(memory, memory_mask, condition, batch_like=x[:, 0]))
+        return (out, weights) if return_attention else out
 
     def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
         """x (B, C) one embedded token -> (B, D)"""
         h, state["buffers"] = self.tcn.step(self.with_condition(x, state["condition"]), state["buffers"])
-        return self.attend(h.unsqueeze(1), state).squeeze(1), state
+        out, _ = self.attend(h.unsqueeze(1), state)
+        return out.squeeze(1), state

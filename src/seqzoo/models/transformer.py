@@ -70,12 +70,21 @@ class DecoderLayer(nn.Module):
         self.ff = FeedForward(d_model, dim_feedforward, dropout, activation)
         self.ff_block = Residual(d_model, dropout, norm_first)
 
-    def forward(self, x, memory=None, memory_mask=None, mask=None, cache: dict | None = None) -> torch.Tensor:
-        """x (B, T, D), memory (B, S, D), memory_mask (B, S), mask (B, T) or (B, cached + T) -> (B, T, D)"""
+    def forward(self, x, memory=None, memory_mask=None, mask=None, cache: dict | None = None, weights: list | None = None):
+        """x (B, T, D), memory (B, S, D), memory_mask (B, S), mask (B, T) or (B, cached + T) -> (B, T, D).
+        A ``weights`` list receives the cross-attention weights (B, T, S)."""
         x = self.self_block(x, lambda h: self.self_attn(h, key_mask=mask, causal=True, cache=None if cache is None else cache["self"]))
         if memory is not None:
             cross = None if cache is None else cache["cross"]
-            x = self.cross_block(x, lambda h: self.cross_attn(h, memory, key_mask=memory_mask, cache=cross))
+
+            def attend(h):
+                if weights is None:
+                    return self.cross_attn(h, memory, key_mask=memory_mask, cache=cross)
+                out, w = self.cross_attn(h, memory, key_mask=memory_mask, cache=cross, need_weights=True)
+                weights.append(w)
+                return out
+
+            x = self.cross_block(x, attend)
         return self.ff_block(x, self.ff)
 
 
@@ -172,12 +181,15 @@ class TransformerDecoder(nn.Module):
             memory_mask = torch.cat([memory_mask.new_ones(memory_mask.shape[0], 1), memory_mask], dim=1)
         return torch.cat([slot, memory], dim=1), memory_mask
 
-    def forward(self, x, memory=None, memory_mask=None, condition=None, mask=None) -> torch.Tensor:
-        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K), masks bool -> (B, T, d_model)"""
+    def forward(self, x, memory=None, memory_mask=None, condition=None, mask=None, return_attention: bool = False):
+        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K), masks bool -> (B, T, d_model);
+        with ``return_attention`` also the last layer's cross-attention (B, T, S), condition slot first."""
         memory, memory_mask = self.memory(memory, memory_mask, condition)
-        h = self.dropout(self.positions(self.input_proj(x)))
+        h, weights = self.dropout(self.positions(self.input_proj(x))), [] if return_attention else None
         for layer in self.layers:
-            h = layer(h, memory, memory_mask, mask)
+            h = layer(h, memory, memory_mask, mask, weights=weights)
+        if return_attention:
+            return self.norm(h), weights[-1] if weights else None
         return self.norm(h)
 
     def init_state(self, memory=None, memory_mask=None, condition=None) -> dict:

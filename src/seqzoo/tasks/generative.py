@@ -84,6 +84,16 @@ class GenerativeTask(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self.log_generation_metrics("test")
 
+    @torch.no_grad()
+    def attention_maps(self, batch: dict):
+        """-> weights (B, T, S) of the decoder over the memory while it writes the targets, or None."""
+        memory, memory_mask, condition = self.encode(batch)
+        return self.target_decoder.attention(shift_right(batch[TARGETS]), memory, memory_mask, condition)
+
+    def target_labels(self, targets: torch.Tensor) -> list[list[str]]:
+        """Readable target tokens of each row, eos included, for plot axes."""
+        return [[self.vocab.tokens[i] for i in row if i != IGNORE_INDEX] for row in targets.tolist()]
+
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
         tokens, scores = self.generate(batch)
         texts = [self.vocab.separator.join(t) for t in self.metrics["test"].token_strings(tokens)]

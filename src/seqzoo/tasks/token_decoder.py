@@ -55,6 +55,11 @@ class TokenDecoder(nn.Module):
         h = self.decoder(self.embedding(prev_tokens), memory=memory, memory_mask=memory_mask, condition=condition)
         return self.logits(h)
 
+    def attention(self, prev_tokens: torch.Tensor, memory=None, memory_mask=None, condition=None):
+        """Teacher-forced attention weights (B, T, S) over the memory, or None for a decoder without attention."""
+        out = self.decoder(self.embedding(prev_tokens), memory=memory, memory_mask=memory_mask, condition=condition, return_attention=True)
+        return out[1]
+
     def init_state(self, memory=None, memory_mask=None, condition=None):
         return self.decoder.init_state(memory=memory, memory_mask=memory_mask, condition=condition)
 

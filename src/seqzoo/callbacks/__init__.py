@@ -1,0 +1,1 @@
+"""Lightning callbacks of seqzoo, configured in configs/callbacks/."""
