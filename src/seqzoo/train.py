@@ -126,9 +126,10 @@ def restore(cfg: DictConfig):
     ckpt = load_checkpoint(cfg.ckpt_path)
     saved = ckpt[KEY]
     run_cfg = OmegaConf.create(saved["config"])
-    if cfg.get("data"):  # e.g. +data.root=... to evaluate on data that moved
-        with open_dict(run_cfg):
-            run_cfg.data = OmegaConf.merge(run_cfg.data, cfg.data)
+    for key in ("data", "task"):  # e.g. +data.root=... for data that moved, +task.decoding.method=beam
+        if cfg.get(key):
+            with open_dict(run_cfg):
+                run_cfg[key] = OmegaConf.merge(run_cfg[key], cfg[key])
     datamodule = instantiate(run_cfg.data)
     datamodule.load_state_dict(saved["data_state"])
     task = build_task(run_cfg, saved["data_info"])

@@ -14,10 +14,21 @@ from seqzoo.data.batch import INPUTS, TARGETS
 BLANK, DELIMITER, SYMBOLS, COPIED = 0, 9, 8, 10
 
 
-def copy_memory(n: int, blank_length: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """-> inputs (n, T + 20) and targets (n, T + 20), both int64 symbols 0-9"""
-    symbols = torch.randint(1, SYMBOLS + 1, (n, COPIED), generator=generator)
-    length = blank_length + 2 * COPIED
+def unique_symbols(n: int, generator: torch.Generator) -> torch.Tensor:
+    """(n, 10) distinct rows of symbols 1-8, so that no evaluated sequence also appears in training."""
+    rows, seen = [], set()
+    while len(rows) < n:
+        for row in torch.randint(1, SYMBOLS + 1, (n - len(rows) + 16, COPIED), generator=generator):
+            key = tuple(row.tolist())
+            if key not in seen and len(rows) < n:
+                seen.add(key)
+                rows.append(row)
+    return torch.stack(rows)
+
+
+def copy_memory(symbols: torch.Tensor, blank_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """symbols (n, 10) -> inputs (n, T + 20) and targets (n, T + 20), both int64 symbols 0-9"""
+    n, length = len(symbols), blank_length + 2 * COPIED
     inputs = torch.full((n, length), BLANK, dtype=torch.long)
     inputs[:, :COPIED] = symbols
     inputs[:, COPIED + blank_length - 1] = DELIMITER
@@ -40,9 +51,12 @@ class CopyMemoryDataModule(SequenceDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        for offset, (split, n) in enumerate(self.sizes.items()):
-            x, y = copy_memory(n, self.blank_length, torch.Generator().manual_seed(self.seed * 3 + offset))
-            self.splits[split] = ArrayItems(**{INPUTS: x, TARGETS: y})
+        symbols = unique_symbols(sum(self.sizes.values()), torch.Generator().manual_seed(self.seed))
+        x, y = copy_memory(symbols, self.blank_length)
+        start = 0
+        for split, n in self.sizes.items():
+            self.splits[split] = ArrayItems(**{INPUTS: x[start : start + n], TARGETS: y[start : start + n]})
+            start += n
 
     @property
     def info(self) -> dict:

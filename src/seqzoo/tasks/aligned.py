@@ -32,10 +32,12 @@ class Aligned(L.LightningModule):
         next_step: bool = False,
         dropout: float = 0.0,
         class_names: list[str] | None = None,
+        sampling: dict | None = None,
         optimizer=None,
         scheduler=None,
     ):
         super().__init__()
+        self.sampling = {"length": 200, "temperature": 0.8, "top_k": None, **(sampling or {})}
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
         self.backbone = build(backbone, input_size=self.embed.output_size)
         if (causal or next_step) and not is_causal(self.backbone):
@@ -92,9 +94,30 @@ class Aligned(L.LightningModule):
     def test_step(self, batch: dict, batch_idx: int) -> None:
         self.evaluate(batch, "test")
 
+    @torch.no_grad()
+    def continue_sequence(self, prompt: torch.Tensor, length: int, temperature: float = 1.0, top_k: int | None = None) -> list[int]:
+        """Next-step models write on: prompt (T,) token ids -> ``length`` sampled ids. The whole prefix is
+        re-read at each step, which works for every backbone (O(length x T))."""
+        ids = prompt.unsqueeze(0)  # (1, T)
+        for _ in range(length):
+            logits = self(ids)[:, -1] / temperature  # (1, V)
+            if top_k is not None:
+                logits = logits.masked_fill(logits < logits.topk(top_k, dim=-1).values[:, -1:], float("-inf"))
+            ids = torch.cat([ids, torch.multinomial(logits.softmax(-1), 1)], dim=1)
+        return ids[0, prompt.shape[0] :].tolist()
+
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
-        """One label per real step: class names joined by spaces, or the regressed values."""
-        out, lengths = self(batch[INPUTS], batch[INPUT_MASK]), batch[INPUT_MASK].sum(1).tolist()
+        """Next-step models: the prompt's continuation (sampled, ``sampling`` options). Otherwise one label
+        per real step: class names joined by spaces, or the regressed values."""
+        lengths = batch[INPUT_MASK].sum(1).tolist()
+        if self.next_step and self.classify:
+            names = self.class_names or [str(i) for i in range(self.head.out_features)]
+            opts = self.sampling
+            return [
+                {"prediction": "".join(names[i] for i in self.continue_sequence(row[:n], opts["length"], opts["temperature"], opts["top_k"]))}
+                for row, n in zip(batch[INPUTS], lengths)
+            ]
+        out = self(batch[INPUTS], batch[INPUT_MASK])
         rows = []
         for o, n in zip(out, lengths):
             if self.classify:
