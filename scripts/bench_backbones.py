@@ -19,7 +19,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import GRU, LSTM, RNN
-from seqzoo.models.transformer import EncoderLayer
+from seqzoo.models.transformer import EncoderLayer, copy_torch_encoder_layer
 
 
 def sync(device: str) -> None:
@@ -63,13 +63,7 @@ def transformer_case(args):
     dev, d = args.device, args.d_model
     ref = nn.TransformerEncoderLayer(d, args.heads, 4 * d, dropout=0.0, batch_first=True).to(dev)
     ours = EncoderLayer(d, args.heads, 4 * d, dropout=0.0, activation="relu", norm_first=False).to(dev)
-    sd = ref.state_dict()
-    for part, w, b in zip(["q_proj", "k_proj", "v_proj"], sd["self_attn.in_proj_weight"].chunk(3), sd["self_attn.in_proj_bias"].chunk(3)):
-        getattr(ours.self_attn, part).weight.data.copy_(w)
-        getattr(ours.self_attn, part).bias.data.copy_(b)
-    ours.self_attn.out_proj.load_state_dict(ref.self_attn.out_proj.state_dict())
-    ours.ff[0].load_state_dict(ref.linear1.state_dict())
-    ours.ff[3].load_state_dict(ref.linear2.state_dict())
+    copy_torch_encoder_layer(ours, ref)
     x = torch.randn(args.batch, args.length, d, device=dev)
     return "TransformerEncoderLayer", {"torch.nn": ref, "fused": ours}, x
 

@@ -3,22 +3,9 @@ import torch
 from torch import nn
 
 from seqzoo.layers.masking import mask_from_lengths
-from seqzoo.models.transformer import EncoderLayer, TransformerDecoder, TransformerEncoder
+from seqzoo.models.transformer import EncoderLayer, TransformerDecoder, TransformerEncoder, copy_torch_encoder_layer
 
 D, HEADS, FF = 16, 4, 32
-
-
-def copy_from_torch(ours: EncoderLayer, ref: nn.TransformerEncoderLayer) -> None:
-    """nn.MultiheadAttention packs q, k, v into one in_proj; ours keeps three Linear layers."""
-    sd = ref.state_dict()
-    for name, w, b in zip(["q_proj", "k_proj", "v_proj"], sd["self_attn.in_proj_weight"].chunk(3), sd["self_attn.in_proj_bias"].chunk(3)):
-        getattr(ours.self_attn, name).weight.data.copy_(w)
-        getattr(ours.self_attn, name).bias.data.copy_(b)
-    ours.self_attn.out_proj.load_state_dict(ref.self_attn.out_proj.state_dict())
-    ours.ff[0].load_state_dict(ref.linear1.state_dict())
-    ours.ff[3].load_state_dict(ref.linear2.state_dict())
-    ours.attn_block.norm.load_state_dict(ref.norm1.state_dict())
-    ours.ff_block.norm.load_state_dict(ref.norm2.state_dict())
 
 
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
@@ -28,7 +15,7 @@ def test_encoder_layer_matches_torch(activation, norm_first, causal):
     torch.manual_seed(0)
     ref = nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first)
     ours = EncoderLayer(D, HEADS, FF, dropout=0.0, activation=activation, norm_first=norm_first)
-    copy_from_torch(ours, ref)
+    copy_torch_encoder_layer(ours, ref)
     x, mask = torch.randn(3, 6, D), mask_from_lengths(torch.tensor([6, 4, 2]), 6)
     causal_mask = nn.Transformer.generate_square_subsequent_mask(6) if causal else None
     ref.train()  # keep torch off its nested-tensor fast path, which zeroes padded rows

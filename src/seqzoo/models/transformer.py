@@ -58,6 +58,20 @@ class EncoderLayer(nn.Module):
         return self.ff_block(x, self.ff)
 
 
+def copy_torch_encoder_layer(ours: EncoderLayer, ref: nn.TransformerEncoderLayer) -> None:
+    """Load a ``torch.nn.TransformerEncoderLayer``'s weights into ours: torch packs q, k, v into one
+    ``in_proj``; ours keeps three Linear layers."""
+    sd = ref.state_dict()
+    for name, w, b in zip(["q_proj", "k_proj", "v_proj"], sd["self_attn.in_proj_weight"].chunk(3), sd["self_attn.in_proj_bias"].chunk(3)):
+        getattr(ours.self_attn, name).weight.data.copy_(w)
+        getattr(ours.self_attn, name).bias.data.copy_(b)
+    ours.self_attn.out_proj.load_state_dict(ref.self_attn.out_proj.state_dict())
+    ours.ff[0].load_state_dict(ref.linear1.state_dict())
+    ours.ff[3].load_state_dict(ref.linear2.state_dict())
+    ours.attn_block.norm.load_state_dict(ref.norm1.state_dict())
+    ours.ff_block.norm.load_state_dict(ref.norm2.state_dict())
+
+
 class DecoderLayer(nn.Module):
     """Causal self-attention, cross-attention over the memory (when there is one), feed-forward."""
 

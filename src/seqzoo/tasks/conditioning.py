@@ -22,13 +22,16 @@ class MLPCondition(nn.Module):
 
 
 class CNNCondition(nn.Module):
-    """An image (B, C, H, W) -> a few conv blocks -> mean-pooled vector (B, K) and the feature map as memory."""
+    """An image (B, C, H, W) -> conv blocks (the first halves the resolution) -> mean-pooled vector (B, K)
+    and the feature map as a memory of (H / 2) x (W / 2) regions."""
 
     def __init__(self, condition_shape: list[int], channels: list[int] = (32, 64), output_size: int = 128):
         super().__init__()
         layers, c_in = [], condition_shape[0]
-        for c in channels:
+        for i, c in enumerate(channels):
             layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()]
+            if i == 0 and min(condition_shape[1:]) >= 4:
+                layers.append(nn.MaxPool2d(2))
             c_in = c
         self.features = nn.Sequential(*layers, nn.Conv2d(c_in, output_size, 1))
         self.output_size = output_size
