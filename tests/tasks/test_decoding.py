@@ -34,7 +34,7 @@ def teacher_forced_score(model, tokens, ctx) -> torch.Tensor:
     targets = tokens.clone()
     after_eos = torch.arange(tokens.shape[1])[None] >= lengths_to_eos(tokens, EOS_ID)[:, None]
     targets[after_eos] = IGNORE_INDEX
-    logp = model(shift_right(targets), **ctx).log_softmax(-1)
+    logp = model.generation_log_probs(model(shift_right(targets), **ctx))
     picked = logp.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)
     return picked.masked_fill(targets == IGNORE_INDEX, 0).sum(1)
 

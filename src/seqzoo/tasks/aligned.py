@@ -11,6 +11,7 @@ import torchmetrics
 from torch import nn
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGET_MASK, TARGETS
+from seqzoo.data.vocab import SPECIALS
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.tasks.optim import configure_optimizers
@@ -47,6 +48,7 @@ class Aligned(L.LightningModule):
                 "set model.causal=true (tcn, transformer) or model.bidirectional=false (rnn, lstm, gru)"
             )
         self.classify, self.next_step, self.class_names = num_classes is not None, next_step, class_names
+        self.specials = [i for i, name in enumerate(class_names or []) if name in SPECIALS]  # never sampled
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.backbone.output_size, num_classes if self.classify else num_targets)
         self.optimizer, self.scheduler = optimizer, scheduler
@@ -101,6 +103,7 @@ class Aligned(L.LightningModule):
         ids = prompt.unsqueeze(0)  # (1, T)
         for _ in range(length):
             logits = self(ids)[:, -1] / temperature  # (1, V)
+            logits[:, self.specials] = float("-inf")
             if top_k is not None:
                 logits = logits.masked_fill(logits < logits.topk(top_k, dim=-1).values[:, -1:], float("-inf"))
             ids = torch.cat([ids, torch.multinomial(logits.softmax(-1), 1)], dim=1)

@@ -44,11 +44,17 @@ class TokenDecoder(nn.Module):
         # tied weights need the output in embedding space: a projection bridges a different decoder width
         self.bridge = nn.Linear(d, embedding_size) if tie_embeddings and d != embedding_size else nn.Identity()
         self.output = nn.Linear(embedding_size if tie_embeddings else d, vocab_size)
+        self.register_buffer("never", torch.tensor([PAD_ID, BOS_ID]), persistent=False)
         if tie_embeddings:
             self.output.weight = self.embedding.weight
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:
         return self.output(self.bridge(self.dropout(h)))
+
+    def generation_log_probs(self, logits: torch.Tensor) -> torch.Tensor:
+        """What generation draws from: <pad> and <bos> are never outputs, so they get no probability.
+        (Training keeps the plain logits: label smoothing needs every class finite.)"""
+        return logits.index_fill(-1, self.never.to(logits.device), float("-inf")).log_softmax(-1)
 
     def forward(self, prev_tokens: torch.Tensor, memory=None, memory_mask=None, condition=None) -> torch.Tensor:
         """Teacher forcing: prev_tokens (B, T) -> logits (B, T, V)"""
@@ -66,7 +72,7 @@ class TokenDecoder(nn.Module):
     def step(self, tokens: torch.Tensor, state) -> tuple[torch.Tensor, object]:
         """tokens (B,) -> log-probabilities (B, V) of the next token"""
         h, state = self.decoder.step(self.embedding(tokens), state)
-        return self.logits(h).log_softmax(-1), state
+        return self.generation_log_probs(self.logits(h)), state
 
     def scheduled(self, prev_tokens: torch.Tensor, ratio: float, memory=None, memory_mask=None, condition=None) -> torch.Tensor:
         """Scheduled sampling: step by step, feeding the gold token with probability ``ratio`` and the
