@@ -7,6 +7,7 @@ from hydra.utils import get_class, instantiate
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
 from tests.conftest import config_names, make_cfg
+from tests.data.fixtures import data_overrides
 
 GROUPS = ["data", "model", "decoder", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
 CASES = [(g, n) for g in GROUPS for n in config_names(g)]
@@ -19,7 +20,7 @@ def fitting(group: str, name: str, tmp_path) -> list[str]:
     data_mapping = get_class(cfg.data._target_).mapping
     task_mapping = get_class(cfg.task._target_).mapping
     if group == "data":
-        return [f"{group}={name}", f"task={data_mapping}"]
+        return [f"{group}={name}", f"task={data_mapping}", *data_overrides(name, tmp_path)]
     if group == "task":
         return [f"{group}={name}", f"data={DATA_FOR[task_mapping]}"]
     if group == "decoder":

@@ -31,9 +31,10 @@ class TextPairsDataModule(SequenceDataModule):
             return
         pairs = self.pairs()
         if self.source_vocab is None:
-            self.source_vocab = Vocab.build((tokenize(s, self.source_separator) for s, _ in pairs["train"]), self.source_separator)
-            self.target_vocab = Vocab.build((tokenize(t, self.target_separator) for _, t in pairs["train"]), self.target_separator)
-        self.splits = {split: self.encode([s for s, _ in ps], [t for _, t in ps]) for split, ps in pairs.items()}
+            cap = getattr(self, "max_vocab", None)
+            self.source_vocab = Vocab.build((tokenize(s, self.source_separator) for s, _ in pairs["train"]), self.source_separator, max_size=cap)
+            self.target_vocab = Vocab.build((tokenize(t, self.target_separator) for _, t in pairs["train"]), self.target_separator, max_size=cap)
+        self.splits = {split: TextPairsDataModule.encode(self, [s for s, _ in ps], [t for _, t in ps]) for split, ps in pairs.items()}
         self.max_target_length = max(len(it[TARGETS]) for items in self.splits.values() for it in items)
 
     def encode(self, sources: list[str], targets: list[str] | None = None) -> list[dict]:

@@ -20,14 +20,15 @@ class GenerativeTask(L.LightningModule):
     """Subclasses define ``encode(batch) -> (memory | None, memory_mask | None, condition | None)``."""
 
     def __init__(self, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,
-                 label_smoothing: float, teacher_forcing: dict | None, decoding: dict | None, bleu: bool, optimizer, scheduler):
+                 label_smoothing: float, teacher_forcing: dict | None, decoding: dict | None, bleu: bool, optimizer, scheduler,
+                 metric_names: dict[str, str] | None = None):
         super().__init__()
         self.vocab = Vocab(target_tokens, target_separator)
         self.max_target_length, self.embedding_size, self.label_smoothing = max_target_length, embedding_size, label_smoothing
         self.teacher_forcing = {"schedule": "constant", "start": 1.0, **(teacher_forcing or {})}
         self.decoding = {**DEFAULT_DECODING, **(decoding or {})}
         self.optimizer, self.scheduler = optimizer, scheduler
-        self.metrics = torch.nn.ModuleDict({s: GenerationMetrics(self.vocab, bleu) for s in ("val", "test")})
+        self.metrics = torch.nn.ModuleDict({s: GenerationMetrics(self.vocab, bleu, metric_names) for s in ("val", "test")})
 
     def make_target_decoder(self, decoder, memory_size, condition_size, tie_embeddings, dropout) -> TokenDecoder:
         return TokenDecoder(decoder, len(self.vocab), self.embedding_size, memory_size, condition_size, tie_embeddings, dropout)

@@ -25,11 +25,12 @@ class OneToMany(GenerativeTask):
         teacher_forcing: dict | None = None,
         decoding: dict | None = None,
         bleu: bool = False,
+        metric_names: dict[str, str] | None = None,
         optimizer=None,
         scheduler=None,
     ):
         super().__init__(target_tokens, target_separator, max_target_length, embedding_size, label_smoothing,
-                         teacher_forcing, decoding, bleu, optimizer, scheduler)
+                         teacher_forcing, decoding, bleu, optimizer, scheduler, metric_names)
         self.condition_encoder = build(condition_encoder, condition_shape=list(condition_shape))
         size = self.condition_encoder.output_size
         self.target_decoder = self.make_target_decoder(decoder, size, size, tie_embeddings, dropout)

@@ -25,11 +25,12 @@ class Seq2Seq(GenerativeTask):
         teacher_forcing: dict | None = None,
         decoding: dict | None = None,
         bleu: bool = False,
+        metric_names: dict[str, str] | None = None,
         optimizer=None,
         scheduler=None,
     ):
         super().__init__(target_tokens, target_separator, max_target_length, embedding_size, label_smoothing,
-                         teacher_forcing, decoding, bleu, optimizer, scheduler)
+                         teacher_forcing, decoding, bleu, optimizer, scheduler, metric_names)
         self.source_embedding = InputEmbedding(input_vocab_size, embedding_size, None)
         self.encoder = build(encoder, input_size=embedding_size)
         size = self.encoder.output_size

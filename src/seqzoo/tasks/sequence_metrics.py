@@ -1,6 +1,7 @@
-"""Metrics of generated sequences, computed on decoded text (never on teacher-forced outputs):
-exact match, token error rate (edit distance over tokens / reference tokens: the character error rate
-for character data, the phoneme error rate for phonemes) and, for word-level text, BLEU (torchmetrics)."""
+"""Metrics of generated sequences, computed on decoded text (never on teacher-forced outputs): exact match,
+sequence error rate (1 - exact), token error rate (edit distance over tokens / reference tokens: the
+character error rate for character data, the phoneme error rate for phonemes) and, for word-level text,
+BLEU (torchmetrics). A data set may rename them for its field (G2P: ``ter`` -> ``per``, ``ser`` -> ``wer``)."""
 
 import torch
 import torchmetrics
@@ -12,9 +13,9 @@ from seqzoo.layers.masking import IGNORE_INDEX
 
 
 class GenerationMetrics(nn.Module):
-    def __init__(self, vocab: Vocab, bleu: bool = False):
+    def __init__(self, vocab: Vocab, bleu: bool = False, names: dict[str, str] | None = None):
         super().__init__()
-        self.vocab = vocab
+        self.vocab, self.names = vocab, names or {}
         self.exact = torchmetrics.MeanMetric()
         self.ter = WordErrorRate()  # over space-joined tokens = token error rate
         self.bleu = BLEUScore() if bleu else None
@@ -37,10 +38,11 @@ class GenerationMetrics(nn.Module):
         return [self.vocab.separator.join(p) for p in pred]
 
     def compute(self) -> dict[str, torch.Tensor]:
-        out = {"exact": self.exact.compute(), "ter": self.ter.compute()}
+        exact = self.exact.compute()
+        out = {"exact": exact, "ser": 1 - exact, "ter": self.ter.compute()}
         if self.bleu is not None:
             out["bleu"] = self.bleu.compute()
-        return out
+        return {self.names.get(k, k): v for k, v in out.items()}
 
     def reset(self) -> None:
         for m in (self.exact, self.ter, self.bleu):

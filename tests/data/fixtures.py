@@ -1,0 +1,46 @@
+"""Small files in the exact published layouts, written by the tests (never downloaded)."""
+
+import random
+from pathlib import Path
+
+TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "ran": "VERB", "on": "ADP", "quickly": "ADV"}
+
+
+def conll_file(folder: Path, sentences: int = 120, conllu: bool = False, seed: int = 0) -> Path:
+    """CoNLL-2003 style (token POS chunk NER) or CoNLL-U (10 columns, UPOS in column 3)."""
+    rng, words, lines = random.Random(seed), sorted(TAGS), ["-DOCSTART- -X- -X- O", ""]
+    for s in range(sentences):
+        tokens = [rng.choice(words) for _ in range(rng.randint(2, 9))]
+        if conllu:
+            lines.append(f"# sent_id = {s}")
+            lines.append(f"1-2\t{tokens[0]}{tokens[1]}\t_\t_\t_\t_\t_\t_\t_\t_")  # a multiword token line: skipped
+            lines += [f"{i}\t{t}\t{t}\t{TAGS[t]}\t_\t_\t0\tdep\t_\t_" for i, t in enumerate(tokens, 1)]
+        else:
+            lines += [f"{t} XX I-NP {'B-' + TAGS[t] if i == 0 else 'I-' + TAGS[t]}" for i, t in enumerate(tokens)]
+        lines.append("")
+    path = folder / ("train.conllu" if conllu else "eng.train")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def pairs_file(folder: Path, n: int = 400, seed: int = 0) -> Path:
+    """Tatoeba layout: English<TAB>French<TAB>attribution."""
+    rng = random.Random(seed)
+    en = {"the cat": "le chat", "a dog": "un chien", "the dog": "le chien", "a cat": "un chat"}
+    verbs = {"sleeps": "dort", "runs": "court", "eats": "mange"}
+    lines = []
+    for i in range(n):
+        (s, t), (v, w) = rng.choice(sorted(en.items())), rng.choice(sorted(verbs.items()))
+        lines.append(f"{s.capitalize()} {v} {i}.\t{t.capitalize()} {w} {i}.\tCC-BY 2.0 (France) Attribution: tatoeba.org #{i}")
+    path = folder / "fra.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def data_overrides(name: str, folder: Path) -> list[str]:
+    """Overrides pointing a data config that needs files at fixtures made in ``folder``."""
+    if name == "conll":
+        return [f"data.path={conll_file(folder)}"]
+    if name == "parallel_text":
+        return [f"data.path={pairs_file(folder)}"]
+    return []
