@@ -69,3 +69,13 @@ def test_every_model_trains_a_step(tmp_path, name):
 def test_eval_and_predict_configs_compose(tmp_path, name):
     cfg = make_cfg(tmp_path, ["ckpt_path=x.ckpt", "input=x.npy"] if name == "predict" else ["ckpt_path=x.ckpt"], name=name)
     assert cfg.ckpt_path == "x.ckpt" and instantiate(cfg.trainer) is not None
+
+
+@pytest.mark.parametrize("name", config_names("data"))
+def test_every_data_set_trains_with_the_task_of_its_mapping(tmp_path, name):
+    """python train.py data=<name> task=<its mapping> runs (one batch of each split)."""
+    from seqzoo.train import train
+
+    cfg = make_cfg(tmp_path, [*fitting("data", name, tmp_path), "debug=fast_dev_run", "logger=csv"])
+    metrics = train(cfg)
+    assert metrics["test"] and all(v == v for v in metrics["test"].values())  # present and not NaN
