@@ -37,8 +37,24 @@ def pairs_file(folder: Path, n: int = 400, seed: int = 0) -> Path:
     return path
 
 
+def mnist_root(folder: Path, n_train: int = 60, n_test: int = 20, seed: int = 0) -> Path:
+    """MNIST's four idx files, uncompressed, in torchvision's layout <root>/MNIST/raw/."""
+    import numpy as np
+
+    rng, raw = np.random.default_rng(seed), folder / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(np.array([2051, n, 28, 28], ">i4").tobytes() + images.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(np.array([2049, n], ">i4").tobytes() + labels.tobytes())
+    return folder
+
+
 def data_overrides(name: str, folder: Path) -> list[str]:
     """Overrides pointing a data config that needs files at fixtures made in ``folder``."""
+    if name in ("seq_mnist", "permuted_mnist"):
+        return [f"data.root={mnist_root(folder)}", "data.n_val=10", "data.batch_size=8"]
     if name == "conll":
         return [f"data.path={conll_file(folder)}"]
     if name == "parallel_text":
