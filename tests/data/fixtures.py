@@ -51,8 +51,35 @@ def mnist_root(folder: Path, n_train: int = 60, n_test: int = 20, seed: int = 0)
     return folder
 
 
+def speech_commands_root(folder: Path, torchaudio_layout: bool = False, per_word: int = 6, seed: int = 0) -> Path:
+    """Speech Commands v0.02 as published: <word>/*.wav (16 kHz), the split lists, _background_noise_."""
+    import numpy as np
+    import soundfile
+
+    rng = np.random.default_rng(seed)
+    release = folder / "SpeechCommands" / "speech_commands_v0.02" if torchaudio_layout else folder
+    lists = {"validation": [], "testing": []}
+    for w, word in enumerate(("no", "yes")):
+        (release / word).mkdir(parents=True, exist_ok=True)
+        for i in range(per_word):
+            n = int(16000 * rng.uniform(0.5, 1.0))
+            tone = np.sin(2 * np.pi * (300 + 500 * w) * np.arange(n) / 16000) * 0.3 + 0.01 * rng.standard_normal(n)
+            soundfile.write(release / word / f"speaker{i}_nohash_0.wav", tone.astype(np.float32), 16000)
+            if i == 0:
+                lists["validation"].append(f"{word}/speaker{i}_nohash_0.wav")
+            if i == 1:
+                lists["testing"].append(f"{word}/speaker{i}_nohash_0.wav")
+    (release / "_background_noise_").mkdir(exist_ok=True)
+    soundfile.write(release / "_background_noise_" / "white.wav", rng.standard_normal(16000).astype(np.float32) * 0.1, 16000)
+    for name, entries in lists.items():
+        (release / f"{name}_list.txt").write_text("\n".join(entries) + "\n")
+    return folder
+
+
 def data_overrides(name: str, folder: Path) -> list[str]:
     """Overrides pointing a data config that needs files at fixtures made in ``folder``."""
+    if name == "speech_commands":
+        return [f"data.root={speech_commands_root(folder)}", "data.num_workers=0", "data.batch_size=4"]
     if name in ("seq_mnist", "permuted_mnist"):
         return [f"data.root={mnist_root(folder)}", "data.n_val=10", "data.batch_size=8"]
     if name == "conll":

@@ -5,6 +5,7 @@
 - ``.csv``: rows are time steps, columns channels; a column named ``id`` or ``sequence_id`` splits the
   rows into several sequences (in order of first appearance). A header row is optional.
 - ``.txt``: one text sequence per line, for text tasks.
+- ``.wav``, or a folder of them: one waveform (samples, channels) per file, for audio tasks.
 """
 
 import csv
@@ -55,6 +56,9 @@ def read_csv(path: Path) -> tuple[list[str], list[np.ndarray]]:
 def read_sequences(path: str | Path) -> tuple[list[str], list]:
     """-> (names, sequences): float arrays (T, C), or strings for ``.txt``."""
     path = Path(str(path)).expanduser()
+    if path.is_dir() and any(path.glob("*.wav")):
+        waves = sorted(path.glob("*.wav"))
+        return [w.stem for w in waves], [read_sequences(w)[1][0] for w in waves]
     if not path.is_file():
         raise SeqzooError(f"input file {path} does not exist")
     suffix = path.suffix.lower()
@@ -73,4 +77,9 @@ def read_sequences(path: str | Path) -> tuple[list[str], list]:
     if suffix == ".txt":
         lines = path.read_text(encoding="utf-8").splitlines()
         return [f"line{i}" for i, l in enumerate(lines, 1) if l.strip()], [l for l in lines if l.strip()]
-    raise SeqzooError(f"cannot read {path}: use .npy, .npz or .csv for numeric sequences, .txt for text")
+    if suffix == ".wav":
+        import soundfile
+
+        audio, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+        return [path.stem], [audio]
+    raise SeqzooError(f"cannot read {path}: use .npy, .npz or .csv for numeric sequences, .txt for text, .wav for audio")
