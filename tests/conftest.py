@@ -38,6 +38,14 @@ def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu:
     return cfg
 
 
+def chosen(group: str, overrides: list[str]) -> str:
+    """Which option of ``group`` a composition ends up with (an experiment may pick the data set)."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="train", overrides=list(overrides), return_hydra_config=True)
+    return cfg.hydra.runtime.choices[group]
+
+
 @pytest.fixture
 def cfg_factory(tmp_path):
     def factory(overrides=(), name="train", out=None):

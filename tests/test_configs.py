@@ -6,7 +6,7 @@ from hydra.utils import get_class, instantiate
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
-from tests.conftest import config_names, make_cfg
+from tests.conftest import chosen, config_names, make_cfg
 from tests.data.fixtures import data_overrides
 
 GROUPS = ["data", "model", "decoder", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
@@ -25,7 +25,7 @@ def fitting(group: str, name: str, tmp_path) -> list[str]:
         return [f"{group}={name}", f"data={DATA_FOR[task_mapping]}"]
     if group == "decoder":
         return [f"{group}={name}", "task=seq2seq", "data=reverse"]
-    return [f"{group}={name}"]
+    return [f"{group}={name}", *data_overrides(chosen("data", [f"{group}={name}"]), tmp_path)]
 
 
 def build(cfg):

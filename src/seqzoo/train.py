@@ -20,16 +20,23 @@ from seqzoo.data.loading import make_loader
 from seqzoo.errors import SeqzooError
 
 
+# what the data decides and a config must not contradict; other entries of ``info`` (bleu, metric names,
+# max lengths) are defaults that a config may override
+FROM_DATA = {"input_size", "input_vocab_size", "num_classes", "num_targets", "class_names", "target_tokens", "condition_shape", "next_step"}
+
+
 def sized(node: DictConfig, info: dict, **objects):
-    """Instantiate ``node`` with every entry of ``info`` its constructor accepts; the data's sizes win, and
-    a config that pins a different size is an error, not a silent mismatch."""
+    """Instantiate ``node`` with every entry of ``info`` its constructor accepts. Where the config pins one of
+    the data's sizes to a different value, that is an error, not a silent mismatch."""
     params = inspect.signature(get_class(node._target_)).parameters
-    sizes = {k: v for k, v in info.items() if k in params}
-    for k, v in sizes.items():
+    given = {k: v for k, v in info.items() if k in params}
+    for k, v in list(given.items()):
         if node.get(k) is not None and node.get(k) != v:
-            raise SeqzooError(f"{node._target_}: config sets {k}={node.get(k)} but the data has {k}={v}; remove the override, the data sets it")
+            if k in FROM_DATA:
+                raise SeqzooError(f"{node._target_}: config sets {k}={node.get(k)} but the data has {k}={v}; remove the override, the data sets it")
+            del given[k]  # the config's choice stands
     try:
-        return instantiate(node, **sizes, **objects, _convert_="partial")
+        return instantiate(node, **given, **objects, _convert_="partial")
     except InstantiationException as e:
         if isinstance(e.__cause__, SeqzooError):  # our own message is the clear one: do not bury it
             raise e.__cause__ from None

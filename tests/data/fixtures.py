@@ -76,8 +76,32 @@ def speech_commands_root(folder: Path, torchaudio_layout: bool = False, per_word
     return folder
 
 
+def flickr8k_root(folder: Path, counts: dict | None = None, seed: int = 0) -> Path:
+    """Flickr8k as extracted from its two archives: Flicker8k_Dataset/*.jpg and the text files."""
+    import numpy as np
+    from PIL import Image
+
+    rng, counts = np.random.default_rng(seed), counts or {"train": 6, "dev": 2, "test": 2}
+    (folder / "Flicker8k_Dataset").mkdir(parents=True, exist_ok=True)
+    tokens, colours = [], ["red", "blue"]
+    for split, n in counts.items():
+        names = []
+        for i in range(n):
+            name, c = f"{split}_{i}.jpg", i % 2
+            pixels = np.zeros((40, 60, 3), dtype=np.uint8)
+            pixels[..., 0 if c == 0 else 2] = 200
+            Image.fromarray(pixels + rng.integers(0, 20, pixels.shape, dtype=np.uint8)).save(folder / "Flicker8k_Dataset" / name)
+            names.append(name)
+            tokens += [f"{name}#{k}\tA {colours[c]} picture , number {k} ." for k in range(5)]
+        (folder / f"Flickr_8k.{split}Images.txt").write_text("\n".join(names) + "\n")
+    (folder / "Flickr8k.token.txt").write_text("\n".join(tokens) + "\n")
+    return folder
+
+
 def data_overrides(name: str, folder: Path) -> list[str]:
     """Overrides pointing a data config that needs files at fixtures made in ``folder``."""
+    if name == "flickr8k":
+        return [f"data.root={flickr8k_root(folder)}", "data.num_workers=0", "data.image_size=32", "data.min_count=1", "data.batch_size=4"]
     if name == "speech_commands":
         return [f"data.root={speech_commands_root(folder)}", "data.num_workers=0", "data.batch_size=4"]
     if name in ("seq_mnist", "permuted_mnist"):

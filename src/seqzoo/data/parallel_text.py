@@ -46,6 +46,10 @@ class ParallelTextDataModule(TextPairsDataModule):
         self.lowercase, self.max_vocab, self.max_length = lowercase, max_vocab, max_length
         self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
 
+    @property
+    def info(self) -> dict:
+        return {**super().info, "bleu": self.source_separator == " "}
+
     def normalise(self, text: str) -> str:
         text = text.lower() if self.lowercase else text
         return " ".join(WORDS.findall(text)) if self.source_separator == " " else text

@@ -23,10 +23,11 @@ class MLPCondition(nn.Module):
 
 class CNNCondition(nn.Module):
     """An image (B, C, H, W) -> conv blocks (the first halves the resolution) -> mean-pooled vector (B, K)
-    and the feature map as a memory of (H / 2) x (W / 2) regions."""
+    and the feature map as a memory of (H / 2) x (W / 2) regions, pooled to at most ``max_grid`` per side."""
 
-    def __init__(self, condition_shape: list[int], channels: list[int] = (32, 64), output_size: int = 128):
+    def __init__(self, condition_shape: list[int], channels: list[int] = (32, 64), output_size: int = 128, max_grid: int = 8):
         super().__init__()
+        self.max_grid = max_grid
         layers, c_in = [], condition_shape[0]
         for i, c in enumerate(channels):
             layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()]
@@ -38,7 +39,10 @@ class CNNCondition(nn.Module):
 
     def forward(self, image: torch.Tensor):
         fmap = self.features(image)  # (B, K, H, W)
-        memory = fmap.flatten(2).transpose(1, 2)  # (B, H * W, K)
+        h, w = fmap.shape[-2:]
+        if max(h, w) > self.max_grid:
+            fmap = nn.functional.adaptive_avg_pool2d(fmap, (min(h, self.max_grid), min(w, self.max_grid)))
+        memory = fmap.flatten(2).transpose(1, 2)  # (B, regions, K)
         return memory.mean(1), memory
 
 

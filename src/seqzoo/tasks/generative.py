@@ -28,7 +28,7 @@ class GenerativeTask(L.LightningModule):
         self.teacher_forcing = {"schedule": "constant", "start": 1.0, **(teacher_forcing or {})}
         self.decoding = {**DEFAULT_DECODING, **(decoding or {})}
         self.optimizer, self.scheduler = optimizer, scheduler
-        self.metrics = torch.nn.ModuleDict({s: GenerationMetrics(self.vocab, bleu, metric_names) for s in ("val", "test")})
+        self.metrics = torch.nn.ModuleDict({s: GenerationMetrics(self.vocab, bool(bleu), metric_names) for s in ("val", "test")})
 
     def make_target_decoder(self, decoder, memory_size, condition_size, tie_embeddings, dropout) -> TokenDecoder:
         return TokenDecoder(decoder, len(self.vocab), self.embedding_size, memory_size, condition_size, tie_embeddings, dropout)

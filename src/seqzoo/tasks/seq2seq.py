@@ -24,7 +24,7 @@ class Seq2Seq(GenerativeTask):
         label_smoothing: float = 0.0,
         teacher_forcing: dict | None = None,
         decoding: dict | None = None,
-        bleu: bool = False,
+        bleu: bool | None = None,
         metric_names: dict[str, str] | None = None,
         optimizer=None,
         scheduler=None,
