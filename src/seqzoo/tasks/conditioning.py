@@ -58,8 +58,10 @@ class TorchvisionCondition(nn.Module):
             raise ValueError(f"torchvision networks take 1 (grey) or 3 (RGB) channels, got {condition_shape[0]}")
         net = torchvision.models.get_model(name, weights=None)
         body = nn.Sequential(*list(net.children())[:-2])  # drop global pooling and classifier
+        body.eval()  # probe the width in eval mode: batch norm cannot train on one 1x1 example
         with torch.no_grad():
             channels = body(torch.zeros(1, 3, *condition_shape[1:])).shape[1]
+        body.train()
         self.body, self.proj, self.output_size = body, nn.Conv2d(channels, output_size, 1), output_size
 
     def forward(self, image: torch.Tensor):
