@@ -94,3 +94,24 @@ def test_corrupt_ts_file_is_reported(tmp_path):
     bad.write_text("@data\n1,2,x:3\n")
     with pytest.raises(SeqzooError, match="bad.ts:2"):
         read_ts(bad)
+
+
+def test_length_buckets_cover_every_example_once_with_less_padding():
+    plain, bucketed = UEADataModule("JapaneseVowels", batch_size=16), UEADataModule("JapaneseVowels", batch_size=16, bucket_by_length=True)
+    for dm in (plain, bucketed):
+        dm.setup()
+    padding = {}
+    for name, dm in (("plain", plain), ("bucketed", bucketed)):
+        loader = dm.train_dataloader()
+        seen, pad = [], 0
+        for batch in loader:
+            seen.append(len(batch[TARGETS]))
+            pad += int((~batch["input_mask"]).sum())
+        assert sum(seen) == len(dm.splits["train"])
+        padding[name] = pad
+    assert padding["bucketed"] < padding["plain"] / 2
+    sampler = bucketed.train_dataloader().batch_sampler
+    first = list(sampler)
+    assert sorted(i for b in first for i in b) == list(range(len(bucketed.splits["train"])))
+    sampler.set_epoch(1)
+    assert list(sampler) != first

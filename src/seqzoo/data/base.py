@@ -35,9 +35,9 @@ class SequenceDataModule(L.LightningDataModule):
     mapping = "many_to_one"
     sequence_targets = False  # True: targets are sequences, padded with IGNORE_INDEX
 
-    def __init__(self, batch_size: int = 32, num_workers: int = 0):
+    def __init__(self, batch_size: int = 32, num_workers: int = 0, bucket_by_length: bool = False):
         super().__init__()
-        self.batch_size, self.num_workers = batch_size, num_workers
+        self.batch_size, self.num_workers, self.bucket_by_length = batch_size, num_workers, bucket_by_length
         self.splits: dict = {}
 
     @property
@@ -56,7 +56,7 @@ class SequenceDataModule(L.LightningDataModule):
     def loader(self, split: str, shuffle: bool = False):
         return make_loader(
             self.splits[split], self.batch_size, shuffle=shuffle, seed=torch.initial_seed(),
-            num_workers=self.num_workers, sequence_targets=self.sequence_targets,
+            num_workers=self.num_workers, sequence_targets=self.sequence_targets, bucket_by_length=self.bucket_by_length,
         )
 
     def train_dataloader(self):

@@ -57,8 +57,8 @@ class CoNLLDataModule(SequenceDataModule):
 
     def __init__(self, path: str | None = None, train_path: str | None = None, val_path: str | None = None, test_path: str | None = None,
                  token_column: int = 0, tag_column: int = -1, lowercase: bool = False, min_count: int = 1,
-                 val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0, batch_size: int = 32, num_workers: int = 0):
-        super().__init__(batch_size, num_workers)
+                 val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0, batch_size: int = 32, num_workers: int = 0, bucket_by_length: bool = False):
+        super().__init__(batch_size, num_workers, bucket_by_length)
         if (path is None) == (train_path is None):
             raise SeqzooError("give either data.path=<one CoNLL file> or data.train_path=... (with val_path and test_path)")
         self.paths = {"train": train_path, "val": val_path, "test": test_path} if train_path else None

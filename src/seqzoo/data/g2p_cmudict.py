@@ -57,8 +57,8 @@ class G2PDataModule(TextPairsDataModule):
     target_separator = " "  # phonemes
 
     def __init__(self, path: str | None = None, stress: bool = False, val_fraction: float = 0.05, test_fraction: float = 0.05,
-                 seed: int = 0, batch_size: int = 128, num_workers: int = 0):
-        super().__init__(batch_size, num_workers)
+                 seed: int = 0, batch_size: int = 128, num_workers: int = 0, bucket_by_length: bool = False):
+        super().__init__(batch_size, num_workers, bucket_by_length)
         self.path, self.stress, self.val_fraction, self.test_fraction, self.seed = path, stress, val_fraction, test_fraction, seed
 
     def file(self) -> Path:

@@ -35,8 +35,8 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
 class ParallelTextDataModule(TextPairsDataModule):
     def __init__(self, path: str | None = None, train_path: str | None = None, val_path: str | None = None, test_path: str | None = None,
                  tokens: str = "word", lowercase: bool = True, max_vocab: int | None = 20_000, max_length: int | None = 50,
-                 val_fraction: float = 0.05, test_fraction: float = 0.05, seed: int = 0, batch_size: int = 64, num_workers: int = 0):
-        super().__init__(batch_size, num_workers)
+                 val_fraction: float = 0.05, test_fraction: float = 0.05, seed: int = 0, batch_size: int = 64, num_workers: int = 0, bucket_by_length: bool = False):
+        super().__init__(batch_size, num_workers, bucket_by_length)
         if tokens not in ("word", "char"):
             raise SeqzooError(f"data.tokens must be word or char, got {tokens!r}")
         if (path is None) == (train_path is None):

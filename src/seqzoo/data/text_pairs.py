@@ -17,8 +17,8 @@ class TextPairsDataModule(SequenceDataModule):
     source_separator = ""  # "" = characters; " " = words/phonemes
     target_separator = ""
 
-    def __init__(self, batch_size: int = 64, num_workers: int = 0):
-        super().__init__(batch_size, num_workers)
+    def __init__(self, batch_size: int = 64, num_workers: int = 0, bucket_by_length: bool = False):
+        super().__init__(batch_size, num_workers, bucket_by_length)
         self.source_vocab: Vocab | None = None
         self.target_vocab: Vocab | None = None
 

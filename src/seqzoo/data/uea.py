@@ -57,8 +57,9 @@ class UEADataModule(SequenceDataModule):
         normalize: bool = True,
         split_seed: int = 0,
         num_workers: int = 0,
+        bucket_by_length: bool = False,
     ):
-        super().__init__(batch_size, num_workers)
+        super().__init__(batch_size, num_workers, bucket_by_length)
         self.name, self.root = name, root
         self.val_fraction, self.normalize, self.split_seed = val_fraction, normalize, split_seed
         self.mean = self.std = None  # (C,) fitted on the training split
