@@ -69,3 +69,35 @@ def test_one_to_many_predicts_captions_for_images(tmp_path):
     rows = list(csv.DictReader(open(predict(cfg))))
     assert [r["name"] for r in rows] == ["images[0]", "images[1]", "images[2]"]
     assert all(set(r["prediction"]) <= set("abcdefghijklmnopqrstuvwxyz") for r in rows)
+
+
+@pytest.mark.parametrize("decoder", ["rnn", "tcn", "transformer"])
+def test_one_to_many_from_a_vector(tmp_path, decoder):
+    """A vector condition through the MLP encoder: no memory, the condition alone starts the decoder."""
+    import torch
+    from functools import partial
+
+    from hydra.utils import instantiate
+
+    from seqzoo.data.batch import CONDITION, TARGETS
+    from seqzoo.tasks import OneToMany
+    from seqzoo.tasks.conditioning import MLPCondition
+
+    torch.manual_seed(0)
+    cfg = make_cfg(tmp_path, [f"decoder={decoder}", "decoder.dropout=0"])
+    task = OneToMany(partial(MLPCondition, output_size=32), instantiate(cfg.decoder, _partial_=True), condition_shape=[5],
+                     target_tokens=["<pad>", "<bos>", "<eos>", "<unk>", "a", "b"], embedding_size=16,
+                     optimizer=partial(torch.optim.Adam, lr=3e-3))
+    vectors = torch.randn(6, 5)
+    targets = torch.tensor([[4, 5, 4, 2] if v[0] > 0 else [5, 5, 2, -100] for v in vectors])
+    batch = {CONDITION: vectors, TARGETS: targets}
+    optimizer = task.configure_optimizers()
+    for _ in range(300):
+        loss = task.training_step(batch, 0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    task.eval()
+    tokens, _ = task.generate(batch)
+    texts = [task.vocab.decode(row) for row in tokens.tolist()]
+    assert texts == ["aba" if v[0] > 0 else "bb" for v in vectors]
