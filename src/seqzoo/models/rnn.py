@@ -228,9 +228,31 @@ class Recurrent(nn.Module):
 
 
 class LSTM(Recurrent):
-    """Long short-term memory (Hochreiter & Schmidhuber 1997), as torch.nn.LSTM without projections."""
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), as torch.nn.LSTM without projections.
+
+    ``forget_bias`` (e.g. 1.0, Gers et al. 2000) starts the forget gate open: b_ih of the forget gate is set
+    to it and b_hh's to 0, so the cell state carries gradients across many more steps at initialisation.
+    ``None`` keeps torch.nn's initialisation.
+    """
 
     mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, batch_first: bool = True,
+                 dropout: float = 0.0, bidirectional: bool = False, impl: str = "fused", forget_bias: float | None = None):
+        self.forget_bias = forget_bias
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, impl)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        if self.forget_bias is None or not self.bias:
+            return
+        h = self.hidden_size
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if name.startswith("bias_ih"):
+                    p[h : 2 * h] = self.forget_bias  # gates are ordered i, f, g, o
+                elif name.startswith("bias_hh"):
+                    p[h : 2 * h] = 0.0
 
 
 class GRU(Recurrent):
