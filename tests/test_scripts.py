@@ -1,0 +1,25 @@
+"""The scripts under scripts/ run (tiny settings): benchmarks print their table, diagnostics their plot."""
+
+import json
+
+from tests.conftest import ROOT, run_cli
+
+
+def test_bench_backbones_smoke(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run_cli([str(ROOT / "scripts" / "bench_backbones.py"), "--device", "cpu", "--batch", "2", "--length", "4",
+                      "--hidden", "8", "--features", "3", "--d-model", "8", "--heads", "2", "--repeats", "1", "--iters", "1",
+                      "--out", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "LSTM masked" in result.stdout and "ratio" in result.stdout
+    rows = json.loads(out.read_text())["results"]
+    assert {r["case"] for r in rows} >= {"RNN", "LSTM", "GRU", "TransformerEncoderLayer"}
+    assert all(r["torch.nn_s"] > 0 for r in rows)
+
+
+def test_diagnose_gradient_flow_smoke(tmp_path):
+    png = tmp_path / "flow.png"
+    result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "gradient_flow", "model=rnn,lstm:forget_bias=1.0", "data=adding",
+                      "data.length=40", "data.n_train=8", "data.n_val=8", "data.n_test=8", "model.hidden_size=8", "--out", str(png)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "model=lstm model.forget_bias=1.0" in result.stdout and png.read_bytes()[:4] == b"\x89PNG"
