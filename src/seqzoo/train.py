@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
 from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
+from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError
 
 
@@ -96,6 +97,7 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     info = datamodule.info
     task = build_task(cfg, info)
+    text = summary(task, info.get("max_length"))  # raises before training when the model cannot reach the data
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
@@ -105,6 +107,7 @@ def train(cfg: DictConfig) -> dict:
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
+        print(text)
 
     trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
