@@ -3,10 +3,14 @@
     python scripts/diagnose.py gradient_flow model=rnn,lstm,gru,tcn,transformer data=adding data.length=200
     python scripts/diagnose.py gradient_flow model=rnn,lstm,lstm:forget_bias=1.0 data=adding   # per-model keys
     python scripts/diagnose.py gradient_flow ckpt=logs/train/runs/<run>/checkpoints/best.ckpt
+    python scripts/diagnose.py hidden ckpt=logs/train/runs/<run>/checkpoints/best.ckpt --example 0
 
 gradient_flow draws ||dL/dx_t|| against t on a log scale (L: a fixed random projection of the last
 step's output), one line per model at initialisation, and one per checkpoint (its trained backbone).
 A comma-separated ``model=`` sweeps models onto one plot; other overrides apply to every model.
+
+hidden draws a trained recurrent model's hidden state (and an LSTM's cell state) over time for one test
+example, as heatmaps: the unrolled view of what the network keeps.
 """
 
 import argparse
@@ -21,6 +25,8 @@ from omegaconf import open_dict
 from seqzoo.cli import CONFIG_DIR
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.diagnostics import gradient_flow
+from seqzoo.diagnostics.gradient_flow import hidden_states
+from seqzoo.models.rnn import Recurrent
 from seqzoo.errors import SeqzooError
 from seqzoo.train import build_task, restore
 
@@ -75,16 +81,61 @@ def plot(curves: dict[str, torch.Tensor], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def plot_states(task, dm, example: int, path: Path, title: str) -> None:
+    """Heatmaps (units x time) of the top layer's hidden state, and the cell state for an LSTM."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not isinstance(task.backbone, Recurrent) or task.backbone.bidirectional:
+        raise SeqzooError(f"hidden-state views are for one-directional recurrent models, not {type(task.backbone).__name__}")
+    item = dm.splits["test"][example]
+    x = item[INPUTS].unsqueeze(0)
+    x = task.embed(x) if hasattr(task, "embed") else x
+    with torch.no_grad():
+        panels = {"hidden state h": torch.stack(hidden_states(task.backbone, x), 1)[0]}
+        if task.backbone.mode == "LSTM":
+            panels["cell state c"] = torch.stack(hidden_states(task.backbone, x, cells=True), 1)[0]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels)), squeeze=False)
+    for ax, (name, states) in zip(axes[:, 0], panels.items()):
+        limit = float(states.abs().max())
+        im = ax.imshow(states.T.numpy(), aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_ylabel(f"{name}\nunit")
+        fig.colorbar(im, ax=ax)
+    axes[-1, 0].set_xlabel("time step")
+    axes[0, 0].set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["gradient_flow"])
+    p.add_argument("what", choices=["gradient_flow", "hidden"])
     p.add_argument("overrides", nargs="*", help="Hydra overrides (model=a,b sweeps); ckpt=PATH adds a trained model")
     p.add_argument("--out", default="gradient_flow.png")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--example", type=int, default=0, help="hidden: which test example")
     args = p.parse_args()
     ckpts = [o.split("=", 1)[1] for o in args.overrides if o.startswith("ckpt=")]
     overrides = [o for o in args.overrides if not o.startswith("ckpt=")]
+    if args.what == "hidden":
+        if len(ckpts) != 1:
+            sys.exit("seqzoo: error: hidden needs one trained model: ckpt=<run>/checkpoints/best.ckpt")
+        out = Path(args.out if args.out != "gradient_flow.png" else "hidden_states.png")
+        try:
+            with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+                cfg = compose(config_name="eval", overrides=[f"ckpt_path={ckpts[0]}"])
+            run_cfg, dm, task = restore(cfg)
+            dm.prepare_data()
+            dm.setup("test")
+            plot_states(task.eval(), dm, args.example, out, f"{type(task.backbone).__name__}, test example {args.example}")
+        except SeqzooError as e:
+            sys.exit(f"seqzoo: error: {e}")
+        print(f"plot written to {out}")
+        return
     try:
         curves = dict(flow_at_init(o, args.batch, args.seed) for o in sweep(overrides)) if overrides or not ckpts else {}
         for ckpt in ckpts:

@@ -23,3 +23,15 @@ def test_diagnose_gradient_flow_smoke(tmp_path):
                       "data.length=40", "data.n_train=8", "data.n_val=8", "data.n_test=8", "model.hidden_size=8", "--out", str(png)], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "model=lstm model.forget_bias=1.0" in result.stdout and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_diagnose_hidden_states_of_a_trained_lstm(tmp_path):
+    from seqzoo.train import train
+    from tests.conftest import make_cfg
+
+    out = tmp_path / "run"
+    train(make_cfg(out, ["model.hidden_size=8", "debug=limit", "logger=csv"]))
+    png = tmp_path / "hidden.png"
+    result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "hidden", f"ckpt={out}/checkpoints/best.ckpt", "--out", str(png)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -15,9 +15,10 @@ from torch import nn
 from seqzoo.models.rnn import STEPS, Recurrent
 
 
-def hidden_states(model: Recurrent, x: torch.Tensor) -> list[torch.Tensor]:
+def hidden_states(model: Recurrent, x: torch.Tensor, cells: bool = False) -> list[torch.Tensor]:
     """The top layer's hidden state at every step, unrolled from the model's own weights with the reference
-    equations, each a leaf of the graph whose gradient can be read: T x (B, H)."""
+    equations, each a leaf of the graph whose gradient can be read: T x (B, H). With ``cells``, the LSTM's
+    cell states instead (for looking at them)."""
     if model.bidirectional:
         raise ValueError("hidden-state gradient flow is defined for one-directional recurrent models")
     layer_input, step = x, STEPS[model.mode]
@@ -26,13 +27,15 @@ def hidden_states(model: Recurrent, x: torch.Tensor) -> list[torch.Tensor]:
         b_ih, b_hh = b if b else (None, None)
         gx = nn.functional.linear(layer_input, w_ih, b_ih)  # (B, T, G*H)
         zeros = x.new_zeros(x.shape[0], model.hidden_size)
-        state, outputs = ((zeros, zeros) if model.mode == "LSTM" else (zeros,)), []
+        state, outputs, memory = ((zeros, zeros) if model.mode == "LSTM" else (zeros,)), [], []
         for t in range(x.shape[1]):
             state = step(gx[:, t], state, w_hh, b_hh)
-            state[0].retain_grad()
+            if state[0].requires_grad:
+                state[0].retain_grad()
             outputs.append(state[0])
+            memory.append(state[-1])
         layer_input = torch.stack(outputs, dim=1)
-    return outputs
+    return memory if cells else outputs
 
 
 def gradient_flow(model: nn.Module, x: torch.Tensor, mask: torch.Tensor | None = None, seed: int = 0) -> dict:
