@@ -4,10 +4,14 @@
     python scripts/diagnose.py gradient_flow model=rnn,lstm,lstm:forget_bias=1.0 data=adding   # per-model keys
     python scripts/diagnose.py gradient_flow ckpt=logs/train/runs/<run>/checkpoints/best.ckpt
     python scripts/diagnose.py hidden ckpt=logs/train/runs/<run>/checkpoints/best.ckpt --example 0
+    python scripts/diagnose.py memory model=rnn,lstm,gru,tcn,transformer --lengths 10,25,50,100 --steps 400
 
 gradient_flow draws ||dL/dx_t|| against t on a log scale (L: a fixed random projection of the last
 step's output), one line per model at initialisation, and one per checkpoint (its trained backbone).
 A comma-separated ``model=`` sweeps models onto one plot; other overrides apply to every model.
+
+memory trains each model briefly on copy memory for each blank length T and plots its recall accuracy
+(the last 10 steps, chance 1/8) against T: where each architecture stops remembering.
 
 hidden draws a trained recurrent model's hidden state (and an LSTM's cell state) over time for one test
 example, as heatmaps: the unrolled view of what the network keeps.
@@ -110,17 +114,84 @@ def plot_states(task, dm, example: int, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def recall_after_training(overrides: list[str], blank_length: int, steps: int, seed: int) -> float:
+    """Train on copy memory with blank length T for ``steps`` batches; -> recall accuracy on the test split."""
+    data = ["task=aligned", "data=copy_memory", f"data.blank_length={blank_length}", "data.n_train=4096", "data.n_val=64", "data.n_test=512"]
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="train", overrides=data + overrides + ["task.scheduler=null"])
+    torch.manual_seed(seed)
+    dm = instantiate(cfg.data)
+    dm.setup("fit")
+    task = build_task(cfg, dm.info)
+    optimizer = task.configure_optimizers()
+    loader, done = dm.train_dataloader(), 0
+    while done < steps:
+        for batch in loader:
+            loss = torch.nn.functional.cross_entropy(task(batch[INPUTS]).flatten(0, 1), batch["targets"].flatten())
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(task.parameters(), 1.0)
+            optimizer.step()
+            done += 1
+            if done == steps:
+                break
+    task.eval()
+    hits = total = 0
+    with torch.no_grad():
+        for batch in dm.loader("test"):
+            predicted = task(batch[INPUTS])[:, -10:].argmax(-1)  # the recalled symbols
+            hits += int((predicted == batch["targets"][:, -10:]).sum())
+            total += predicted.numel()
+    return hits / total
+
+
+def plot_memory(results: dict[str, list[tuple[int, float]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, points in results.items():
+        ax.plot([t for t, _ in points], [a for _, a in points], marker="o", label=label)
+    ax.axhline(1 / 8, color="grey", linestyle=":", label="chance (1/8)")
+    ax.set_xscale("log")
+    ax.set_xlabel("blank length T (steps between seeing and recalling)")
+    ax.set_ylabel("recall accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("memory horizon on copy memory (brief training)", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["gradient_flow", "hidden"])
+    p.add_argument("what", choices=["gradient_flow", "hidden", "memory"])
     p.add_argument("overrides", nargs="*", help="Hydra overrides (model=a,b sweeps); ckpt=PATH adds a trained model")
     p.add_argument("--out", default="gradient_flow.png")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--example", type=int, default=0, help="hidden: which test example")
+    p.add_argument("--lengths", default="10,25,50,100", help="memory: blank lengths T")
+    p.add_argument("--steps", type=int, default=400, help="memory: training batches per model and length")
     args = p.parse_args()
     ckpts = [o.split("=", 1)[1] for o in args.overrides if o.startswith("ckpt=")]
     overrides = [o for o in args.overrides if not o.startswith("ckpt=")]
+    if args.what == "memory":
+        out = Path(args.out if args.out != "gradient_flow.png" else "memory_horizon.png")
+        results = {}
+        for run in sweep(overrides or ["model=lstm"]):
+            label = " ".join(o for o in run if o.startswith("model"))
+            results[label] = []
+            for t in (int(v) for v in args.lengths.split(",")):
+                accuracy = recall_after_training(run, t, args.steps, args.seed)
+                results[label].append((t, accuracy))
+                print(f"{label:<36} T={t:<6} recall accuracy {accuracy:.3f}", flush=True)
+        plot_memory(results, out)
+        print(f"plot written to {out}")
+        return
     if args.what == "hidden":
         if len(ckpts) != 1:
             sys.exit("seqzoo: error: hidden needs one trained model: ckpt=<run>/checkpoints/best.ckpt")

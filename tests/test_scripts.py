@@ -35,3 +35,13 @@ def test_diagnose_hidden_states_of_a_trained_lstm(tmp_path):
     result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "hidden", f"ckpt={out}/checkpoints/best.ckpt", "--out", str(png)], tmp_path)
     assert result.returncode == 0, result.stderr
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_diagnose_memory_horizon_smoke(tmp_path):
+    png = tmp_path / "memory.png"
+    result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "memory", "model=gru", "model.hidden_size=8", "--lengths", "5,10",
+                      "--steps", "3", "--out", str(png)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [l for l in result.stdout.splitlines() if "recall accuracy" in l]
+    assert len(lines) == 2 and all(0 <= float(l.split()[-1]) <= 1 for l in lines)
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -4,6 +4,7 @@ Sizes flow from data to model: the DataModule is set up first, and its ``info`` 
 vocabularies, padding ids) fills the matching constructor arguments of the backbone and the task.
 """
 
+import copy
 import csv
 import inspect
 import json
@@ -19,6 +20,7 @@ from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError
+from seqzoo.models.budget import fit_width
 
 
 # what the data decides and a config must not contradict; other entries of ``info`` (bleu, metric names,
@@ -54,9 +56,42 @@ def check_mapping(task_cfg: DictConfig, datamodule) -> None:
         )
 
 
+# the knob that sets each family's width, and the step it moves in (a Transformer's width must divide by its heads)
+WIDTH_KEYS = ("hidden_size", "d_model", "num_channels")
+
+
+def fit_model_to_budget(cfg: DictConfig, info: dict) -> None:
+    """``model.target_params=N``: choose the model's width so that the whole task has about N trainable
+    parameters (within 5 %), writing the width back into the config (so it is saved with the run)."""
+    target = cfg.model.get("target_params")
+    with open_dict(cfg):
+        cfg.model.pop("target_params", None)
+    if target is None:
+        return
+    key = next((k for k in WIDTH_KEYS if k in cfg.model), None)
+    if key is None:
+        raise SeqzooError(f"model.target_params needs a width to adjust ({', '.join(WIDTH_KEYS)}), and {cfg.model._target_} has none")
+    step = int(cfg.model.get("num_heads", 1))
+    levels = len(cfg.model.num_channels) if key == "num_channels" else None
+
+    def build(width: int):
+        trial = copy.deepcopy(cfg)
+        with open_dict(trial):
+            trial.model[key] = [width] * levels if levels else width
+        return build_task(trial, info)
+
+    width, count = fit_width(build, int(target), step=step)
+    if abs(count - target) > 0.05 * target:
+        raise SeqzooError(f"no {key} gives {target} parameters within 5% (closest: {count} at {width}); change other sizes or the target")
+    with open_dict(cfg):
+        cfg.model[key] = [width] * levels if levels else width
+    print(f"model.target_params={target}: {key}={width} gives {count:,} parameters")
+
+
 def build_task(cfg: DictConfig, info: dict):
     """The task gets the model (and decoder) configs as partials and completes them with the sizes it
     knows: the data's input size for a backbone, an embedding size for tokens, a memory size for decoders."""
+    fit_model_to_budget(cfg, info)
     params = inspect.signature(get_class(cfg.task._target_)).parameters
     parts = {}
     for role, group in (("backbone", "model"), ("encoder", "model"), ("decoder", "decoder")):
