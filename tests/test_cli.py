@@ -67,3 +67,11 @@ def test_the_default_experiment_reaches_95_percent(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["test/acc"] >= 0.95
     assert "final metrics" in result.stdout and (run / "checkpoints" / "best.ckpt").is_file()
+
+
+def test_multirun_sweeps_models(tmp_path):
+    result = run_cli([TRAIN, "-m", "model=rnn,gru", "debug=fast_dev_run", "logger=csv"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = sorted((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))
+    assert len(runs) == 2
+    assert {json.loads(r.read_text())["test"]["test/acc"] >= 0 for r in runs} == {True}

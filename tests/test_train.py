@@ -93,3 +93,11 @@ def test_a_task_that_cannot_use_the_data_names_both_and_the_fix(tmp_path):
 def test_a_config_that_pins_a_size_the_data_knows_is_refused(tmp_path):
     with pytest.raises(SeqzooError, match="input_size=5 is set in the config but the task needs input_size=12"):
         train(make_cfg(tmp_path, ["+model.input_size=5", "debug=fast_dev_run"]))
+
+
+def test_predict_refuses_input_of_the_wrong_kind(trained, tmp_path):
+    out, _ = trained
+    (tmp_path / "lines.txt").write_text("hello\n")
+    cfg = make_cfg(tmp_path, [f"ckpt_path={out}/checkpoints/best.ckpt", f"input={tmp_path}/lines.txt"], name="predict")
+    with pytest.raises(SeqzooError, match="reads numeric sequences"):
+        predict(cfg)

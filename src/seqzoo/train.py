@@ -204,6 +204,11 @@ def predict(cfg: DictConfig) -> Path:
     if OmegaConf.is_missing(cfg, "input") or not cfg.input:
         raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")
     names, sequences = read_sequences(cfg.input)
+    if not sequences:
+        raise SeqzooError(f"{cfg.input} holds no sequences to predict")
+    if isinstance(sequences[0], str) != datamodule.reads_text:
+        wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
+        raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
     loader = make_loader(datamodule.encode(sequences), cfg.batch_size)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]

@@ -34,6 +34,7 @@ class ArrayItems(Dataset):
 class SequenceDataModule(L.LightningDataModule):
     mapping = "many_to_one"
     sequence_targets = False  # True: targets are sequences, padded with IGNORE_INDEX
+    reads_text = False  # True: seqzoo-predict feeds it lines of text; otherwise numeric arrays
 
     def __init__(self, batch_size: int = 32, num_workers: int = 0, bucket_by_length: bool = False):
         super().__init__()

@@ -26,6 +26,7 @@ def python_docs() -> str:
 class CharLMDataModule(SequenceDataModule):
     mapping = "aligned"
     sequence_targets = True
+    reads_text = True
 
     def __init__(self, path: str | None = None, sequence_length: int = 128, val_fraction: float = 0.05,
                  test_fraction: float = 0.05, batch_size: int = 64, num_workers: int = 0):

@@ -54,6 +54,7 @@ def read_conll(path: Path, token_column: int, tag_column: int) -> list[Sentence]
 class CoNLLDataModule(SequenceDataModule):
     mapping = "aligned"
     sequence_targets = True
+    reads_text = True
 
     def __init__(self, path: str | None = None, train_path: str | None = None, val_path: str | None = None, test_path: str | None = None,
                  token_column: int = 0, tag_column: int = -1, lowercase: bool = False, min_count: int = 1,

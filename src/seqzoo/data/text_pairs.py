@@ -14,6 +14,7 @@ from seqzoo.data.vocab import PAD_ID, Vocab, tokenize
 class TextPairsDataModule(SequenceDataModule):
     mapping = "seq2seq"
     sequence_targets = True
+    reads_text = True
     source_separator = ""  # "" = characters; " " = words/phonemes
     target_separator = ""
 
