@@ -28,8 +28,11 @@ def only_run(tmp_path: Path) -> Path:
         (["data=uea", "data.name=Nope"], ["seqzoo: error:", "'Nope' not found", "BasicMotions"]),
         (["data.root=/no/such/dir"], ["seqzoo: error: data directory /no/such/dir does not exist", "data.root="]),
         (["ckpt_path=/no/such.ckpt"], ["seqzoo: error: checkpoint /no/such.ckpt does not exist"]),
+        (["task=seq2seq"], ["seqzoo: error: task=seq2seq cannot use data=UEADataModule", "use task=many_to_one"]),
+        (["data=conll", "task=aligned"], ["seqzoo: error: give either data.path="]),
     ],
-    ids=["unknown-model", "unknown-task", "unknown-key", "unknown-constructor-key", "unknown-dataset", "missing-dir", "missing-ckpt"],
+    ids=["unknown-model", "unknown-task", "unknown-key", "unknown-constructor-key", "unknown-dataset", "missing-dir", "missing-ckpt",
+         "wrong-mapping", "missing-path"],
 )
 def test_bad_input_ends_in_one_clear_message(tmp_path, args, expected):
     result = run_cli([TRAIN, *args], tmp_path)

@@ -24,6 +24,9 @@ def guarded(fn, cfg: DictConfig):
     except SeqzooError as e:
         print(f"seqzoo: error: {e}", file=sys.stderr)
     except InstantiationException as e:
+        if isinstance(e.__cause__, SeqzooError):
+            print(f"seqzoo: error: {e.__cause__}", file=sys.stderr)
+            sys.exit(2)
         print(f"seqzoo: error: cannot build an object from the config: {e}\n"
               "Check the keys you overrode against configs/ (python train.py --cfg job prints the composed config).",
               file=sys.stderr)

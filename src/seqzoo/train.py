@@ -23,6 +23,16 @@ from seqzoo.errors import SeqzooError
 from seqzoo.models.budget import fit_width
 
 
+def make(node: DictConfig, **kwargs):
+    """``instantiate`` that lets our own errors through unwrapped: their message is the clear one."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as e:
+        if isinstance(e.__cause__, SeqzooError):
+            raise e.__cause__ from None
+        raise
+
+
 # what the data decides and a config must not contradict; other entries of ``info`` (bleu, metric names,
 # max lengths) are defaults that a config may override
 FROM_DATA = {"input_size", "input_vocab_size", "num_classes", "num_targets", "class_names", "target_tokens", "condition_shape", "next_step"}
@@ -38,12 +48,7 @@ def sized(node: DictConfig, info: dict, **objects):
             if k in FROM_DATA:
                 raise SeqzooError(f"{node._target_}: config sets {k}={node.get(k)} but the data has {k}={v}; remove the override, the data sets it")
             del given[k]  # the config's choice stands
-    try:
-        return instantiate(node, **given, **objects, _convert_="partial")
-    except InstantiationException as e:
-        if isinstance(e.__cause__, SeqzooError):  # our own message is the clear one: do not bury it
-            raise e.__cause__ from None
-        raise
+    return make(node, **given, **objects, _convert_="partial")
 
 
 def check_mapping(task_cfg: DictConfig, datamodule) -> None:
@@ -126,7 +131,7 @@ def train(cfg: DictConfig) -> dict:
         load_checkpoint(cfg.ckpt_path)  # a bad resume path fails here, clearly, before any work is done
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
-    datamodule = instantiate(cfg.data)
+    datamodule = make(cfg.data)
     check_mapping(cfg.task, datamodule)
     datamodule.prepare_data()
     datamodule.setup("fit")
@@ -175,7 +180,7 @@ def restore(cfg: DictConfig):
         if cfg.get(key):
             with open_dict(run_cfg):
                 run_cfg[key] = OmegaConf.merge(run_cfg[key], cfg[key])
-    datamodule = instantiate(run_cfg.data)
+    datamodule = make(run_cfg.data)
     datamodule.load_state_dict(saved["data_state"])
     task = build_task(run_cfg, saved["data_info"])
     try:
