@@ -1,0 +1,198 @@
+"""Training speed of seqzoo's Lightning path against a minimal hand-written PyTorch loop, per backbone.
+
+    python scripts/bench_train.py --out bench_train.json                 # every family, CPU (or CUDA)
+    python scripts/bench_train.py --models lstm,tcn --steps 100 --repeats 5 --lengths 64,256,1024,4096
+
+Both paths train the same task module (built from the real configs), on the same data and batches, with
+the same optimiser and gradient clipping, for ``--steps`` steps; the first ``--warmup`` steps are not
+timed. The two paths alternate inside every repeat (order flipped each repeat) so machine noise hits both;
+the table gives median steps/s and the ratio plain / seqzoo of steps/s (1.00 = no cost, 1.10 = seqzoo
+takes 10 % longer per step). On CUDA, peak memory of each path is reported too.
+``--lengths`` also measures forward+backward throughput (tokens/s) against sequence length for every
+backbone and plots it: the cost curve to choose an architecture by.
+"""
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import open_dict
+
+from seqzoo.cli import CONFIG_DIR
+from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.train import build_task
+
+
+def setup(model: str, args):
+    """The task and DataModule of ``python train.py model=<model> data=adding`` at the benchmark's sizes."""
+    n = args.batch * (args.steps + 1)
+    overrides = [f"model={model}", "data=adding", f"data.length={args.length}", f"data.n_train={n}", "data.n_val=8",
+                 "data.n_test=8", f"data.batch_size={args.batch}", "task.scheduler=null"]
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="train", overrides=overrides)
+    with open_dict(cfg):
+        cfg.paths.output_dir = "."
+    dm = instantiate(cfg.data)
+    dm.setup("fit")
+    return cfg, dm
+
+
+class StepClock(L.Callback):
+    """Times training from the start of batch ``warmup`` to the end of the last one."""
+
+    def __init__(self, warmup: int, device: str):
+        self.warmup, self.device, self.start, self.end = warmup, device, None, None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if batch_idx == self.warmup:
+            sync(self.device)
+            self.start = time.perf_counter()
+
+    def on_train_end(self, trainer, pl_module):
+        sync(self.device)
+        self.end = time.perf_counter()
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def run_seqzoo(model: str, args) -> tuple[float, float | None]:
+    cfg, dm = setup(model, args)
+    torch.manual_seed(0)
+    task = build_task(cfg, dm.info)
+    clock = StepClock(args.warmup, args.device)
+    trainer = L.Trainer(accelerator=args.device, devices=1, max_steps=args.steps, limit_val_batches=0, num_sanity_val_steps=0,
+                        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        gradient_clip_val=1.0, callbacks=[clock])
+    reset_memory(args.device)
+    trainer.fit(task, datamodule=dm)
+    return (args.steps - args.warmup) / (clock.end - clock.start), peak_memory(args.device)
+
+
+def run_plain(model: str, args) -> tuple[float, float | None]:
+    """The loop a user would write by hand around the same module."""
+    cfg, dm = setup(model, args)
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    task = build_task(cfg, dm.info).to(device)
+    optimizer = task.configure_optimizers()
+    reset_memory(args.device)
+    start = None
+    for step, batch in enumerate(dm.train_dataloader()):
+        if step == args.steps:
+            break
+        if step == args.warmup:
+            sync(args.device)
+            start = time.perf_counter()
+        x, mask, y = batch[INPUTS].to(device), batch[INPUT_MASK].to(device), batch[TARGETS].to(device)
+        loss = F.mse_loss(task(x, mask).squeeze(-1), y)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(task.parameters(), 1.0)
+        optimizer.step()
+    sync(args.device)
+    return (args.steps - args.warmup) / (time.perf_counter() - start), peak_memory(args.device)
+
+
+def reset_memory(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_memory(device: str) -> float | None:
+    return torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
+
+
+def throughput(model: str, length: int, args) -> float:
+    """Tokens per second of forward + backward at sequence length ``length`` (median of 3 timings)."""
+    args_t = argparse.Namespace(**{**vars(args), "length": length, "steps": 1})
+    cfg, dm = setup(model, args_t)
+    task = build_task(cfg, dm.info).to(args.device)
+    batch = next(iter(dm.train_dataloader()))
+    x, mask = batch[INPUTS].to(args.device), batch[INPUT_MASK].to(args.device)
+    times = []
+    for _ in range(4):
+        sync(args.device)
+        start = time.perf_counter()
+        task(x, mask).sum().backward()
+        sync(args.device)
+        times.append(time.perf_counter() - start)
+    return x.shape[0] * length / statistics.median(times[1:])
+
+
+def plot_throughput(curves: dict[str, list[tuple[int, float]]], path: Path, device: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for model, points in curves.items():
+        ax.loglog([t for t, _ in points], [v for _, v in points], marker="o", label=model)
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("training tokens / s (forward + backward)")
+    ax.set_title(f"cost against sequence length ({device})", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="rnn,lstm,gru,tcn,transformer")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--length", type=int, default=100)
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--lengths", default="", help="e.g. 64,256,1024,4096: also measure and plot throughput against T")
+    p.add_argument("--batch-for-lengths", type=int, default=8)
+    p.add_argument("--plot", default="throughput_vs_length.png")
+    p.add_argument("--out", help="write the results as JSON here")
+    args = p.parse_args()
+    models = args.models.split(",")
+    speeds = {m: {"seqzoo": [], "plain": []} for m in models}
+    memory = {m: {} for m in models}
+    for r in range(args.repeats):
+        for m in models:
+            order = [("seqzoo", run_seqzoo), ("plain", run_plain)]
+            for name, run in order if r % 2 == 0 else order[::-1]:
+                steps_per_s, peak = run(m, args)
+                speeds[m][name].append(steps_per_s)
+                memory[m][name] = peak
+    print(f"\n{args.device}: adding problem, T={args.length}, batch {args.batch}, {args.steps - args.warmup} timed steps, "
+          f"median of {args.repeats}")
+    print(f"{'model':<14}{'seqzoo steps/s':>16}{'plain steps/s':>16}{'ratio':>8}")
+    results = {}
+    for m in models:
+        s, pl = statistics.median(speeds[m]["seqzoo"]), statistics.median(speeds[m]["plain"])
+        results[m] = {"seqzoo_steps_per_s": s, "plain_steps_per_s": pl, "ratio": pl / s,
+                      "seqzoo_peak_mib": memory[m].get("seqzoo"), "plain_peak_mib": memory[m].get("plain")}
+        mem = f"   peak MiB {memory[m]['seqzoo']:.0f} / {memory[m]['plain']:.0f}" if memory[m].get("seqzoo") else ""
+        print(f"{m:<14}{s:>16.2f}{pl:>16.2f}{pl / s:>8.3f}{mem}")
+    curves = {}
+    if args.lengths:
+        args.batch = args.batch_for_lengths
+        for m in models:
+            curves[m] = [(t, throughput(m, t, args)) for t in (int(v) for v in args.lengths.split(","))]
+            print(f"{m:<14}" + "  ".join(f"T={t}: {v:,.0f} tok/s" for t, v in curves[m]))
+        plot_throughput(curves, Path(args.plot), args.device)
+        print(f"plot written to {args.plot}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"config": vars(args), "train": results, "throughput": curves}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
