@@ -60,3 +60,12 @@ def test_bench_train_smoke(tmp_path):
         assert abs(row["ratio"] - row["plain_steps_per_s"] / row["seqzoo_steps_per_s"]) < 1e-9
         assert [t for t, _ in data["throughput"][model]] == [8, 16]
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_decoding_smoke(tmp_path):
+    out = tmp_path / "dec.json"
+    result = run_cli([str(ROOT / "scripts" / "bench_decoding.py"), "--decoders", "gru,tcn,transformer", "--length", "6",
+                      "--batch", "2", "--beam", "2", "--repeats", "1", "--width", "16", "--out", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]  # the script also checks both ways give the same tokens
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"gru", "tcn", "transformer"} and all(r["greedy inc"] > 0 for r in results.values())

@@ -91,7 +91,7 @@ class TCN(nn.Module):
         self.blocks = nn.ModuleList(
             TemporalBlock(widths[i], widths[i + 1], kernel_size, 2**i, dropout, causal, weight_norm) for i in range(len(num_channels))
         )
-        self.kernel_size = kernel_size
+        self.kernel_size, self.warned = kernel_size, False
 
     @property
     def receptive_field(self) -> int:
@@ -105,7 +105,8 @@ class TCN(nn.Module):
         """x (B, T, C), mask (B, T) -> (B, T, num_channels[-1])"""
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"TCN expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        if x.shape[1] > self.receptive_field:  # Python shows a warning once per place by default
+        if x.shape[1] > self.receptive_field and not self.warned:  # once per model, not once per length
+            self.warned = True
             warnings.warn(
                 f"TCN receptive field is {self.receptive_field} steps but sequences have {x.shape[1]}: early steps are "
                 "invisible to late outputs; add levels or widen kernel_size if the task needs them"

@@ -1,0 +1,106 @@
+"""Decoding speed: tokens/s of greedy and beam search for each decoder family, with its incremental state
+(RNN hidden state, Transformer key/value cache, TCN input buffers) against recomputing the whole prefix
+at every step, side by side in one run.
+
+    python scripts/bench_decoding.py                       # every decoder in configs/decoder/, length 64
+    python scripts/bench_decoding.py --length 128 --beam 4 --out decoding.json
+
+Models are randomly initialised (speed does not depend on training); the end-of-sequence id is switched
+off so every hypothesis runs the full length. Both ways must produce the same tokens: the script checks.
+"""
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from seqzoo.cli import CONFIG_DIR
+from seqzoo.data.vocab import BOS_ID
+from seqzoo.layers.batch_select import select_batch
+from seqzoo.tasks import decoding
+from seqzoo.tasks.token_decoder import TokenDecoder
+
+NO_EOS = -1  # an id no step emits: hypotheses never finish early
+
+
+def build(name: str, vocab: int, width: int) -> TokenDecoder:
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="train", overrides=[f"decoder={name}", "decoder.dropout=0"])
+    torch.manual_seed(0)
+    return TokenDecoder(instantiate(cfg.decoder, _partial_=True), vocab, width, memory_size=width, condition_size=width).eval()
+
+
+def recompute_step(model: TokenDecoder):
+    """A step function without incremental state: the whole prefix goes through the decoder every step."""
+
+    def step(tokens, state):
+        prefix = torch.cat([state["prefix"], tokens[:, None]], dim=1)  # (B, t)
+        logits = model(prefix, state["memory"], state["memory_mask"], state["condition"])[:, -1]
+        return model.generation_log_probs(logits), {**state, "prefix": prefix}
+
+    return step
+
+
+def timed(fn) -> tuple[float, torch.Tensor]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--decoders", default="rnn,lstm,gru,tcn,transformer")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--length", type=int, default=64)
+    p.add_argument("--memory", type=int, default=30, help="source length the decoder attends to")
+    p.add_argument("--vocab", type=int, default=64)
+    p.add_argument("--width", type=int, default=128)
+    p.add_argument("--beam", type=int, default=4)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out")
+    args = p.parse_args()
+    torch.manual_seed(0)
+    memory = torch.randn(args.batch, args.memory, args.width)
+    mask = torch.ones(args.batch, args.memory, dtype=torch.bool)
+    condition = memory.mean(1)
+    common = dict(batch_size=args.batch, bos=BOS_ID, eos=NO_EOS, max_len=args.length, device="cpu")
+    results = {}
+    print(f"batch {args.batch}, {args.length} tokens, memory {args.memory}, width {args.width}, beam {args.beam}; "
+          f"tokens/s, median of {args.repeats}")
+    print(f"{'decoder':<13}{'greedy inc':>12}{'greedy re':>12}{'speed-up':>10}{'beam inc':>12}{'beam re':>12}{'speed-up':>10}")
+    for name in args.decoders.split(","):
+        model = build(name, args.vocab, args.width)
+        fresh = lambda: model.init_state(memory, mask, condition)  # noqa: E731
+        plain = lambda: {"prefix": torch.full((args.batch, 0), BOS_ID), "memory": memory, "memory_mask": mask, "condition": condition}  # noqa: E731
+        reorder = lambda s, i: select_batch(s, i, 0)  # noqa: E731  (prefix and memory are batch first)
+        runs = {
+            "greedy inc": lambda: decoding.greedy(model.step, fresh(), **common)[0],
+            "greedy re": lambda: decoding.greedy(recompute_step(model), plain(), **common)[0],
+            "beam inc": lambda: decoding.beam_search(model.step, model.decoder.reorder_state, fresh(), beam_size=args.beam, keep_greedy=False, **common)[0],
+            "beam re": lambda: decoding.beam_search(recompute_step(model), reorder, plain(), beam_size=args.beam, keep_greedy=False, **common)[0],
+        }
+        times, outputs = {k: [] for k in runs}, {}
+        with torch.no_grad():
+            for _ in range(args.repeats):
+                for key, run in runs.items():
+                    seconds, outputs[key] = timed(run)
+                    times[key].append(seconds)
+        for kind in ("greedy", "beam"):
+            if not torch.equal(outputs[f"{kind} inc"], outputs[f"{kind} re"]):
+                raise SystemExit(f"{name}: incremental and recomputed {kind} decoding disagree")
+        tps = {k: args.batch * args.length / statistics.median(v) for k, v in times.items()}
+        results[name] = {**tps, "greedy_speedup": tps["greedy inc"] / tps["greedy re"], "beam_speedup": tps["beam inc"] / tps["beam re"]}
+        r = results[name]
+        print(f"{name:<13}{r['greedy inc']:>12,.0f}{r['greedy re']:>12,.0f}{r['greedy_speedup']:>9.1f}x"
+              f"{r['beam inc']:>12,.0f}{r['beam re']:>12,.0f}{r['beam_speedup']:>9.1f}x")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
