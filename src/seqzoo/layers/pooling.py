@@ -8,6 +8,14 @@ from seqzoo.layers.masking import lengths_from_mask
 POOLINGS = ("last", "mean", "max", "attention")
 
 
+def masked_mean(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """h (B, T, D), mask (B, T) -> the mean over real steps (B, D)."""
+    if mask is None:
+        return h.mean(1)
+    m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
+    return (h * m).sum(1) / m.sum(1).clamp_min(1)
+
+
 class MaskedPooling(nn.Module):
     """``last`` real step, ``mean`` or ``max`` over real steps, or learned ``attention`` weights.
 
@@ -32,8 +40,7 @@ class MaskedPooling(nn.Module):
             last = lengths_from_mask(mask) - 1  # (B,)
             return h[torch.arange(h.shape[0], device=h.device), last]
         if self.kind == "mean":
-            m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
-            return (h * m).sum(1) / m.sum(1).clamp_min(1)
+            return masked_mean(h, mask)
         if self.kind == "max":
             return h.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
         scores = self.score(h).squeeze(-1).masked_fill(~mask, float("-inf"))  # (B, T)

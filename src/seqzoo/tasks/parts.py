@@ -47,11 +47,3 @@ class InputEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedding(x) if self.embedding is not None else x
-
-
-def masked_mean(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """(B, T, D) -> (B, D) over real steps."""
-    if mask is None:
-        return h.mean(1)
-    m = mask.unsqueeze(-1).to(h.dtype)
-    return (h * m).sum(1) / m.sum(1).clamp_min(1)
