@@ -12,6 +12,7 @@ import copy
 import torch
 from torch import nn
 
+from seqzoo.models.interface import run_encoder
 from seqzoo.models.rnn import STEPS, Recurrent
 
 
@@ -50,8 +51,7 @@ def gradient_flow(model: nn.Module, x: torch.Tensor, mask: torch.Tensor | None =
         (states[-1] @ w).sum().backward()
         hidden = torch.stack([s.grad.norm(dim=-1).mean(0) for s in states])
     else:
-        out = model(x, mask)
-        out = out[0] if isinstance(out, tuple) else out  # (B, T, D)
+        out = run_encoder(model, x, mask)  # (B, T, D)
         w = torch.randn(out.shape[-1], generator=g, dtype=torch.float64)
         (out[:, -1] @ w).sum().backward()
         hidden = None

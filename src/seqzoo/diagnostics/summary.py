@@ -7,14 +7,15 @@ import warnings
 from torch import nn
 
 from seqzoo.errors import SeqzooError
+from seqzoo.models.budget import count_parameters
 from seqzoo.models.tcn import TCN
 from seqzoo.models.transformer import TransformerEncoder
 
 
 def parameter_counts(module: nn.Module) -> dict[str, int]:
     """Trainable parameters of each direct child, and the total."""
-    counts = {name: sum(p.numel() for p in child.parameters() if p.requires_grad) for name, child in module.named_children()}
-    counts["total"] = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    counts = {name: count_parameters(child) for name, child in module.named_children()}
+    counts["total"] = count_parameters(module)
     return counts
 
 

@@ -15,7 +15,8 @@ from seqzoo.data.vocab import SPECIALS
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import InputEmbedding, build, is_causal, run_encoder
+from seqzoo.models.interface import is_causal, run_encoder
+from seqzoo.tasks.parts import InputEmbedding, build
 
 
 class Aligned(L.LightningModule):

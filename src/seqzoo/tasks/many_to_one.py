@@ -9,7 +9,8 @@ from torch import nn
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.layers.pooling import MaskedPooling
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import InputEmbedding, build, run_encoder
+from seqzoo.models.interface import run_encoder
+from seqzoo.tasks.parts import InputEmbedding, build
 
 
 class ManyToOne(L.LightningModule):

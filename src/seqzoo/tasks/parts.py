@@ -24,19 +24,6 @@ def build(part, **sizes) -> nn.Module:
     return part(**{k: v for k, v in sizes.items() if takes_any or k in params})
 
 
-def run_encoder(encoder: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Any backbone -> (B, T, D); recurrent ones also return their final state, not needed here."""
-    out = encoder(x, mask)
-    return out[0] if isinstance(out, tuple) else out
-
-
-def is_causal(module: nn.Module) -> bool:
-    """Whether a backbone's step t sees only steps <= t: the causal flag, or a one-directional RNN."""
-    if hasattr(module, "causal"):
-        return bool(module.causal)
-    return hasattr(module, "bidirectional") and not module.bidirectional
-
-
 class InputEmbedding(nn.Module):
     """Token ids (B, T) -> (B, T, E) when the data has an input vocabulary; features pass through."""
 

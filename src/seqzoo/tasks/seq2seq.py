@@ -5,7 +5,8 @@ starting from their masked mean (its condition), which reaches decoders without 
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.tasks.generative import GenerativeTask
 from seqzoo.layers.pooling import masked_mean
-from seqzoo.tasks.parts import InputEmbedding, build, run_encoder
+from seqzoo.models.interface import run_encoder
+from seqzoo.tasks.parts import InputEmbedding, build
 
 
 class Seq2Seq(GenerativeTask):
