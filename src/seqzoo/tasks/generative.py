@@ -54,18 +54,19 @@ class GenerativeTask(L.LightningModule):
             self.log("train/teacher_forcing", ratio, on_step=True, on_epoch=False, batch_size=n)
         return loss
 
-    def generate(self, batch: dict, **overrides):
-        memory, memory_mask, condition = self.encode(batch)
+    def generate(self, batch: dict, encoded: tuple | None = None, **overrides):
+        """-> tokens (B, L) and log-probabilities (B,); ``encoded`` reuses an ``encode(batch)`` already done."""
+        memory, memory_mask, condition = encoded or self.encode(batch)
         options = {**self.decoding, **overrides}
         options["max_length"] = options["max_length"] or self.max_target_length + 5
         return self.target_decoder.generate(memory, memory_mask, condition, **options)
 
     def evaluate(self, batch: dict, stage: str) -> None:
-        memory, memory_mask, condition = self.encode(batch)
+        encoded = self.encode(batch)  # once, for the teacher-forced loss and for generation
         targets, n = batch[TARGETS], len(batch[TARGETS])
-        loss = self.loss(self.target_decoder(shift_right(targets), memory, memory_mask, condition), targets)
+        loss = self.loss(self.target_decoder(shift_right(targets), *encoded), targets)
         self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=n, sync_dist=True)
-        tokens, _ = self.generate(batch)
+        tokens, _ = self.generate(batch, encoded)
         self.metrics[stage].update(tokens, targets)
 
     def log_generation_metrics(self, stage: str) -> None:
@@ -97,8 +98,7 @@ class GenerativeTask(L.LightningModule):
 
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
         tokens, scores = self.generate(batch)
-        texts = [self.vocab.separator.join(t) for t in self.metrics["test"].token_strings(tokens)]
-        return [{"prediction": t, "log_prob": round(s, 4)} for t, s in zip(texts, scores.tolist())]
+        return [{"prediction": self.vocab.decode(row), "log_prob": round(s, 4)} for row, s in zip(tokens.tolist(), scores.tolist())]
 
     def configure_optimizers(self):
         return configure_optimizers(self, self.optimizer, self.scheduler)

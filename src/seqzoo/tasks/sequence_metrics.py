@@ -28,14 +28,13 @@ class GenerationMetrics(nn.Module):
             out.append(self.vocab.split(text))
         return out
 
-    def update(self, predicted: torch.Tensor, targets: torch.Tensor) -> list[str]:
-        """-> the predicted texts, for logging or predictions"""
+    def update(self, predicted: torch.Tensor, targets: torch.Tensor) -> None:
+        """predicted (B, L) generated ids, targets (B, T) padded with IGNORE_INDEX"""
         pred, ref = self.token_strings(predicted), self.token_strings(targets)
         self.exact.update(torch.tensor([float(p == r) for p, r in zip(pred, ref)]))
         self.ter.update([" ".join(p) for p in pred], [" ".join(r) if r else "<empty>" for r in ref])
         if self.bleu is not None:
             self.bleu.update([" ".join(p) for p in pred], [[" ".join(r)] for r in ref])
-        return [self.vocab.separator.join(p) for p in pred]
 
     def compute(self) -> dict[str, torch.Tensor]:
         exact = self.exact.compute()

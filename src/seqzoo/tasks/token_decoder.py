@@ -54,7 +54,7 @@ class TokenDecoder(nn.Module):
     def generation_log_probs(self, logits: torch.Tensor) -> torch.Tensor:
         """What generation draws from: <pad> and <bos> are never outputs, so they get no probability.
         (Training keeps the plain logits: label smoothing needs every class finite.)"""
-        return logits.index_fill(-1, self.never.to(logits.device), float("-inf")).log_softmax(-1)
+        return logits.index_fill(-1, self.never, float("-inf")).log_softmax(-1)
 
     def forward(self, prev_tokens: torch.Tensor, memory=None, memory_mask=None, condition=None) -> torch.Tensor:
         """Teacher forcing: prev_tokens (B, T) -> logits (B, T, V)"""
