@@ -14,6 +14,7 @@ from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGET_MASK, TARGETS
 from seqzoo.data.vocab import SPECIALS
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.tasks.decoding import keep_top_k
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.models.interface import is_causal, run_encoder
 from seqzoo.tasks.parts import InputEmbedding, build
@@ -105,9 +106,7 @@ class Aligned(L.LightningModule):
         for _ in range(length):
             logits = self(ids)[:, -1] / temperature  # (1, V)
             logits[:, self.specials] = float("-inf")
-            if top_k is not None:
-                logits = logits.masked_fill(logits < logits.topk(top_k, dim=-1).values[:, -1:], float("-inf"))
-            ids = torch.cat([ids, torch.multinomial(logits.softmax(-1), 1)], dim=1)
+            ids = torch.cat([ids, torch.multinomial(keep_top_k(logits, top_k).softmax(-1), 1)], dim=1)
         return ids[0, prompt.shape[0] :].tolist()
 
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:

@@ -31,6 +31,14 @@ def greedy(step, state, batch_size: int, bos: int, eos: int, max_len: int, devic
     return torch.stack(out, 1), score
 
 
+def keep_top_k(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
+    """(B, V) -> the same with all but the ``top_k`` largest set to -inf (all kept when ``top_k`` is None)."""
+    if top_k is None or top_k >= logits.shape[-1]:
+        return logits
+    kth = logits.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
 @torch.no_grad()
 def sample(step, state, batch_size: int, bos: int, eos: int, max_len: int, device, temperature: float = 1.0,
            top_k: int | None = None, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,10 +50,7 @@ def sample(step, state, batch_size: int, bos: int, eos: int, max_len: int, devic
     score, out = torch.zeros(batch_size, device=device), []
     for _ in range(max_len):
         log_probs, state = step(tokens, state)
-        logits = log_probs / temperature
-        if top_k is not None and top_k < logits.shape[-1]:
-            kth = logits.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
-            logits = logits.masked_fill(logits < kth, float("-inf"))
+        logits = keep_top_k(log_probs / temperature, top_k)
         tokens = torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
         tokens, chosen = finish(tokens, log_probs.gather(1, tokens[:, None]).squeeze(1), done, eos)
         score, done = score + chosen, done | (tokens == eos)
