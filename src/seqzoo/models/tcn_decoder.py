@@ -46,9 +46,13 @@ class TCNDecoder(nn.Module):
         like = batch_like if batch_like is not None else memory[:, 0] if memory is not None else condition
         if like is None:
             raise ValueError("init_state needs memory, condition or batch_like to know the batch size")
-        keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
         buffers = self.tcn.init_buffers(like.new_zeros(like.shape[0], self.tcn.input_size))
-        return {"buffers": buffers, "memory": memory, "memory_mask": memory_mask, "keys": keys, "condition": condition}
+        return {"buffers": buffers, "condition": condition, **self.memory_state(memory, memory_mask)}
+
+    def memory_state(self, memory=None, memory_mask=None) -> dict:
+        """What attention needs of the memory, its keys projected once."""
+        keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
+        return {"memory": memory, "memory_mask": memory_mask, "keys": keys}
 
     def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
         return select_batch(state, index, 0)
@@ -62,7 +66,7 @@ class TCNDecoder(nn.Module):
         """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K) -> (B, T, D);
         with ``return_attention`` also the attention weights (B, T, S), or None without attention."""
         h = self.tcn(self.with_condition(x, condition))  # (B, T, D)
-        out, weights = self.attend(h, self.init_state(memory, memory_mask, condition, batch_like=x[:, 0]))
+        out, weights = self.attend(h, self.memory_state(memory, memory_mask))  # no step buffers: not stepping
         return (out, weights) if return_attention else out
 
     def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
