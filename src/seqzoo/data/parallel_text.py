@@ -54,9 +54,6 @@ class ParallelTextDataModule(TextPairsDataModule):
         text = text.lower() if self.lowercase else text
         return " ".join(WORDS.findall(text)) if self.source_separator == " " else text
 
-    def encode(self, sources: list[str], targets: list[str] | None = None) -> list[dict]:
-        return super().encode([self.normalise(s) for s in sources], None if targets is None else [self.normalise(t) for t in targets])
-
     def prepare_data(self) -> None:
         for p in ([self.path] if self.path else self.paths.values()):
             if p is None or not Path(p).expanduser().is_file():

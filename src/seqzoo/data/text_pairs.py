@@ -17,6 +17,7 @@ class TextPairsDataModule(SequenceDataModule):
     reads_text = True
     source_separator = ""  # "" = characters; " " = words/phonemes
     target_separator = ""
+    max_vocab: int | None = None  # tokens per vocabulary, specials included; None keeps all
 
     def __init__(self, batch_size: int = 64, num_workers: int = 0, bucket_by_length: bool = False):
         super().__init__(batch_size, num_workers, bucket_by_length)
@@ -32,13 +33,21 @@ class TextPairsDataModule(SequenceDataModule):
             return
         pairs = self.pairs()
         if self.source_vocab is None:
-            cap = getattr(self, "max_vocab", None)
-            self.source_vocab = Vocab.build((tokenize(s, self.source_separator) for s, _ in pairs["train"]), self.source_separator, max_size=cap)
-            self.target_vocab = Vocab.build((tokenize(t, self.target_separator) for _, t in pairs["train"]), self.target_separator, max_size=cap)
-        self.splits = {split: TextPairsDataModule.encode(self, [s for s, _ in ps], [t for _, t in ps]) for split, ps in pairs.items()}
+            self.source_vocab = Vocab.build((tokenize(s, self.source_separator) for s, _ in pairs["train"]), self.source_separator, max_size=self.max_vocab)
+            self.target_vocab = Vocab.build((tokenize(t, self.target_separator) for _, t in pairs["train"]), self.target_separator, max_size=self.max_vocab)
+        self.splits = {split: self.items([s for s, _ in ps], [t for _, t in ps]) for split, ps in pairs.items()}
         self.max_target_length = max(len(it[TARGETS]) for items in self.splits.values() for it in items)
 
-    def encode(self, sources: list[str], targets: list[str] | None = None) -> list[dict]:
+    def normalise(self, text: str) -> str:
+        """How raw text becomes the text ``pairs()`` returns; predictions go through it too."""
+        return text
+
+    def encode(self, sources: list[str]) -> list[dict]:
+        """Raw source texts (for seqzoo-predict) -> items."""
+        return self.items([self.normalise(s) for s in sources])
+
+    def items(self, sources: list[str], targets: list[str] | None = None) -> list[dict]:
+        """Normalised texts -> items: source ids, and target ids ending in <eos>."""
         items = []
         for i, src in enumerate(sources):
             item = {INPUTS: torch.tensor(self.source_vocab.encode(self.source_vocab.split(src)) or [PAD_ID])}
