@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from seqzoo.cli import CONFIG_DIR
+from seqzoo.cli import compose_config
 from seqzoo.data.vocab import BOS_ID
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.tasks import decoding
@@ -29,8 +28,7 @@ NO_EOS = -1  # an id no step emits: hypotheses never finish early
 
 
 def build(name: str, vocab: int, width: int) -> TokenDecoder:
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(config_name="train", overrides=[f"decoder={name}", "decoder.dropout=0"])
+    cfg = compose_config([f"decoder={name}", "decoder.dropout=0"])
     torch.manual_seed(0)
     return TokenDecoder(instantiate(cfg.decoder, _partial_=True), vocab, width, memory_size=width, condition_size=width).eval()
 

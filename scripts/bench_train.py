@@ -21,11 +21,9 @@ from pathlib import Path
 import lightning as L
 import torch
 import torch.nn.functional as F
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import open_dict
 
-from seqzoo.cli import CONFIG_DIR
+from seqzoo.cli import compose_config
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
 
@@ -35,10 +33,7 @@ def setup(model: str, args):
     n = args.batch * (args.steps + 1)
     overrides = [f"model={model}", "data=adding", f"data.length={args.length}", f"data.n_train={n}", "data.n_val=8",
                  "data.n_test=8", f"data.batch_size={args.batch}", "task.scheduler=null"]
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(config_name="train", overrides=overrides)
-    with open_dict(cfg):
-        cfg.paths.output_dir = "."
+    cfg = compose_config(overrides, output_dir=".")
     dm = instantiate(cfg.data)
     dm.setup("fit")
     return cfg, dm

@@ -22,11 +22,9 @@ import sys
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import open_dict
 
-from seqzoo.cli import CONFIG_DIR
+from seqzoo.cli import compose_config
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
@@ -47,10 +45,7 @@ def sweep(overrides: list[str]) -> list[list[str]]:
 
 
 def flow_at_init(overrides: list[str], batch_size: int, seed: int) -> tuple[str, torch.Tensor]:
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(config_name="train", overrides=overrides)
-    with open_dict(cfg):
-        cfg.paths.output_dir = "."
+    cfg = compose_config(overrides, output_dir=".")
     torch.manual_seed(seed)
     dm = instantiate(cfg.data)
     dm.prepare_data()
@@ -117,8 +112,7 @@ def plot_states(task, dm, example: int, path: Path, title: str) -> None:
 def recall_after_training(overrides: list[str], blank_length: int, steps: int, seed: int) -> float:
     """Train on copy memory with blank length T for ``steps`` batches; -> recall accuracy on the test split."""
     data = ["task=aligned", "data=copy_memory", f"data.blank_length={blank_length}", "data.n_train=4096", "data.n_val=64", "data.n_test=512"]
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(config_name="train", overrides=data + overrides + ["task.scheduler=null"])
+    cfg = compose_config(data + overrides + ["task.scheduler=null"])
     torch.manual_seed(seed)
     dm = instantiate(cfg.data)
     dm.setup("fit")
@@ -198,9 +192,7 @@ def main() -> None:
             sys.exit("seqzoo: error: hidden needs one trained model: ckpt=<run>/checkpoints/best.ckpt")
         out = Path(args.out if args.out != "gradient_flow.png" else "hidden_states.png")
         try:
-            with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-                cfg = compose(config_name="eval", overrides=[f"ckpt_path={ckpts[0]}"])
-            run_cfg, dm, task = restore(cfg)
+            run_cfg, dm, task = restore(compose_config([f"ckpt_path={ckpts[0]}"], name="eval"))
             dm.prepare_data()
             dm.setup("test")
             plot_states(task.eval(), dm, args.example, out, f"{type(task.backbone).__name__}, test example {args.example}")
@@ -211,9 +203,7 @@ def main() -> None:
     try:
         curves = dict(flow_at_init(o, args.batch, args.seed) for o in sweep(overrides)) if overrides or not ckpts else {}
         for ckpt in ckpts:
-            with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-                cfg = compose(config_name="eval", overrides=[f"ckpt_path={ckpt}"])
-            run_cfg, dm, task = restore(cfg)
+            run_cfg, dm, task = restore(compose_config([f"ckpt_path={ckpt}"], name="eval"))
             dm.prepare_data()
             dm.setup("fit")
             curves[f"{run_cfg.model._target_.split('.')[-1]} trained ({Path(ckpt).parent.parent.name})"] = flow_of(task, dm, args.batch, args.seed)

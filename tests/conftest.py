@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, open_dict
 
-from seqzoo.cli import CONFIG_DIR
+from seqzoo.cli import CONFIG_DIR, compose_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,11 +25,8 @@ def config_names(group: str) -> list[str]:
 
 
 def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu: bool = True) -> DictConfig:
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(config_name=name, overrides=list(overrides))
+    cfg = compose_config(overrides, name, output_dir=out_dir)
     with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
         cfg.trainer.enable_model_summary = False
         if cpu:
             cfg.trainer.accelerator = "cpu"
@@ -40,10 +35,7 @@ def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu:
 
 def chosen(group: str, overrides: list[str]) -> str:
     """Which option of ``group`` a composition ends up with (an experiment may pick the data set)."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(config_name="train", overrides=list(overrides), return_hydra_config=True)
-    return cfg.hydra.runtime.choices[group]
+    return compose_config(overrides, hydra_config=True).hydra.runtime.choices[group]
 
 
 @pytest.fixture

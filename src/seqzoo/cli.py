@@ -8,14 +8,28 @@ import sys
 from pathlib import Path
 
 import hydra
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import InstantiationException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from seqzoo import train as run
 from seqzoo.errors import SeqzooError
 
 # configs/ lives at the repository root (DESIGN.md); seqzoo is installed from a checkout with pip install -e
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
+
+
+def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_config: bool = False) -> DictConfig:
+    """The config a command would run with, composed outside ``@hydra.main`` (scripts, tests, notebooks).
+    ``paths.output_dir``, which Hydra fills in at run time, is set to ``output_dir`` when given."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name=name, overrides=list(overrides), return_hydra_config=hydra_config)
+    if output_dir is not None:
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(output_dir)
+    return cfg
 
 
 def guarded(fn, cfg: DictConfig):

@@ -1,5 +1,4 @@
 import pytest
-import torch
 
 from seqzoo.data.batch import CONDITION, TARGETS
 from seqzoo.data.flickr8k import Flickr8kDataModule

@@ -47,7 +47,7 @@ def test_train_and_predict_on_wav_files(tmp_path):
 
     root = speech_commands_root(tmp_path / "data")
     out = tmp_path / "run"
-    train(make_cfg(out, [f"data=speech_commands", f"data.root={root}", "data.num_workers=0", "data.batch_size=4",
+    train(make_cfg(out, ["data=speech_commands", f"data.root={root}", "data.num_workers=0", "data.batch_size=4",
                          "model.hidden_size=16", "trainer.max_epochs=2", "logger=csv"]))
     cfg = make_cfg(tmp_path / "p", [f"ckpt_path={out}/checkpoints/best.ckpt", f"input={root}/yes"], name="predict")
     rows = list(csv.DictReader(open(predict(cfg))))

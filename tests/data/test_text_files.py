@@ -1,7 +1,6 @@
 """CoNLL and parallel-text readers on files in the published layouts, and their errors."""
 
 import pytest
-import torch
 
 from seqzoo.data.batch import INPUTS, TARGETS
 from seqzoo.data.conll import CoNLLDataModule, read_conll

@@ -4,7 +4,6 @@ and the callback writes one PNG per example and epoch, named so they sort by epo
 import pytest
 import torch
 
-from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.train import train
 from tests.conftest import make_cfg
 from tests.tasks.test_decoding import DECODERS, setup
