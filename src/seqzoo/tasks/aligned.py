@@ -17,7 +17,7 @@ from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.tasks.decoding import keep_top_k
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.models.interface import is_causal, run_encoder
-from seqzoo.tasks.parts import InputEmbedding, build
+from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
 
 
 class Aligned(L.LightningModule):
@@ -54,14 +54,7 @@ class Aligned(L.LightningModule):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.backbone.output_size, num_classes if self.classify else num_targets)
         self.optimizer, self.scheduler = optimizer, scheduler
-        if self.classify:
-            metrics = {
-                "acc": torchmetrics.Accuracy("multiclass", num_classes=num_classes, ignore_index=IGNORE_INDEX),
-                "f1": torchmetrics.F1Score("multiclass", num_classes=num_classes, average="macro", ignore_index=IGNORE_INDEX),
-            }
-        else:
-            metrics = {"mse": torchmetrics.MeanSquaredError()}
-        self.metrics = nn.ModuleDict({s: torchmetrics.MetricCollection(metrics).clone(prefix=f"{s}/") for s in ("val", "test")})
+        self.metrics = stage_metrics(class_metrics(num_classes, IGNORE_INDEX) if self.classify else {"mse": torchmetrics.MeanSquaredError()})
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C) or token ids (B, T) -> (B, T, classes) or (B, T, targets)"""

@@ -10,7 +10,7 @@ from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.layers.pooling import MaskedPooling
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.models.interface import run_encoder
-from seqzoo.tasks.parts import InputEmbedding, build
+from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
 
 
 class ManyToOne(L.LightningModule):
@@ -42,16 +42,8 @@ class ManyToOne(L.LightningModule):
         self.classify = num_classes is not None
         self.head = nn.Linear(self.backbone.output_size, num_classes if self.classify else num_targets)
         self.optimizer, self.scheduler, self.class_names = optimizer, scheduler, class_names
-        if self.classify:
-            metrics = torchmetrics.MetricCollection(
-                {
-                    "acc": torchmetrics.Accuracy("multiclass", num_classes=num_classes),
-                    "f1": torchmetrics.F1Score("multiclass", num_classes=num_classes, average="macro"),
-                }
-            )
-        else:
-            metrics = torchmetrics.MetricCollection({"mse": torchmetrics.MeanSquaredError(), "mae": torchmetrics.MeanAbsoluteError()})
-        self.metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in ("val", "test")})
+        regression = {"mse": torchmetrics.MeanSquaredError(), "mae": torchmetrics.MeanAbsoluteError()}
+        self.metrics = stage_metrics(class_metrics(num_classes) if self.classify else regression)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C), mask (B, T) -> logits (B, classes) or values (B, targets)"""

@@ -4,6 +4,7 @@ is called with the sizes the task knows (input size, memory size, ...), keeping 
 import inspect
 
 import torch
+import torchmetrics
 from torch import nn
 
 from seqzoo.data.vocab import PAD_ID
@@ -34,3 +35,16 @@ class InputEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedding(x) if self.embedding is not None else x
+
+
+def class_metrics(num_classes: int, ignore_index: int | None = None) -> dict:
+    """Accuracy and macro-F1 over ``num_classes``; targets equal to ``ignore_index`` are not counted."""
+    return {
+        "acc": torchmetrics.Accuracy("multiclass", num_classes=num_classes, ignore_index=ignore_index),
+        "f1": torchmetrics.F1Score("multiclass", num_classes=num_classes, average="macro", ignore_index=ignore_index),
+    }
+
+
+def stage_metrics(metrics: dict) -> nn.ModuleDict:
+    """One collection per evaluated split, logged as ``val/<name>`` and ``test/<name>``."""
+    return nn.ModuleDict({stage: torchmetrics.MetricCollection(metrics).clone(prefix=f"{stage}/") for stage in ("val", "test")})
