@@ -10,6 +10,8 @@ from pathlib import Path
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, open_dict
 
@@ -33,17 +35,21 @@ def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_con
 
 
 def guarded(fn, cfg: DictConfig):
+    """Run a command; a user's mistake prints one clear line and exits with status 2. In a multirun sweep
+    the failed job raises instead, so Hydra goes on with the other jobs and the sweep ends with status 1."""
     try:
         return fn(cfg)
     except SeqzooError as e:
-        print(f"seqzoo: error: {e}", file=sys.stderr)
+        message = f"seqzoo: error: {e}"
     except InstantiationException as e:
         if isinstance(e.__cause__, SeqzooError):
-            print(f"seqzoo: error: {e.__cause__}", file=sys.stderr)
-            sys.exit(2)
-        print(f"seqzoo: error: cannot build an object from the config: {e}\n"
-              "Check the keys you overrode against configs/ (python train.py --cfg job prints the composed config).",
-              file=sys.stderr)
+            message = f"seqzoo: error: {e.__cause__}"
+        else:
+            message = (f"seqzoo: error: cannot build an object from the config: {e}\n"
+                       "Check the keys you overrode against configs/ (python train.py --cfg job prints the composed config).")
+    print(message, file=sys.stderr)
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        raise SeqzooError(message) from None
     sys.exit(2)
 
 

@@ -23,6 +23,13 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ste
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0.5,), gamma: float = 0.1):
+    """Multiply the rate by ``gamma`` at each milestone, given as a fraction of training (0.5: halfway), so a
+    schedule written for 20 epochs keeps its shape in a shortened run."""
+    at = sorted(int(m * total_steps) for m in milestones)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: gamma ** sum(step >= a for a in at))
+
+
 def configure_optimizers(module, optimizer, scheduler=None):
     """Lightning's ``configure_optimizers`` for a module holding the two partials; steps the schedule per batch."""
     opt = optimizer(module.parameters()) if optimizer is not None else torch.optim.Adam(module.parameters())

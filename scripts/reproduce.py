@@ -1,0 +1,270 @@
+"""Reproduce the synthetic and MNIST rows of Bai, Kolter & Koltun 2018 (Table 1) for every model family.
+
+    python scripts/reproduce.py --scale ci      # minutes: tiny data, 2 epochs (the test suite's smoke test)
+    python scripts/reproduce.py --scale cpu     # under an hour on 2 CPU cores: shortened runs
+    python scripts/reproduce.py --scale paper   # the presets as they are: the paper's setting, for a GPU
+    python scripts/reproduce.py --scale paper --rows adding_t600 --models tcn,lstm --override trainer=gpu
+    python scripts/reproduce.py --scale cpu --mnist-root data      # MNIST rows need the files (or --download)
+
+Each row is one Hydra multirun of ``train.py`` over the model families (``experiment=bai2018/<task>``, the
+family's shape from ``configs/experiment_model/``). The script gathers every run's metrics.json and CSV log
+and writes, under ``--out``: ``table.md`` (our figures beside the paper's), ``results.json`` and one
+learning-curve PNG per row (validation loss against training step, every family on one axis). A run that
+did less than the paper's setting (fewer epochs or sequences at a smaller scale, or stopped by the time
+limit) is marked cut short, with what it did; a row whose data is missing is marked not run, with why.
+"""
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from seqzoo.cli import compose_config
+from seqzoo.errors import SeqzooError
+from seqzoo.train import make
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = ["rnn", "lstm", "gru", "tcn", "transformer"]
+
+
+@dataclass
+class Row:
+    """One row of the paper's table: a preset, the overrides that pick the row, its metric, the paper's figures."""
+
+    name: str
+    experiment: str
+    overrides: list[str]
+    metric: str               # key in metrics.json's test section
+    label: str                # how the table names it
+    higher_is_better: bool = False
+    scale_by: float = 1.0     # accuracy is stored as a fraction; the paper prints percent
+    paper: dict = field(default_factory=dict)  # Table 1 of arXiv:1803.01271; empty: the paper plots this row only
+
+
+ROWS = {
+    "adding_t200": Row("Adding problem T=200", "bai2018/adding", ["data.length=200"], "mse", "MSE (lower is better)"),
+    "adding_t400": Row("Adding problem T=400", "bai2018/adding", ["data.length=400"], "mse", "MSE (lower is better)"),
+    "adding_t600": Row("Adding problem T=600", "bai2018/adding", ["data.length=600"], "mse", "MSE (lower is better)",
+                       paper={"lstm": 0.164, "gru": 5.3e-5, "rnn": 0.177, "tcn": 5.8e-5}),
+    "copy_memory_t500": Row("Copy memory T=500", "bai2018/copy_memory", ["data.blank_length=500"], "loss",
+                            "cross-entropy (lower is better)"),
+    "copy_memory_t1000": Row("Copy memory T=1000", "bai2018/copy_memory", ["data.blank_length=1000"], "loss",
+                             "cross-entropy (lower is better)",
+                             paper={"lstm": 0.0204, "gru": 0.0197, "rnn": 0.0202, "tcn": 3.5e-5}),
+    "seq_mnist": Row("Sequential MNIST", "bai2018/seq_mnist", ["data.permute=false"], "acc", "accuracy % (higher is better)",
+                     True, 100.0, {"lstm": 87.2, "gru": 96.2, "rnn": 21.5, "tcn": 99.0}),
+    "permuted_mnist": Row("Permuted MNIST", "bai2018/seq_mnist", ["data.permute=true"], "acc", "accuracy % (higher is better)",
+                          True, 100.0, {"lstm": 85.7, "gru": 87.3, "rnn": 25.3, "tcn": 97.2}),
+}
+
+# What each scale changes in a preset, per task. ``paper`` changes nothing; ``cpu`` keeps every sequence length
+# (the point of these tasks) but trains on fewer sequences for fewer epochs; ``ci`` only proves the pipeline.
+SCALES = {
+    "paper": {},
+    "cpu": {
+        "bai2018/adding": ["data.n_train=6400", "data.n_val=500", "data.n_test=1000", "trainer.max_epochs=4",
+                           "++trainer.val_check_interval=0.5"],
+        "bai2018/copy_memory": ["data.n_train=3200", "data.n_val=200", "data.n_test=1000", "trainer.max_epochs=8"],
+        "bai2018/seq_mnist": ["trainer.max_epochs=1", "++trainer.limit_train_batches=100"],
+    },
+    "ci": {
+        "bai2018/adding": ["data.n_train=48", "data.n_val=16", "data.n_test=16", "data.batch_size=16"],
+        "bai2018/copy_memory": ["data.n_train=48", "data.n_val=16", "data.n_test=16", "data.batch_size=16"],
+        "bai2018/seq_mnist": ["data.n_val=16", "data.batch_size=16"],
+    },
+}
+SCALE_TRAINER = {
+    "paper": [],
+    "cpu": ["++trainer.max_time=00:00:08:00"],
+    "ci": ["trainer.max_epochs=2", "++trainer.limit_train_batches=2", "++trainer.limit_val_batches=1",
+           "++trainer.limit_test_batches=1", "trainer.accelerator=cpu"],
+}
+MNIST_ROWS = {"seq_mnist", "permuted_mnist"}
+
+
+def row_overrides(key: str, scale: str, extra: list[str], mnist: list[str]) -> list[str]:
+    row = ROWS[key]
+    return ([f"experiment={row.experiment}", *row.overrides, *SCALES[scale].get(row.experiment, []), *SCALE_TRAINER[scale],
+             *(mnist if key in MNIST_ROWS else []), *extra])
+
+
+def missing_data(overrides: list[str]) -> str | None:
+    """Why a row's data cannot be loaded (e.g. MNIST not downloaded), or None when it can."""
+    cfg = compose_config(overrides, output_dir=".")
+    try:
+        make(cfg.data).prepare_data()
+    except SeqzooError as e:
+        return str(e)
+    return None
+
+
+def run_row(key: str, overrides: list[str], models: list[str], out: Path) -> Path:
+    """One Hydra multirun over the families; its log goes to <out>/runs/<row>/multirun.log."""
+    sweep = out / "runs" / key
+    sweep.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={','.join(models)}",
+            f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra:runtime.choices.model}"]
+    with open(sweep / "multirun.log", "w") as log:
+        log.write(" ".join(args[1:]) + "\n")
+        log.flush()
+        code = subprocess.run(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+    if code:
+        print(f"  {key}: the multirun exited with status {code}; see {sweep / 'multirun.log'}")
+    return sweep
+
+
+def curve(run: Path) -> list[tuple[int, float]]:
+    """(step, val/loss) at every validation of a run, from its CSV log."""
+    path = run / "csv" / "metrics.csv"
+    if not path.exists():
+        return []
+    with open(path) as f:
+        return [(int(r["step"]), float(r["val/loss"])) for r in csv.DictReader(f) if r.get("val/loss")]
+
+
+def shortfall(run_cfg, paper_cfg, epochs_done: int) -> list[str]:
+    """How a run fell short of the paper's setting; empty for a full run."""
+    notes = []
+    planned = run_cfg.trainer.max_epochs
+    if epochs_done < planned:
+        notes.append(f"stopped by the time limit after {epochs_done} of {planned} epochs")
+    if planned < paper_cfg.trainer.max_epochs:
+        notes.append(f"{planned} of {paper_cfg.trainer.max_epochs} epochs")
+    n_run, n_paper = run_cfg.data.get("n_train"), paper_cfg.data.get("n_train")
+    if n_run is not None and n_paper is not None and n_run < n_paper:
+        notes.append(f"{n_run:,} of {n_paper:,} training sequences")
+    limit = run_cfg.trainer.get("limit_train_batches")
+    if limit is not None and limit != 1.0:
+        notes.append(f"{limit} batches per epoch")
+    return notes
+
+
+def gather(key: str, sweep: Path, overrides: list[str], models: list[str], scale: str, extra: list[str]) -> dict:
+    """Per family: the test figure, epochs, parameters, whether the run was full, and its curve."""
+    row, results = ROWS[key], {}
+    for family in models:
+        run = sweep / family
+        metrics_file = run / "metrics.json"
+        if not metrics_file.exists():
+            results[family] = {"status": "failed", "notes": [f"no metrics.json in {run}; see {sweep / 'multirun.log'}"]}
+            continue
+        metrics = json.loads(metrics_file.read_text())
+        run_cfg = OmegaConf.load(run / "config.yaml")
+        paper_cfg = compose_config(row_overrides(key, "paper", extra, []) + [f"model={family}"], output_dir=".")
+        notes = shortfall(run_cfg, paper_cfg, metrics["epochs"])
+        value = metrics["test"].get(f"test/{row.metric}")
+        results[family] = {
+            "value": None if value is None else value * row.scale_by,
+            "status": "cut short" if notes else "full",
+            "notes": notes,
+            "epochs": metrics["epochs"],
+            "steps": metrics["global_step"],
+            "width": {k: OmegaConf.to_container(run_cfg.model)[k] for k in ("hidden_size", "d_model", "num_channels") if k in run_cfg.model},
+            "curve": curve(run),
+            "run": str(run),
+        }
+    return results
+
+
+def fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value >= 10 else f"{value:.4f}" if value >= 1e-3 else f"{value:.1e}"
+
+
+def table(results: dict, models: list[str], scale: str) -> str:
+    """Markdown: for each row, our figure per family (a dagger where cut short) and the paper's beneath it."""
+    head = "| Task | Metric | Source | " + " | ".join(f.upper() if f != "transformer" else "Transformer" for f in models) + " |"
+    lines = [head, "|" + "---|" * (3 + len(models))]
+    footnotes = []
+    for key, per_family in results.items():
+        row = ROWS[key]
+        if "not_run" in per_family:
+            lines.append(f"| {row.name} | {row.label} | not run | " + " | ".join("-" for _ in models) + " |")
+            footnotes.append(f"- {row.name} not run: {per_family['not_run']}")
+            continue
+        cells, notes = [], {}
+        for family in models:
+            r = per_family[family]
+            cells.append("failed" if r["status"] == "failed" else fmt(r["value"]) + (" †" if r["status"] == "cut short" else ""))
+            if r["notes"]:
+                notes.setdefault("; ".join(r["notes"]), []).append(family)
+        for note, families in notes.items():
+            who = "every model" if len(families) == len(models) else ", ".join(families)
+            footnotes.append(f"- {row.name} ({who}): {note}")
+        lines.append(f"| {row.name} | {row.label} | seqzoo, {scale} scale | " + " | ".join(cells) + " |")
+        paper = [fmt(row.paper.get(f)) if row.paper else "-" for f in models]
+        lines.append(f"| | | Bai et al. 2018 | " + " | ".join(paper) + " |")
+    text = "\n".join(lines) + "\n"
+    if footnotes:
+        text += "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures and missing data:\n" + "\n".join(footnotes) + "\n"
+    text += "\nBai et al. 2018 has no Transformer column, and gives the adding problem T=200/400 and copy memory T=500 as curves only (-).\n"
+    return text
+
+
+def plot(key: str, per_family: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for family, r in per_family.items():
+        if r.get("curve"):
+            steps, losses = zip(*r["curve"])
+            ax.plot(steps, losses, marker="o", markersize=3, label=family + (" (cut short)" if r["status"] == "cut short" else ""))
+    ax.set(xlabel="training step", ylabel="validation loss", title=ROWS[key].name, yscale="log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=list(SCALES), required=True)
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from: {', '.join(ROWS)}")
+    parser.add_argument("--models", default=",".join(FAMILIES))
+    parser.add_argument("--out", type=Path, help="default: logs/reproduce/<scale>")
+    parser.add_argument("--mnist-root", help="folder holding MNIST/raw/ (the MNIST rows only)")
+    parser.add_argument("--download", action="store_true", help="let the MNIST rows download the files")
+    parser.add_argument("--override", action="append", default=[], help="a Hydra override for every run, e.g. trainer=gpu")
+    args = parser.parse_args(argv)
+    rows, models = args.rows.split(","), args.models.split(",")
+    for name, known in (("row", ROWS), ("model", FAMILIES)):
+        unknown = [x for x in (rows if name == "row" else models) if x not in known]
+        if unknown:
+            parser.error(f"unknown {name} {', '.join(unknown)}; choose from {', '.join(known)}")
+    out = args.out or ROOT / "logs" / "reproduce" / args.scale
+    mnist = ([f"data.root={Path(args.mnist_root).resolve()}"] if args.mnist_root else []) + (["data.download=true"] if args.download else [])
+
+    results = {}
+    for key in rows:
+        overrides = row_overrides(key, args.scale, args.override, mnist)
+        why = missing_data(overrides)
+        if why:
+            print(f"{key}: not run: {why}")
+            results[key] = {"not_run": why}
+            continue
+        print(f"{key}: {' '.join(overrides)} model={','.join(models)}", flush=True)
+        sweep = run_row(key, overrides, models, out)
+        results[key] = gather(key, sweep, overrides, models, args.scale, args.override)
+        plot(key, results[key], out / "curves" / f"{key}.png")
+
+    text = table(results, models, args.scale)
+    (out / "table.md").write_text(text)
+    (out / "results.json").write_text(json.dumps({"scale": args.scale, "rows": results}, indent=1) + "\n")
+    print("\n" + text + f"\nwritten: {out / 'table.md'}, {out / 'results.json'}, {out / 'curves'}/")
+    failed = [f"{k}/{f}" for k, r in results.items() if "not_run" not in r for f, v in r.items() if v["status"] == "failed"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
