@@ -5,6 +5,7 @@
     python scripts/reproduce.py --scale paper   # the presets as they are: the paper's setting, for a GPU
     python scripts/reproduce.py --scale paper --rows adding_t600 --models tcn,lstm --override trainer=gpu
     python scripts/reproduce.py --scale cpu --mnist-root data      # MNIST rows need the files (or --download)
+    python scripts/reproduce.py --scale cpu --gather-only          # rebuild table and plots from finished runs
 
 Each row is one Hydra multirun of ``train.py`` over the model families (``experiment=bai2018/<task>``, the
 family's shape from ``configs/experiment_model/``). The script gathers every run's metrics.json and CSV log
@@ -103,7 +104,7 @@ def missing_data(overrides: list[str]) -> str | None:
     return None
 
 
-def run_row(key: str, overrides: list[str], models: list[str], out: Path) -> Path:
+def run_row(key: str, overrides: list[str], models: list[str], out: Path) -> None:
     """One Hydra multirun over the families; its log goes to <out>/runs/<row>/multirun.log."""
     sweep = out / "runs" / key
     sweep.mkdir(parents=True, exist_ok=True)
@@ -112,19 +113,20 @@ def run_row(key: str, overrides: list[str], models: list[str], out: Path) -> Pat
     with open(sweep / "multirun.log", "w") as log:
         log.write(" ".join(args[1:]) + "\n")
         log.flush()
-        code = subprocess.run(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+        code = subprocess.run(args, check=False, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
     if code:
         print(f"  {key}: the multirun exited with status {code}; see {sweep / 'multirun.log'}")
-    return sweep
 
 
 def curve(run: Path) -> list[tuple[int, float]]:
-    """(step, val/loss) at every validation of a run, from its CSV log."""
+    """(step, val/loss) at every validation during training, from the run's CSV log. The last val/loss row
+    there is train()'s closing re-validation of the best checkpoint, not a point on the curve."""
     path = run / "csv" / "metrics.csv"
     if not path.exists():
         return []
     with open(path) as f:
-        return [(int(r["step"]), float(r["val/loss"])) for r in csv.DictReader(f) if r.get("val/loss")]
+        points = [(int(r["step"]), float(r["val/loss"])) for r in csv.DictReader(f) if r.get("val/loss")]
+    return points[:-1]
 
 
 def shortfall(run_cfg, paper_cfg, epochs_done: int) -> list[str]:
@@ -144,7 +146,7 @@ def shortfall(run_cfg, paper_cfg, epochs_done: int) -> list[str]:
     return notes
 
 
-def gather(key: str, sweep: Path, overrides: list[str], models: list[str], scale: str, extra: list[str]) -> dict:
+def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
     """Per family: the test figure, epochs, parameters, whether the run was full, and its curve."""
     row, results = ROWS[key], {}
     for family in models:
@@ -199,7 +201,7 @@ def table(results: dict, models: list[str], scale: str) -> str:
             footnotes.append(f"- {row.name} ({who}): {note}")
         lines.append(f"| {row.name} | {row.label} | seqzoo, {scale} scale | " + " | ".join(cells) + " |")
         paper = [fmt(row.paper.get(f)) if row.paper else "-" for f in models]
-        lines.append(f"| | | Bai et al. 2018 | " + " | ".join(paper) + " |")
+        lines.append("| | | Bai et al. 2018 | " + " | ".join(paper) + " |")
     text = "\n".join(lines) + "\n"
     if footnotes:
         text += "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures and missing data:\n" + "\n".join(footnotes) + "\n"
@@ -236,6 +238,7 @@ def main(argv=None) -> int:
     parser.add_argument("--mnist-root", help="folder holding MNIST/raw/ (the MNIST rows only)")
     parser.add_argument("--download", action="store_true", help="let the MNIST rows download the files")
     parser.add_argument("--override", action="append", default=[], help="a Hydra override for every run, e.g. trainer=gpu")
+    parser.add_argument("--gather-only", action="store_true", help="train nothing: rebuild the table and plots from the runs in --out")
     args = parser.parse_args(argv)
     rows, models = args.rows.split(","), args.models.split(",")
     for name, known in (("row", ROWS), ("model", FAMILIES)):
@@ -253,9 +256,11 @@ def main(argv=None) -> int:
             print(f"{key}: not run: {why}")
             results[key] = {"not_run": why}
             continue
-        print(f"{key}: {' '.join(overrides)} model={','.join(models)}", flush=True)
-        sweep = run_row(key, overrides, models, out)
-        results[key] = gather(key, sweep, overrides, models, args.scale, args.override)
+        sweep = out / "runs" / key
+        if not args.gather_only:
+            print(f"{key}: {' '.join(overrides)} model={','.join(models)}", flush=True)
+            run_row(key, overrides, models, out)
+        results[key] = gather(key, sweep, models, args.override)
         plot(key, results[key], out / "curves" / f"{key}.png")
 
     text = table(results, models, args.scale)

@@ -78,3 +78,13 @@ def test_multirun_sweeps_models(tmp_path):
     runs = sorted((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))
     assert len(runs) == 2
     assert {json.loads(r.read_text())["test"]["test/acc"] >= 0 for r in runs} == {True}
+
+
+def test_a_failing_job_reports_clearly_and_the_sweep_goes_on(tmp_path):
+    """A user's mistake in one job of a sweep (aligned cannot use the adding problem) must not cost the others."""
+    result = run_cli([TRAIN, "-m", "task=aligned,many_to_one", "data=adding", "data.length=20", "data.n_train=16",
+                      "data.n_val=8", "data.n_test=8", "debug=fast_dev_run", "logger=csv"], tmp_path)
+    assert result.returncode == 1
+    assert "seqzoo: error: task=aligned cannot use data=AddingDataModule" in result.stderr
+    runs = list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))
+    assert len(runs) == 1 and json.loads(runs[0].read_text())["test"]["test/mse"] >= 0

@@ -1,0 +1,95 @@
+"""The Bai et al. 2018 reproduction: presets give every family its shape and budget, and the CI-scale suite
+runs end to end (every row, every family, MNIST from fixture files) into a table, results and curves."""
+
+import importlib.util
+import json
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from seqzoo.cli import compose_config
+from seqzoo.models.budget import count_parameters
+from seqzoo.tasks.optim import step_decay
+from seqzoo.train import build_task
+from tests.conftest import ROOT, run_cli
+from tests.data.fixtures import mnist_root
+
+FAMILIES = ["rnn", "lstm", "gru", "tcn", "transformer"]
+SMALL = {"bai2018/adding": ["data.n_train=8", "data.n_val=8", "data.n_test=8"],
+         "bai2018/copy_memory": ["data.n_train=8", "data.n_val=8", "data.n_test=8"],
+         "bai2018/seq_mnist": ["data.n_val=8"]}
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("reproduce", ROOT / "scripts" / "reproduce.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("experiment", list(SMALL))
+@pytest.mark.parametrize("family", FAMILIES)
+def test_each_preset_sizes_each_family_to_the_papers_budget(tmp_path, experiment, family):
+    root = [f"data.root={mnist_root(tmp_path)}"] if "mnist" in experiment else []
+    cfg = compose_config([f"experiment={experiment}", f"model={family}", *SMALL[experiment], *root], output_dir=tmp_path)
+    target = cfg.model.target_params
+    dm = instantiate(cfg.data)
+    dm.prepare_data()
+    dm.setup("fit")
+    task = build_task(cfg, dm.info)
+    assert abs(count_parameters(task) - target) <= 0.05 * target
+    shape = {"adding": (7, 2), "copy_memory": (8, 1), "seq_mnist": (7, 2)}[experiment.split("/")[1]]
+    if family == "tcn":  # the family's file from configs/experiment_model/ was applied
+        assert cfg.model.kernel_size == shape[0] and len(cfg.model.num_channels) == 8
+    elif family != "transformer":
+        assert cfg.model.num_layers == shape[1] and cfg.trainer.gradient_clip_val == 1.0
+
+
+def test_a_preset_without_family_settings_still_composes():
+    cfg = compose_config(["experiment=copy_memory_tcn"], output_dir=".")  # no configs/experiment_model/copy_memory_tcn/
+    assert cfg.model._target_ == "seqzoo.models.TCN" and cfg.model.kernel_size == 8
+
+
+def test_step_decay_divides_the_rate_at_each_fraction_of_training():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = step_decay(opt, total_steps=100, milestones=[0.5, 0.75], gamma=0.1)
+    rates = []
+    for _ in range(100):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert rates[49] == pytest.approx(1.0) and rates[50] == pytest.approx(0.1) and rates[75] == pytest.approx(0.01)
+
+
+def test_shortfall_names_what_a_run_did_less_than_the_paper():
+    shortfall = load_script().shortfall
+    paper = OmegaConf.create({"trainer": {"max_epochs": 10}, "data": {"n_train": 50000}})
+    full = OmegaConf.create({"trainer": {"max_epochs": 10}, "data": {"n_train": 50000}})
+    short = OmegaConf.create({"trainer": {"max_epochs": 4, "limit_train_batches": 2}, "data": {"n_train": 6400}})
+    assert shortfall(full, paper, epochs_done=10) == []
+    assert shortfall(full, paper, epochs_done=3) == ["stopped by the time limit after 3 of 10 epochs"]
+    assert shortfall(short, paper, epochs_done=4) == ["4 of 10 epochs", "6,400 of 50,000 training sequences", "2 batches per epoch"]
+
+
+def test_ci_scale_suite_runs_every_row_and_family(tmp_path):
+    out = tmp_path / "reproduce"
+    result = run_cli([str(ROOT / "scripts" / "reproduce.py"), "--scale", "ci", "--out", str(out),
+                      "--mnist-root", str(mnist_root(tmp_path / "mnist"))], tmp_path, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert list(rows) == ["adding_t200", "adding_t400", "adding_t600", "copy_memory_t500", "copy_memory_t1000",
+                          "seq_mnist", "permuted_mnist"]
+    for key, per_family in rows.items():
+        assert set(per_family) == set(FAMILIES), key
+        for family, r in per_family.items():
+            assert r["status"] == "cut short" and "2 of" in r["notes"][0], (key, family)  # never passed off as full
+            assert r["value"] is not None and r["value"] == r["value"], (key, family)
+            assert len(r["curve"]) == 2  # validation after each of the 2 epochs
+        assert (out / "curves" / f"{key}.png").read_bytes()[:4] == b"\x89PNG"
+    seq = json.loads((out / "runs" / "seq_mnist" / "tcn" / "metrics.json").read_text())
+    assert 0.0 <= seq["test"]["test/acc"] <= 1.0
+    table = (out / "table.md").read_text()
+    assert "| Adding problem T=600 |" in table and "| | | Bai et al. 2018 | 0.1770 | 0.1640 | 5.3e-05 | 5.8e-05 | - |" in table
+    assert table.count("†") >= 35 and "failed" not in table and "not run" not in table
