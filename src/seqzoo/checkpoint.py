@@ -1,10 +1,12 @@
-"""What a seqzoo checkpoint holds beyond Lightning's own keys, and reading it back safely.
+"""What a seqzoo checkpoint holds beyond Lightning's own keys, and reading it back safely (tensors and plain
+data only: ``torch.load(weights_only=True)``).
 
 Under ``checkpoint["seqzoo"]``: the resolved run config, the data's sizes and class names (``data_info``)
 and the DataModule's fitted state (normalisation, vocabularies). With these, evaluate and predict rebuild
 the exact model and preprocessing from the checkpoint alone.
 """
 
+import pickle
 from pathlib import Path
 
 import lightning as L
@@ -31,8 +33,13 @@ def load_checkpoint(path: str | Path) -> dict:
     hint = "pass ckpt_path=<run dir>/checkpoints/best.ckpt (or last.ckpt) of a seqzoo-train run"
     if not path.is_file():
         raise SeqzooError(f"checkpoint {path} does not exist; {hint}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    try:  # tensors and plain data only: unpickling arbitrary objects would run code from the file
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "weights only" not in str(e).lower():
+            raise SeqzooError(f"checkpoint {path} cannot be read (UnpicklingError: {e}); the file is corrupt or not a checkpoint; {hint}") from None
+        raise SeqzooError(f"checkpoint {path} holds Python objects beyond tensors and plain data, which seqzoo does not "
+                          f"unpickle (that could run code from the file); seqzoo-train never writes such objects; {hint}") from None
     except Exception as e:  # truncated, not a zip, wrong pickle: all mean "not a usable checkpoint"
         raise SeqzooError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); the file is corrupt or not a checkpoint; {hint}") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:

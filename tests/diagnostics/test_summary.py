@@ -1,4 +1,7 @@
+import warnings
+
 import pytest
+import torch
 
 from seqzoo.diagnostics.summary import check_reach, parameter_counts, summary
 from seqzoo.errors import SeqzooError
@@ -12,9 +15,13 @@ def test_parameter_counts_add_up():
     assert parameter_counts(lstm)["total"] == 4 * 8 * (3 + 8) + 2 * 4 * 8
 
 
-def test_tcn_shorter_than_the_data_warns():
+def test_tcn_shorter_than_the_data_warns_once():
+    tcn = TCN(1, [4, 4], kernel_size=2)
     with pytest.warns(UserWarning, match="receptive field 7 steps, longest sequence 20"):
-        check_reach(TCN(1, [4, 4], kernel_size=2), 20)
+        check_reach(tcn, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same news from forward would be a second warning
+        tcn(torch.zeros(1, 20, 1))
     assert "receptive field 7" in summary(TCN(1, [4, 4], kernel_size=2), 5)
 
 

@@ -28,6 +28,7 @@ def check_reach(module: nn.Module, max_length: int | None) -> list[str]:
             lines.append(line)
             if max_length and m.receptive_field < max_length:
                 warnings.warn(f"{line}: outputs cannot see the start of long sequences; add levels or widen kernel_size", stacklevel=2)
+                m.warned = True  # said once here, so the TCN's own check in forward stays quiet
         elif isinstance(m, TransformerEncoder):
             lines.append(f"{name or 'model'}: Transformer positions up to {m.max_len}, longest sequence {max_length}")
             if max_length and max_length > m.max_len:
