@@ -2,12 +2,13 @@
 
     python scripts/bench_train.py --out bench_train.json                 # every family, CPU (or CUDA)
     python scripts/bench_train.py --models lstm,tcn --steps 100 --repeats 5 --lengths 64,256,1024,4096
+    python scripts/bench_train.py --as-run     # include a run's CSV logging and progress bar in the seqzoo path
 
 Both paths train the same task module (built from the real configs), on the same data and batches, with
 the same optimiser and gradient clipping, for ``--steps`` steps; the first ``--warmup`` steps are not
 timed. The two paths alternate inside every repeat (order flipped each repeat) so machine noise hits both;
-the table gives median steps/s and the ratio plain / seqzoo of steps/s (1.00 = no cost, 1.10 = seqzoo
-takes 10 % longer per step). On CUDA, peak memory of each path is reported too.
+the table gives median steps/s, the ratio plain / seqzoo of those medians (1.00 = no cost, 1.10 = seqzoo
+takes 10 % longer per step) and the median of the per-repeat (paired) ratios. On CUDA, peak memory of each path is reported too.
 ``--lengths`` also measures forward+backward throughput (tokens/s) against sequence length for every
 backbone and plots it: the cost curve to choose an architecture by.
 """
@@ -15,6 +16,7 @@ backbone and plots it: the cost curve to choose an architecture by.
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
+from lightning.pytorch.loggers import CSVLogger
 
 from seqzoo.cli import compose_config
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
@@ -65,9 +68,11 @@ def run_seqzoo(model: str, args) -> tuple[float, float | None]:
     torch.manual_seed(0)
     task = build_task(cfg, dm.info)
     clock = StepClock(args.warmup, args.device)
+    # --as-run adds what train.py's runs also do every step: the CSV log (every 5 steps) and the progress bar
+    logger = CSVLogger(tempfile.mkdtemp(), name="bench") if args.as_run else False
     trainer = L.Trainer(accelerator=args.device, devices=1, max_steps=args.steps, limit_val_batches=0, num_sanity_val_steps=0,
-                        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                        gradient_clip_val=1.0, callbacks=[clock])
+                        logger=logger, log_every_n_steps=5, enable_checkpointing=False, enable_progress_bar=args.as_run,
+                        enable_model_summary=False, gradient_clip_val=1.0, callbacks=[clock])
     reset_memory(args.device)
     trainer.fit(task, datamodule=dm)
     return (args.steps - args.warmup) / (clock.end - clock.start), peak_memory(args.device)
@@ -156,6 +161,7 @@ def main() -> None:
     p.add_argument("--batch-for-lengths", type=int, default=8)
     p.add_argument("--plot", default="throughput_vs_length.png")
     p.add_argument("--out", help="write the results as JSON here")
+    p.add_argument("--as-run", action="store_true", help="seqzoo path with the CSV log and progress bar of a train.py run")
     args = p.parse_args()
     models = args.models.split(",")
     speeds = {m: {"seqzoo": [], "plain": []} for m in models}
@@ -169,14 +175,17 @@ def main() -> None:
                 memory[m][name] = peak
     print(f"\n{args.device}: adding problem, T={args.length}, batch {args.batch}, {args.steps - args.warmup} timed steps, "
           f"median of {args.repeats}")
-    print(f"{'model':<14}{'seqzoo steps/s':>16}{'plain steps/s':>16}{'ratio':>8}")
+    print(f"{'model':<14}{'seqzoo steps/s':>16}{'plain steps/s':>16}{'ratio':>8}{'paired':>9}")
     results = {}
     for m in models:
         s, pl = statistics.median(speeds[m]["seqzoo"]), statistics.median(speeds[m]["plain"])
-        results[m] = {"seqzoo_steps_per_s": s, "plain_steps_per_s": pl, "ratio": pl / s,
+        # each repeat ran the two back to back: the median of those paired ratios resists drifts in machine load
+        paired = statistics.median(b / a for a, b in zip(speeds[m]["seqzoo"], speeds[m]["plain"]))
+        results[m] = {"seqzoo_steps_per_s": s, "plain_steps_per_s": pl, "ratio": pl / s, "paired_ratio": paired,
+                      "seqzoo_runs": speeds[m]["seqzoo"], "plain_runs": speeds[m]["plain"],
                       "seqzoo_peak_mib": memory[m].get("seqzoo"), "plain_peak_mib": memory[m].get("plain")}
         mem = f"   peak MiB {memory[m]['seqzoo']:.0f} / {memory[m]['plain']:.0f}" if memory[m].get("seqzoo") else ""
-        print(f"{m:<14}{s:>16.2f}{pl:>16.2f}{pl / s:>8.3f}{mem}")
+        print(f"{m:<14}{s:>16.2f}{pl:>16.2f}{pl / s:>8.3f}{paired:>9.3f}{mem}")
     curves = {}
     if args.lengths:
         args.batch = args.batch_for_lengths

@@ -51,13 +51,14 @@ def test_bench_train_smoke(tmp_path):
     out = tmp_path / "train.json"
     result = run_cli([str(ROOT / "scripts" / "bench_train.py"), "--models", "gru,tcn", "--steps", "4", "--warmup", "1",
                       "--repeats", "1", "--batch", "4", "--length", "12", "--lengths", "8,16", "--batch-for-lengths", "2",
-                      "--plot", str(tmp_path / "t.png"), "--out", str(out)], tmp_path)
+                      "--plot", str(tmp_path / "t.png"), "--out", str(out), "--as-run"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(out.read_text())
     for model in ("gru", "tcn"):
         row = data["train"][model]
         assert row["seqzoo_steps_per_s"] > 0 and row["plain_steps_per_s"] > 0
         assert abs(row["ratio"] - row["plain_steps_per_s"] / row["seqzoo_steps_per_s"]) < 1e-9
+        assert abs(row["paired_ratio"] - row["plain_runs"][0] / row["seqzoo_runs"][0]) < 1e-9  # one repeat: its own ratio
         assert [t for t, _ in data["throughput"][model]] == [8, 16]
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
 
