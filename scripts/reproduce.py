@@ -248,6 +248,10 @@ def main(argv=None) -> int:
     out = args.out or ROOT / "logs" / "reproduce" / args.scale
     mnist = ([f"data.root={Path(args.mnist_root).resolve()}"] if args.mnist_root else []) + (["data.download=true"] if args.download else [])
 
+    taken = [key for key in rows if (out / "runs" / key).exists()]
+    if taken and not args.gather_only:  # old results must not pass for new ones, nor be overwritten
+        parser.error(f"{out / 'runs'} already holds runs of {', '.join(taken)}; pass another --out, delete them, "
+                     "or add --gather-only to rebuild the table from them")
     results = {}
     for key in rows:
         overrides = row_overrides(key, args.scale, args.override, mnist)
