@@ -28,8 +28,10 @@ class CausalConv1d(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int = 1, causal: bool = True, weight_norm: bool = True):
         super().__init__()
+        # torch's default initialisation. Bai et al. write N(0, 0.01) into these weights, but their weight-norm
+        # hook recomputes the weight from g and v before the first forward, so their runs started from the
+        # default too; a true N(0, 0.01) start leaves 8-level TCNs stuck on the adding problem (measured).
         conv = nn.Conv1d(c_in, c_out, kernel_size, dilation=dilation)
-        nn.init.normal_(conv.weight, 0.0, 0.01)  # the paper's initialisation
         self.conv = apply_weight_norm(conv) if weight_norm else conv
         total = (kernel_size - 1) * dilation
         self.pad = (total, 0) if causal else (total - total // 2, total // 2)
