@@ -61,6 +61,8 @@ def test_step_decay_divides_the_rate_at_each_fraction_of_training():
         opt.step()
         sched.step()
     assert rates[49] == pytest.approx(1.0) and rates[50] == pytest.approx(0.1) and rates[75] == pytest.approx(0.01)
+    warm = step_decay(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), total_steps=100, warmup_steps=4)
+    assert warm.get_last_lr()[0] == pytest.approx(0.25)  # first of 4 warm-up steps
 
 
 def test_shortfall_names_what_a_run_did_less_than_the_paper():

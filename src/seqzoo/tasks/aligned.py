@@ -14,13 +14,14 @@ from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGET_MASK, TARGETS
 from seqzoo.data.vocab import SPECIALS
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.models.interface import is_causal, run_encoder
 from seqzoo.tasks.decoding import keep_top_k
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.models.interface import is_causal, run_encoder
 from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
+from seqzoo.tasks.train_loss import TrainLossLogging
 
 
-class Aligned(L.LightningModule):
+class Aligned(TrainLossLogging, L.LightningModule):
     mapping = "aligned"
 
     def __init__(
@@ -69,7 +70,7 @@ class Aligned(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.loss(self(batch[INPUTS], batch[INPUT_MASK]), batch)
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch[TARGETS]))
+        self.log_train_loss(loss, len(batch[TARGETS]))
         return loss
 
     def evaluate(self, batch: dict, stage: str) -> None:

@@ -12,11 +12,12 @@ from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.tasks.sequence_metrics import GenerationMetrics
 from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
+from seqzoo.tasks.train_loss import TrainLossLogging
 
 DEFAULT_DECODING = {"method": "greedy", "beam_size": 4, "length_penalty": 0.0, "temperature": 1.0, "top_k": None, "max_length": None}
 
 
-class GenerativeTask(L.LightningModule):
+class GenerativeTask(TrainLossLogging, L.LightningModule):
     """Subclasses define ``encode(batch) -> (memory | None, memory_mask | None, condition | None)``."""
 
     def __init__(self, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,
@@ -49,7 +50,7 @@ class GenerativeTask(L.LightningModule):
             logits = self.target_decoder(prev, memory, memory_mask, condition)
         loss = self.loss(logits, batch[TARGETS])
         n = len(batch[TARGETS])
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=n)
+        self.log_train_loss(loss, n)
         if self.teacher_forcing["schedule"] != "constant":
             self.log("train/teacher_forcing", ratio, on_step=True, on_epoch=False, batch_size=n)
         return loss

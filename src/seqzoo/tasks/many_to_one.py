@@ -8,12 +8,13 @@ from torch import nn
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.layers.pooling import MaskedPooling
-from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.models.interface import run_encoder
+from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
+from seqzoo.tasks.train_loss import TrainLossLogging
 
 
-class ManyToOne(L.LightningModule):
+class ManyToOne(TrainLossLogging, L.LightningModule):
     """``num_classes`` set: cross-entropy with accuracy and macro-F1; ``num_classes=None``: regression of
     ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable. ``backbone`` is a
     module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs)."""
@@ -55,7 +56,7 @@ class ManyToOne(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.loss(self(batch[INPUTS], batch[INPUT_MASK]), batch[TARGETS])
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch[TARGETS]))
+        self.log_train_loss(loss, len(batch[TARGETS]))
         return loss
 
     def evaluate(self, batch: dict, stage: str) -> None:

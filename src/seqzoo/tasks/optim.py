@@ -23,11 +23,16 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ste
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0.5,), gamma: float = 0.1):
+def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0.5,), gamma: float = 0.1, warmup_steps: int = 0):
     """Multiply the rate by ``gamma`` at each milestone, given as a fraction of training (0.5: halfway), so a
-    schedule written for 20 epochs keeps its shape in a shortened run."""
+    schedule written for 20 epochs keeps its shape in a shortened run; optional linear warm-up first."""
     at = sorted(int(m * total_steps) for m in milestones)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: gamma ** sum(step >= a for a in at))
+
+    def factor(step: int) -> float:
+        ramp = (step + 1) / warmup_steps if step < warmup_steps else 1.0
+        return ramp * gamma ** sum(step >= a for a in at)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def configure_optimizers(module, optimizer, scheduler=None):
