@@ -101,3 +101,19 @@ def test_one_to_many_from_a_vector(tmp_path, decoder):
     tokens, _ = task.generate(batch)
     texts = [task.vocab.decode(row) for row in tokens.tolist()]
     assert texts == ["aba" if v[0] > 0 else "bb" for v in vectors]
+
+
+@pytest.mark.parametrize("every", [1, 2])
+def test_training_loss_is_logged_on_logging_steps_with_its_epoch_mean(tmp_path, every):
+    """log_train_loss writes train/loss_step where loggers write, and train/loss_epoch as the epoch's mean."""
+    out = tmp_path / "run"
+    train(make_cfg(out, ["model.hidden_size=8", "debug=limit", "++trainer.limit_train_batches=4", "logger=csv",
+                         f"trainer.log_every_n_steps={every}", "data.batch_size=16"]))
+    rows = list(csv.DictReader(open(out / "csv" / "metrics.csv")))
+    steps = [(int(r["epoch"]), float(r["train/loss_step"])) for r in rows if r.get("train/loss_step")]
+    means = [float(r["train/loss_epoch"]) for r in rows if r.get("train/loss_epoch")]
+    assert len(steps) == 2 * 4 // every and len(means) == 2  # 2 epochs of 4 batches
+    if every == 1:  # every step seen: the epoch mean is their mean (equal batch sizes)
+        for epoch, mean in enumerate(means):
+            losses = [v for e, v in steps if e == epoch]
+            assert mean == pytest.approx(sum(losses) / len(losses), rel=1e-5)
