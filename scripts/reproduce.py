@@ -17,6 +17,7 @@ limit) is marked cut short, with what it did; a row whose data is missing is mar
 
 import argparse
 import csv
+import math
 import json
 import subprocess
 import sys
@@ -45,18 +46,23 @@ class Row:
     higher_is_better: bool = False
     scale_by: float = 1.0     # accuracy is stored as a fraction; the paper prints percent
     paper: dict = field(default_factory=dict)  # Table 1 of arXiv:1803.01271; empty: the paper plots this row only
+    baseline: float | None = None  # the loss of a model that remembers nothing (drawn on the curves)
 
 
 ROWS = {
-    "adding_t200": Row("Adding problem T=200", "bai2018/adding", ["data.length=200"], "mse", "MSE (lower is better)"),
-    "adding_t400": Row("Adding problem T=400", "bai2018/adding", ["data.length=400"], "mse", "MSE (lower is better)"),
+    "adding_t200": Row("Adding problem T=200", "bai2018/adding", ["data.length=200"], "mse", "MSE (lower is better)",
+                       baseline=1 / 6),
+    "adding_t400": Row("Adding problem T=400", "bai2018/adding", ["data.length=400"], "mse", "MSE (lower is better)",
+                       baseline=1 / 6),
     "adding_t600": Row("Adding problem T=600", "bai2018/adding", ["data.length=600"], "mse", "MSE (lower is better)",
+                       baseline=1 / 6,
                        paper={"lstm": 0.164, "gru": 5.3e-5, "rnn": 0.177, "tcn": 5.8e-5}),
     "copy_memory_t500": Row("Copy memory T=500", "bai2018/copy_memory", ["data.blank_length=500"], "loss",
-                            "cross-entropy (lower is better)"),
+                            "cross-entropy (lower is better)", baseline=10 * math.log(8) / 520),
     "copy_memory_t1000": Row("Copy memory T=1000", "bai2018/copy_memory", ["data.blank_length=1000"], "loss",
                              "cross-entropy (lower is better)",
-                             paper={"lstm": 0.0204, "gru": 0.0197, "rnn": 0.0202, "tcn": 3.5e-5}),
+                             paper={"lstm": 0.0204, "gru": 0.0197, "rnn": 0.0202, "tcn": 3.5e-5},
+                             baseline=10 * math.log(8) / 1020),
     "seq_mnist": Row("Sequential MNIST", "bai2018/seq_mnist", ["data.permute=false"], "acc", "accuracy % (higher is better)",
                      True, 100.0, {"lstm": 87.2, "gru": 96.2, "rnn": 21.5, "tcn": 99.0}),
     "permuted_mnist": Row("Permuted MNIST", "bai2018/seq_mnist", ["data.permute=true"], "acc", "accuracy % (higher is better)",
@@ -205,6 +211,9 @@ def table(results: dict, models: list[str], scale: str) -> str:
     text = "\n".join(lines) + "\n"
     if footnotes:
         text += "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures and missing data:\n" + "\n".join(footnotes) + "\n"
+    baselines = [f"{r.name} {fmt(r.baseline)}" for k, r in ROWS.items() if k in results and r.baseline]
+    if baselines:
+        text += "\nLoss of a model that remembers nothing (predicts the mean, or blanks and a guess): " + ", ".join(baselines) + ".\n"
     text += "\nBai et al. 2018 has no Transformer column, and gives the adding problem T=200/400 and copy memory T=500 as curves only (-).\n"
     return text
 
@@ -220,6 +229,8 @@ def plot(key: str, per_family: dict, path: Path) -> None:
         if r.get("curve"):
             steps, losses = zip(*r["curve"])
             ax.plot(steps, losses, marker="o", markersize=3, label=family + (" (cut short)" if r["status"] == "cut short" else ""))
+    if ROWS[key].baseline:
+        ax.axhline(ROWS[key].baseline, color="grey", linestyle="--", linewidth=1, label="remembers nothing")
     ax.set(xlabel="training step", ylabel="validation loss", title=ROWS[key].name, yscale="log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
