@@ -35,12 +35,10 @@ def load_checkpoint(path: str | Path) -> dict:
         raise SeqzooError(f"checkpoint {path} does not exist; {hint}")
     try:  # tensors and plain data only: unpickling arbitrary objects would run code from the file
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        if "weights only" not in str(e).lower():
-            raise SeqzooError(f"checkpoint {path} cannot be read (UnpicklingError: {e}); the file is corrupt or not a checkpoint; {hint}") from None
-        raise SeqzooError(f"checkpoint {path} holds Python objects beyond tensors and plain data, which seqzoo does not "
-                          f"unpickle (that could run code from the file); seqzoo-train never writes such objects; {hint}") from None
     except Exception as e:  # truncated, not a zip, wrong pickle: all mean "not a usable checkpoint"
+        if isinstance(e, pickle.UnpicklingError) and "weights only" in str(e).lower():
+            raise SeqzooError(f"checkpoint {path} holds Python objects beyond tensors and plain data, which seqzoo does not "
+                              f"unpickle (that could run code from the file); seqzoo-train never writes such objects; {hint}") from None
         raise SeqzooError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); the file is corrupt or not a checkpoint; {hint}") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise SeqzooError(f"{path} is not a Lightning checkpoint (no state_dict); {hint}")
