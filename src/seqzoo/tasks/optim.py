@@ -11,12 +11,17 @@ import math
 import torch
 
 
+def warmup(step: int, warmup_steps: int) -> float:
+    """The linear warm-up factor every schedule here starts with: (step + 1) / warmup_steps, then 1."""
+    return (step + 1) / warmup_steps if step < warmup_steps else 1.0
+
+
 def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0, min_ratio: float = 0.0):
     """Linear warm-up over ``warmup_steps``, then cosine decay to ``min_ratio`` x the base rate."""
 
     def factor(step: int) -> float:
         if step < warmup_steps:
-            return (step + 1) / warmup_steps
+            return warmup(step, warmup_steps)
         progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
         return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
@@ -29,8 +34,7 @@ def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0
     at = sorted(int(m * total_steps) for m in milestones)
 
     def factor(step: int) -> float:
-        ramp = (step + 1) / warmup_steps if step < warmup_steps else 1.0
-        return ramp * gamma ** sum(step >= a for a in at)
+        return warmup(step, warmup_steps) * gamma ** sum(step >= a for a in at)
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
