@@ -17,8 +17,8 @@ limit) is marked cut short, with what it did; a row whose data is missing is mar
 
 import argparse
 import csv
-import math
 import json
+import math
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,7 +28,7 @@ from omegaconf import OmegaConf
 
 from seqzoo.cli import compose_config
 from seqzoo.errors import SeqzooError
-from seqzoo.train import make
+from seqzoo.train import WIDTH_KEYS, make
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ["rnn", "lstm", "gru", "tcn", "transformer"]
@@ -91,13 +91,13 @@ SCALE_TRAINER = {
     "ci": ["trainer.max_epochs=2", "++trainer.limit_train_batches=2", "++trainer.limit_val_batches=1",
            "++trainer.limit_test_batches=1", "trainer.accelerator=cpu"],
 }
-MNIST_ROWS = {"seq_mnist", "permuted_mnist"}
+MNIST = "bai2018/seq_mnist"  # the rows that need the MNIST files
 
 
 def row_overrides(key: str, scale: str, extra: list[str], mnist: list[str]) -> list[str]:
     row = ROWS[key]
     return ([f"experiment={row.experiment}", *row.overrides, *SCALES[scale].get(row.experiment, []), *SCALE_TRAINER[scale],
-             *(mnist if key in MNIST_ROWS else []), *extra])
+             *(mnist if row.experiment == MNIST else []), *extra])
 
 
 def missing_data(overrides: list[str]) -> str | None:
@@ -172,7 +172,7 @@ def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
             "notes": notes,
             "epochs": metrics["epochs"],
             "steps": metrics["global_step"],
-            "width": {k: OmegaConf.to_container(run_cfg.model)[k] for k in ("hidden_size", "d_model", "num_channels") if k in run_cfg.model},
+            "width": {k: v for k, v in OmegaConf.to_container(run_cfg.model).items() if k in WIDTH_KEYS},
             "curve": curve(run),
             "run": str(run),
         }
