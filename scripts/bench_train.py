@@ -69,12 +69,13 @@ def run_seqzoo(model: str, args) -> tuple[float, float | None]:
     task = build_task(cfg, dm.info)
     clock = StepClock(args.warmup, args.device)
     # --as-run adds what train.py's runs also do every step: the CSV log (every 5 steps) and the progress bar
-    logger = CSVLogger(tempfile.mkdtemp(), name="bench") if args.as_run else False
-    trainer = L.Trainer(accelerator=args.device, devices=1, max_steps=args.steps, limit_val_batches=0, num_sanity_val_steps=0,
-                        logger=logger, log_every_n_steps=5, enable_checkpointing=False, enable_progress_bar=args.as_run,
-                        enable_model_summary=False, gradient_clip_val=1.0, callbacks=[clock])
-    reset_memory(args.device)
-    trainer.fit(task, datamodule=dm)
+    with tempfile.TemporaryDirectory() as logs:  # the CSV log is measured, not kept
+        logger = CSVLogger(logs, name="bench") if args.as_run else False
+        trainer = L.Trainer(accelerator=args.device, devices=1, max_steps=args.steps, limit_val_batches=0, num_sanity_val_steps=0,
+                            logger=logger, log_every_n_steps=5, enable_checkpointing=False, enable_progress_bar=args.as_run,
+                            enable_model_summary=False, gradient_clip_val=1.0, callbacks=[clock])
+        reset_memory(args.device)
+        trainer.fit(task, datamodule=dm)
     return (args.steps - args.warmup) / (clock.end - clock.start), peak_memory(args.device)
 
 
