@@ -21,6 +21,7 @@ from seqzoo.data.loading import make_loader
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError
 from seqzoo.models.budget import fit_width
+from seqzoo.training_budget import apply_budget
 
 
 def make(node: DictConfig, **kwargs):
@@ -124,6 +125,18 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
         print(f"{n:<12}" + "".join(f"{c:>12.4f}" if c is not None else f"{'-':>12}" for c in cells))
 
 
+def chosen_weights(select: DictConfig | None, trainer, n_val: int) -> tuple[str, str | None]:
+    """-> ("best" | "last", its checkpoint) to validate and test at the end: ``select.weights``, where
+    ``auto`` trusts the best validation loss only when at least ``select.min_val`` examples measured it."""
+    which = (select or {}).get("weights", "best")
+    if which == "auto":
+        which = "best" if n_val >= select.get("min_val", 0) else "last"
+    if which not in ("best", "last"):
+        raise SeqzooError(f"select.weights={which} is not one of best, last, auto")
+    saved = {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
+    return which, saved.get(which) or None  # fast_dev_run saves nothing: the weights in hand
+
+
 def train(cfg: DictConfig) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir."""
     out = Path(cfg.paths.output_dir)
@@ -136,8 +149,11 @@ def train(cfg: DictConfig) -> dict:
     datamodule.prepare_data()
     datamodule.setup("fit")
     info = datamodule.info
+    budget = apply_budget(cfg, datamodule)
     task = build_task(cfg, info)
     text = summary(task, info.get("max_length"))  # raises before training when the model cannot reach the data
+    if budget:
+        text += "\n" + budget.describe(len(datamodule.splits["train"]))
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
@@ -150,13 +166,15 @@ def train(cfg: DictConfig) -> dict:
         print(text)
 
     trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    ckpt = best or None  # fast_dev_run saves nothing: evaluate the weights in hand
+    which, ckpt = chosen_weights(cfg.get("select"), trainer, len(datamodule.splits.get("val", ())))
     val = scalars(trainer.validate(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
     test = scalars(trainer.test(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     metrics = {
         "val": val,
         "test": test,
+        "tested_weights": which,
+        "tested_checkpoint": ckpt or "",
         "best_checkpoint": best,
         "epochs": trainer.current_epoch,
         "global_step": trainer.global_step,
@@ -164,7 +182,7 @@ def train(cfg: DictConfig) -> dict:
     }
     if trainer.is_global_zero:
         write_json(out / "metrics.json", metrics)
-        print_table(f"final metrics of {best or 'the last weights'}", {"val": val, "test": test})
+        print_table(f"final metrics of the {which} weights ({ckpt or 'in memory'})", {"val": val, "test": test})
         print(f"run directory: {out}")
     return metrics
 

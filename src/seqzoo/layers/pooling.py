@@ -8,6 +8,13 @@ from seqzoo.layers.masking import lengths_from_mask
 POOLINGS = ("last", "mean", "max", "attention")
 
 
+def default_pooling(causal: bool, reach: int | None) -> str:
+    """``last`` where the last step has seen the whole sequence (a causal backbone of unbounded reach: a
+    one-directional RNN, causal attention); ``mean`` otherwise. A non-causal encoder's last step is one
+    position among many, and a convolution's last step sees only its receptive field."""
+    return "last" if causal and reach is None else "mean"
+
+
 def masked_mean(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """h (B, T, D), mask (B, T) -> the mean over real steps (B, D)."""
     if mask is None:

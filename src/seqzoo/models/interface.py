@@ -16,3 +16,8 @@ def is_causal(module: nn.Module) -> bool:
     if hasattr(module, "causal"):
         return bool(module.causal)
     return hasattr(module, "bidirectional") and not module.bidirectional
+
+
+def reach(module: nn.Module) -> int | None:
+    """How many past steps one output can see: a TCN's receptive field; None for unbounded (RNNs, attention)."""
+    return getattr(module, "receptive_field", None)

@@ -11,6 +11,7 @@ from torch import nn
 
 from seqzoo.layers.attention import MultiHeadAttention
 from seqzoo.layers.batch_select import select_batch
+from seqzoo.layers.conv_embedding import ConvEmbedding
 from seqzoo.layers.positional import positional
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
@@ -103,7 +104,11 @@ class DecoderLayer(nn.Module):
 
 
 class TransformerEncoder(nn.Module):
-    """(B, T, C) features -> linear projection -> positions -> layers -> (B, T, d_model)."""
+    """(B, T, C) features -> embedding -> positions -> layers -> (B, T, d_model).
+
+    The embedding is a convolution over ``embed_kernel`` steps (``layers.conv_embedding``; 1 is the
+    per-step linear projection of the 2017 paper, which gives a univariate series a rank-one embedding).
+    """
 
     def __init__(
         self,
@@ -118,10 +123,11 @@ class TransformerEncoder(nn.Module):
         causal: bool = False,
         positional_encoding: str | None = "sinusoidal",
         max_len: int = 4096,
+        embed_kernel: int = 1,
     ):
         super().__init__()
         self.input_size, self.d_model, self.causal = input_size, d_model, causal
-        self.input_proj = nn.Linear(input_size, d_model)
+        self.input_proj = ConvEmbedding(input_size, d_model, embed_kernel, causal)
         self.positions = positional(positional_encoding, d_model, max_len)
         self.dropout = nn.Dropout(dropout)
         self.layers = nn.ModuleList(
@@ -138,7 +144,7 @@ class TransformerEncoder(nn.Module):
         """x (B, T, C), mask (B, T) -> (B, T, d_model)"""
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"TransformerEncoder expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        h = self.dropout(self.positions(self.input_proj(x)))
+        h = self.dropout(self.positions(self.input_proj(x, mask)))  # (B, T, D)
         for layer in self.layers:
             h = layer(h, mask, self.causal)
         return self.norm(h)

@@ -7,8 +7,8 @@ import torchmetrics
 from torch import nn
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
-from seqzoo.layers.pooling import MaskedPooling
-from seqzoo.models.interface import run_encoder
+from seqzoo.layers.pooling import MaskedPooling, default_pooling
+from seqzoo.models.interface import is_causal, reach, run_encoder
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
 from seqzoo.tasks.train_loss import TrainLossLogging
@@ -17,7 +17,8 @@ from seqzoo.tasks.train_loss import TrainLossLogging
 class ManyToOne(TrainLossLogging, L.LightningModule):
     """``num_classes`` set: cross-entropy with accuracy and macro-F1; ``num_classes=None``: regression of
     ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable. ``backbone`` is a
-    module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs)."""
+    module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs).
+    ``pooling="auto"`` picks what suits the backbone (``layers.pooling.default_pooling``)."""
 
     mapping = "many_to_one"
 
@@ -29,7 +30,7 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
         input_size: int | None = None,
         input_vocab_size: int | None = None,
         embedding_size: int = 64,
-        pooling: str = "last",
+        pooling: str = "auto",
         dropout: float = 0.0,
         optimizer=None,
         scheduler=None,
@@ -38,6 +39,8 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
         super().__init__()
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
         self.backbone = build(backbone, input_size=self.embed.output_size)
+        if pooling == "auto":
+            pooling = default_pooling(is_causal(self.backbone), reach(self.backbone))
         self.pool = MaskedPooling(pooling, self.backbone.output_size)
         self.dropout = nn.Dropout(dropout)
         self.classify = num_classes is not None

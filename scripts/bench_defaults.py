@@ -1,0 +1,118 @@
+"""Every model family with its defaults on every shipped classification set, beside 1-NN Euclidean and
+MiniRocket: does ``python train.py data=uea data.name=<set> model=<family>`` work on data no one tuned for?
+
+    python scripts/bench_defaults.py --out docs/bench_defaults          # every set in sktime's wheel x every family
+    python scripts/bench_defaults.py --sets GunPoint,ArrowHead --models gru,transformer --jobs 2
+
+Each neural run is the real command, in its own process, with nothing but the set and the family chosen
+(``--override`` adds keys, for experiments); its test accuracy is that of the checkpoint the run selects,
+its wall-clock includes start-up. The baselines use the whole official training split (they need no
+validation split); every column is scored on the same official test split. Families and sets are found by
+listing configs/model/ and sktime's data folder. Writes ``results.json`` and ``table.md`` under ``--out``.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from seqzoo import baselines
+from seqzoo.cli import CONFIG_DIR
+from seqzoo.data.ts_format import read_ts
+from seqzoo.data.uea import available, sktime_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def classification_sets(root: Path) -> list[str]:
+    """Sets whose .ts header declares class labels (the regression sets in the same folder are skipped)."""
+    return [n for n in available(root) if read_ts(root / n / f"{n}_TRAIN.ts")[2].get("classlabel", "").startswith("true")]
+
+
+def run_family(name: str, family: str, out: Path, overrides: list[str], threads: int) -> dict:
+    run_dir = out / "runs" / name / family
+    args = [sys.executable, str(ROOT / "train.py"), "data=uea", f"data.name={name}", f"model={family}", "logger=csv",
+            f"hydra.run.dir={run_dir}", *overrides]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    (run_dir).mkdir(parents=True, exist_ok=True)
+    (run_dir / "output.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        return {"acc": None, "seconds": seconds, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {"acc": metrics["test"]["test/acc"], "seconds": seconds, "steps": metrics["global_step"]}
+
+
+def run_baseline(name: str, root: Path, method: str) -> dict:
+    train, train_y, _ = read_ts(root / name / f"{name}_TRAIN.ts")
+    test, test_y, _ = read_ts(root / name / f"{name}_TEST.ts")
+    start = time.perf_counter()
+    try:
+        predicted = getattr(baselines, method)(train, train_y, test)
+    except Exception as e:  # a baseline that cannot run (numba missing) leaves its column empty, says why
+        return {"acc": None, "seconds": time.perf_counter() - start, "error": str(e)}
+    return {"acc": float(np.mean(predicted == np.asarray(test_y))), "seconds": time.perf_counter() - start}
+
+
+def cell(result: dict | None) -> str:
+    if not result:
+        return "-"
+    if result["acc"] is None:
+        return "failed"
+    return f"{100 * result['acc']:.1f} % ({result['seconds']:.0f} s)"
+
+
+def table(results: dict, families: list[str], methods: list[str]) -> str:
+    columns = families + methods
+    lines = ["| set | " + " | ".join(columns) + " | best family - MiniRocket |", "|---" * (len(columns) + 2) + "|"]
+    for name, row in results.items():
+        best = max((row[f]["acc"] for f in families if row.get(f) and row[f]["acc"] is not None), default=None)
+        ref = (row.get("minirocket") or {}).get("acc")
+        gap = f"{100 * (best - ref):+.1f}" if best is not None and ref is not None else "-"
+        lines.append(f"| {name} | " + " | ".join(cell(row.get(c)) for c in columns) + f" | {gap} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", help="comma-separated set names (default: every classification set shipped)")
+    parser.add_argument("--models", help="comma-separated families (default: every configs/model/*.yaml)")
+    parser.add_argument("--baselines", default="nearest_neighbour,minirocket", help="comma-separated; '' for none")
+    parser.add_argument("--override", action="append", default=[], help="a config override for every neural run")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (threads are shared out among them)")
+    parser.add_argument("--out", type=Path, default=Path("logs/bench_defaults"))
+    args = parser.parse_args()
+
+    root = sktime_data_dir()
+    sets = args.sets.split(",") if args.sets else classification_sets(root)
+    families = [m for m in args.models.split(",") if m] if args.models is not None else sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
+    methods = [m for m in args.baselines.split(",") if m]
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    results = {name: {} for name in sets}
+    for name in sets:
+        for method in methods:
+            results[name][method] = run_baseline(name, root, method)
+            print(f"{name:<18}{method:<20}{cell(results[name][method])}", flush=True)
+    jobs = [(name, family) for name in sets for family in families]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {job: pool.submit(run_family, *job, args.out, args.override, threads) for job in jobs}
+        for (name, family), future in futures.items():
+            results[name][family] = future.result()
+            print(f"{name:<18}{family:<20}{cell(results[name][family])}", flush=True)
+    (args.out / "results.json").write_text(json.dumps({"overrides": args.override, "results": results}, indent=2) + "\n")
+    (args.out / "table.md").write_text(table(results, families, methods))
+    print("\n" + table(results, families, methods))
+
+
+if __name__ == "__main__":
+    main()
