@@ -46,6 +46,8 @@ def sweep(overrides: list[str]) -> list[list[str]]:
 
 def flow_at_init(overrides: list[str], batch_size: int, seed: int) -> tuple[str, torch.Tensor]:
     cfg = compose_config(overrides, output_dir=".")
+    if "target_length" in cfg.task:  # the gradient at every input step, not at every patch
+        cfg.task.target_length = None
     torch.manual_seed(seed)
     dm = instantiate(cfg.data)
     dm.prepare_data()
@@ -56,8 +58,11 @@ def flow_at_init(overrides: list[str], batch_size: int, seed: int) -> tuple[str,
 
 def flow_of(task, dm, batch_size: int, seed: int) -> torch.Tensor:
     batch = next(iter(dm.loader("val")))
-    x = task.embed(batch[INPUTS][:batch_size]) if hasattr(task, "embed") else batch[INPUTS][:batch_size]
-    return gradient_flow(task.backbone, x.detach(), batch[INPUT_MASK][:batch_size], seed=seed)["input"]
+    x, mask = batch[INPUTS][:batch_size], batch[INPUT_MASK][:batch_size]
+    x = task.embed(x) if hasattr(task, "embed") else x
+    if hasattr(task, "patches"):  # a checkpoint trained on patches: its backbone reads patches
+        x, mask = task.patches(x, mask)
+    return gradient_flow(task.backbone, x.detach(), mask, seed=seed)["input"]
 
 
 def plot(curves: dict[str, torch.Tensor], path: Path, title: str) -> None:

@@ -7,6 +7,7 @@ import torchmetrics
 from torch import nn
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.layers.patching import Patches, patch_size
 from seqzoo.layers.pooling import MaskedPooling, default_pooling
 from seqzoo.models.interface import is_causal, reach, run_encoder
 from seqzoo.tasks.optim import configure_optimizers
@@ -18,7 +19,9 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
     """``num_classes`` set: cross-entropy with accuracy and macro-F1; ``num_classes=None``: regression of
     ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable. ``backbone`` is a
     module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs).
-    ``pooling="auto"`` picks what suits the backbone (``layers.pooling.default_pooling``)."""
+    ``pooling="auto"`` picks what suits the backbone (``layers.pooling.default_pooling``). Feature sequences
+    longer than ``target_length`` steps (the data's ``max_length``) reach the backbone as patches of
+    consecutive steps (``layers.patching``); ``target_length=null`` feeds every step."""
 
     mapping = "many_to_one"
 
@@ -31,6 +34,8 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
         input_vocab_size: int | None = None,
         embedding_size: int = 64,
         pooling: str = "auto",
+        target_length: int | None = 64,
+        max_length: int | None = None,
         dropout: float = 0.0,
         optimizer=None,
         scheduler=None,
@@ -38,7 +43,8 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
     ):
         super().__init__()
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
-        self.backbone = build(backbone, input_size=self.embed.output_size)
+        self.patches = Patches(1 if input_vocab_size else patch_size(max_length, target_length))  # tokens stay whole
+        self.backbone = build(backbone, input_size=self.patches.output_size(self.embed.output_size))
         if pooling == "auto":
             pooling = default_pooling(is_causal(self.backbone), reach(self.backbone))
         self.pool = MaskedPooling(pooling, self.backbone.output_size)
@@ -51,7 +57,8 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C), mask (B, T) -> logits (B, classes) or values (B, targets)"""
-        h = run_encoder(self.backbone, self.embed(x), mask)  # (B, T, D)
+        x, mask = self.patches(self.embed(x), mask)  # (B, T / p, p * C)
+        h = run_encoder(self.backbone, x, mask)  # (B, T / p, D)
         return self.head(self.dropout(self.pool(h, mask)))
 
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
