@@ -24,14 +24,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from seqzoo.cli import compose_config
+from seqzoo.cli import compose_config, config_options
 from seqzoo.errors import SeqzooError
-from seqzoo.train import WIDTH_KEYS, make
+from seqzoo.train import make
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ["rnn", "lstm", "gru", "tcn", "transformer"]
+FAMILIES = config_options("model")  # every family in configs/model/
 
 
 @dataclass
@@ -172,7 +173,7 @@ def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
             "notes": notes,
             "epochs": metrics["epochs"],
             "steps": metrics["global_step"],
-            "width": {k: v for k, v in OmegaConf.to_container(run_cfg.model).items() if k in WIDTH_KEYS},
+            "width": {(key := get_class(run_cfg.model._target_).width.key): OmegaConf.to_container(run_cfg.model)[key]},
             "curve": curve(run),
             "run": str(run),
         }

@@ -1,5 +1,6 @@
 """Shared fixtures: compose the real configs, shrunk to CPU, a temp run dir and a few batches."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from omegaconf import DictConfig, open_dict
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqzoo.cli import CONFIG_DIR, compose_config
+from seqzoo.cli import compose_config, config_options
+from seqzoo.models.budget import width_value
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +24,22 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 def config_names(group: str) -> list[str]:
     """Every option of a config group, discovered from configs/ so new files are tested without edits."""
-    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+    return config_options(group)
+
+
+def small_part(group: str, name: str, width: int = 8):
+    """configs/<group>/<name>.yaml (a family's encoder or decoder) as a partial waiting for its sizes, at a
+    small width (the knob the family declares) and without dropout: what the contract tests build, for
+    every family found in configs/ with no list kept here."""
+    node = compose_config([f"{group}={name}"])[group]
+    family = get_class(node._target_)
+    kwargs = {k: v for k, v in OmegaConf.to_container(node).items() if k not in ("_target_", "target_params")}
+    knob = family.width
+    if knob.multiple_of:
+        width = max(width, 2 * int(kwargs.get(knob.multiple_of, 1)))
+    kwargs[knob.key] = width_value(family, kwargs, width)
+    kwargs.update({k: 0.0 for k in kwargs if k == "dropout"})
+    return functools.partial(family, **kwargs)
 
 
 def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu: bool = True) -> DictConfig:

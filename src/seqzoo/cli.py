@@ -5,7 +5,6 @@ message on stderr and exit status 2, not a traceback from deep inside.
 """
 
 import sys
-from pathlib import Path
 
 import hydra
 from hydra import compose, initialize_config_dir
@@ -16,11 +15,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from seqzoo import train as run
+from seqzoo.configs import CONFIG_DIR, config_options  # noqa: F401  (config_options: for scripts and tests)
 from seqzoo.errors import SeqzooError
-
-# configs/ lives at the repository root (DESIGN.md); seqzoo is installed from a checkout with pip install -e
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
-
 
 def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_config: bool = False) -> DictConfig:
     """The config a command would run with, composed outside ``@hydra.main`` (scripts, tests, notebooks).

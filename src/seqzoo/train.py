@@ -8,6 +8,7 @@ import copy
 import csv
 import inspect
 import json
+import math
 from pathlib import Path
 
 import lightning as L
@@ -16,11 +17,12 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
+from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError
-from seqzoo.models.budget import fit_width
+from seqzoo.models.budget import fit_family
 from seqzoo.training_budget import apply_budget
 
 
@@ -62,36 +64,24 @@ def check_mapping(task_cfg: DictConfig, datamodule) -> None:
         )
 
 
-# the knob that sets each family's width, and the step it moves in (a Transformer's width must divide by its heads)
-WIDTH_KEYS = ("hidden_size", "d_model", "num_channels")
-
-
 def fit_model_to_budget(cfg: DictConfig, info: dict) -> None:
-    """``model.target_params=N``: choose the model's width so that the whole task has about N trainable
-    parameters (within 5 %), writing the width back into the config (so it is saved with the run)."""
-    target = cfg.model.get("target_params")
+    """``model.target_params=N``: the width (the family's declared knob) that gives the whole task about N
+    trainable parameters, written back into the config so the run records it."""
     with open_dict(cfg):
-        cfg.model.pop("target_params", None)
+        target = cfg.model.pop("target_params", None)
     if target is None:
         return
-    key = next((k for k in WIDTH_KEYS if k in cfg.model), None)
-    if key is None:
-        raise SeqzooError(f"model.target_params needs a width to adjust ({', '.join(WIDTH_KEYS)}), and {cfg.model._target_} has none")
-    step = int(cfg.model.get("num_heads", 1))
-    levels = len(cfg.model.num_channels) if key == "num_channels" else None
 
-    def build(width: int):
+    def build(overrides: dict):
         trial = copy.deepcopy(cfg)
         with open_dict(trial):
-            trial.model[key] = [width] * levels if levels else width
+            trial.model.update(overrides)
         return build_task(trial, info)
 
-    width, count = fit_width(build, int(target), step=step)
-    if abs(count - target) > 0.05 * target:
-        raise SeqzooError(f"no {key} gives {target} parameters within 5% (closest: {count} at {width}); change other sizes or the target")
+    chosen, count = fit_family(build, get_class(cfg.model._target_), cfg.model, int(target))
     with open_dict(cfg):
-        cfg.model[key] = [width] * levels if levels else width
-    print(f"model.target_params={target}: {key}={width} gives {count:,} parameters")
+        cfg.model.update(chosen)
+    print(f"model.target_params={target}: {', '.join(f'{k}={v}' for k, v in chosen.items())} gives {count:,} parameters")
 
 
 def build_task(cfg: DictConfig, info: dict):
@@ -99,6 +89,9 @@ def build_task(cfg: DictConfig, info: dict):
     knows: the data's input size for a backbone, an embedding size for tokens, a memory size for decoders."""
     fit_model_to_budget(cfg, info)
     params = inspect.signature(get_class(cfg.task._target_)).parameters
+    if "decoder" in params and cfg.get("decoder") is None:
+        raise SeqzooError(f"this task needs a decoder and none is configured: the model family ({cfg.model._target_}) has no "
+                          f"configs/decoder/ file, or decoder= named none; choose decoder={'|'.join(config_options('decoder'))}")
     parts = {}
     for role, group in (("backbone", "model"), ("encoder", "model"), ("decoder", "decoder")):
         if role in params:
@@ -151,7 +144,10 @@ def train(cfg: DictConfig) -> dict:
     info = datamodule.info
     budget = apply_budget(cfg, datamodule)
     task = build_task(cfg, info)
-    text = summary(task, info.get("max_length"))  # raises before training when the model cannot reach the data
+    longest = info.get("max_length")
+    if longest and hasattr(task, "patches"):  # many-to-one reads long inputs as patches: the backbone sees fewer steps
+        longest = math.ceil(longest / task.patches.size)
+    text = summary(task, longest)  # raises before training when the model cannot reach the data
     if budget:
         text += "\n" + budget.describe(len(datamodule.splits["train"]))
 

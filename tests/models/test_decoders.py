@@ -7,6 +7,7 @@ import torch
 
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import RNNDecoder, TCNDecoder, TransformerDecoder
+from tests.conftest import config_names, small_part
 
 B, T, C, S, M, K = 3, 6, 5, 4, 7, 3
 
@@ -76,19 +77,13 @@ def test_rnn_decoder_starts_from_a_given_state():
     torch.testing.assert_close(decoder.step(x[:, 0], state)[0], decoder(x, hidden=h0)[:, 0])
 
 
-CONDITIONED = {
-    "rnn": lambda: RNNDecoder(C, 8, 2, cell="lstm", attention="general", memory_size=M, condition_size=K),
-    "tcn": lambda: TCNDecoder(C, [8, 8], condition_size=K, memory_size=M),
-    "transformer": lambda: TransformerDecoder(C, 16, 4, 2, 32, dropout=0.0, memory_size=M, condition_size=K),
-}
-
-
-@pytest.mark.parametrize("name", CONDITIONED)
+@pytest.mark.parametrize("name", config_names("decoder"))
 @pytest.mark.parametrize("with_memory", [False, True])
-def test_conditioned_decoders_step_equals_forward_and_reorder(name, with_memory):
-    """One-to-many decoding: a condition vector, with or without a memory; beam search reorders rows."""
+def test_every_decoder_config_steps_as_it_runs_forward_and_reorders(name, with_memory):
+    """Every decoder family in configs/decoder/, as its config builds it: conditioned on a vector (one-to-many),
+    with or without a memory (seq2seq); step equals forward; beam search reorders rows."""
     torch.manual_seed(0)
-    decoder = CONDITIONED[name]().eval()
+    decoder = small_part("decoder", name)(input_size=C, memory_size=M, condition_size=K).eval()
     x, condition = torch.randn(B, T, C), torch.randn(B, K)
     kwargs = {"condition": condition}
     if with_memory:

@@ -6,17 +6,12 @@ import torch
 
 from seqzoo.data.vocab import EOS_ID
 from seqzoo.layers.masking import IGNORE_INDEX, mask_from_lengths
-from seqzoo.models import RNNDecoder, TCNDecoder, TransformerDecoder
+from tests.conftest import config_names, small_part
 from seqzoo.tasks.decoding import length_penalty, lengths_to_eos
 from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
 
 V, E, M, B = 12, 16, 10, 5
-DECODERS = {
-    "gru-additive": lambda **kw: RNNDecoder(hidden_size=16, cell="gru", attention="additive", **kw),
-    "lstm-general": lambda **kw: RNNDecoder(hidden_size=16, cell="lstm", attention="general", **kw),
-    "tcn": lambda **kw: TCNDecoder(num_channels=[16, 16], **kw),
-    "transformer": lambda **kw: TransformerDecoder(d_model=16, num_heads=2, num_layers=2, dim_feedforward=32, dropout=0.0, **kw),
-}
+DECODERS = {name: small_part("decoder", name, width=16) for name in config_names("decoder")}  # every family's decoder
 
 
 def setup(name: str):
@@ -69,7 +64,7 @@ def test_incremental_scores_equal_teacher_forced_scores(name, method):
 
 
 def test_sampling_options():
-    model, ctx = setup("lstm-general")
+    model, ctx = setup("lstm")
     greedy, _ = model.generate(**ctx, method="greedy", max_length=9)
     top1, _ = model.generate(**ctx, method="sample", top_k=1, max_length=9)
     torch.testing.assert_close(top1, greedy)  # only the best token left to draw
@@ -104,6 +99,6 @@ def test_teacher_forcing_schedules():
 
 
 def test_scheduled_sampling_with_ratio_one_is_teacher_forcing():
-    model, ctx = setup("gru-additive")
+    model, ctx = setup("gru")
     prev = torch.randint(4, V, (B, 6))
     torch.testing.assert_close(model.scheduled(prev, 1.0, **ctx), model(prev, **ctx), atol=1e-5, rtol=1e-5)

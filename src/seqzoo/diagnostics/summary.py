@@ -1,6 +1,7 @@
-"""What a user should know about a model before it trains: parameters per module, and whether it can see
-its data: a TCN's receptive field against the longest sequence (a warning when shorter), a Transformer's
-positions against it (an error when exceeded, since positions beyond ``max_len`` do not exist)."""
+"""What a user should know about a model before it trains: parameters per module, and whether each encoder
+inside it can see its data. It asks the encoders (``models.interface``): a receptive field shorter than the
+longest sequence is a warning (early steps are invisible), a sequence longer than ``max_len`` an error
+(positions beyond it do not exist)."""
 
 import warnings
 
@@ -8,8 +9,7 @@ from torch import nn
 
 from seqzoo.errors import SeqzooError
 from seqzoo.models.budget import count_parameters
-from seqzoo.models.tcn import TCN
-from seqzoo.models.transformer import TransformerEncoder
+from seqzoo.models.interface import Encoder, max_length, reach
 
 
 def parameter_counts(module: nn.Module) -> dict[str, int]:
@@ -19,20 +19,23 @@ def parameter_counts(module: nn.Module) -> dict[str, int]:
     return counts
 
 
-def check_reach(module: nn.Module, max_length: int | None) -> list[str]:
-    """Lines about every TCN and Transformer inside ``module`` against the data's longest sequence."""
+def check_reach(module: nn.Module, longest: int | None) -> list[str]:
+    """Lines about every encoder inside ``module`` with a bounded reach or length, against the longest sequence."""
     lines = []
     for name, m in module.named_modules():
-        if isinstance(m, TCN):
-            line = f"{name or 'model'}: TCN receptive field {m.receptive_field} steps, longest sequence {max_length}"
+        if not isinstance(m, Encoder):
+            continue
+        kind, field, limit = type(m).__name__, reach(m), max_length(m)
+        if field is not None:
+            line = f"{name or 'model'}: {kind} receptive field {field} steps, longest sequence {longest}"
             lines.append(line)
-            if max_length and m.receptive_field < max_length:
+            if longest and field < longest:
                 warnings.warn(f"{line}: outputs cannot see the start of long sequences; add levels or widen kernel_size", stacklevel=2)
-                m.warned = True  # said once here, so the TCN's own check in forward stays quiet
-        elif isinstance(m, TransformerEncoder):
-            lines.append(f"{name or 'model'}: Transformer positions up to {m.max_len}, longest sequence {max_length}")
-            if max_length and max_length > m.max_len:
-                raise SeqzooError(f"sequences reach {max_length} steps but the Transformer has positions up to {m.max_len}; set model.max_len={max_length} or more")
+                m.warned = True  # said once here, so the module's own check in forward stays quiet
+        if limit is not None:
+            lines.append(f"{name or 'model'}: {kind} positions up to {limit}, longest sequence {longest}")
+            if longest and longest > limit:
+                raise SeqzooError(f"sequences reach {longest} steps but the {kind} has positions up to {limit}; set model.max_len={longest} or more")
     return lines
 
 

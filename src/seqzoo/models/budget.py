@@ -3,11 +3,14 @@
 
 ``fit_width(build, target)`` searches the integer width w (hidden size, channels, d_model ...) for which
 ``build(w)`` has the parameter count closest to ``target``; counts grow with width, so a bisection finds it.
+``fit_family`` does it for any family through the width it declares, so no list of width names is kept.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from torch import nn
+
+from seqzoo.errors import SeqzooError
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -27,3 +30,22 @@ def fit_width(build: Callable[[int], nn.Module], target: int, low: int = 1, high
     counts = {w: count_parameters(build(w)) for w in candidates}
     best = min(counts, key=lambda w: abs(counts[w] - target))
     return best, counts[best]
+
+
+def width_value(family: type, config: Mapping, width: int):
+    """The family's width argument set to ``width``: every level of a list-valued one (a TCN's channels)."""
+    current = config.get(family.width.key)
+    return [width] * len(current) if isinstance(current, (list, tuple)) else width
+
+
+def fit_family(build: Callable[[dict], nn.Module], family: type, config: Mapping, target: int) -> tuple[dict, int]:
+    """-> ({width argument: value}, parameter count) for the whole model ``build(overrides)`` closest to
+    ``target``, moving only the width the family declares (``family.width``, ``models.interface.Width``)."""
+    knob = getattr(family, "width", None)
+    if knob is None:
+        raise SeqzooError(f"{family.__name__} declares no width (a class attribute width = Width('<argument>')), so no budget can size it")
+    step = int(config.get(knob.multiple_of, 1)) if knob.multiple_of else 1
+    width, count = fit_width(lambda w: build({knob.key: width_value(family, config, w)}), target, step=step)
+    if abs(count - target) > 0.05 * target:
+        raise SeqzooError(f"no {knob.key} gives {target} parameters within 5% (closest: {count} at {width}); change other sizes or the target")
+    return {knob.key: width_value(family, config, width)}, count

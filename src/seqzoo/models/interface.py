@@ -1,23 +1,79 @@
-"""The interface every backbone keeps, read in one place: its output sequence and whether it is causal.
-Torch only, so tasks and diagnostics alike can use it."""
+"""The contract every backbone family keeps, stated once; tasks, budgets and diagnostics read it from here
+instead of testing classes. Torch only.
+
+An **encoder** maps ``x (B, T, C)`` and an optional ``mask (B, T)`` (bool, True = real step, right-padded)
+to outputs ``(B, T, output_size)``. Families with a final state (RNN, LSTM, GRU) return ``(outputs,
+state)`` in torch.nn's layout, because users of torch.nn rely on it; ``run_encoder`` reads the outputs of
+either form. Each family declares on its class:
+
+- ``causal``: whether the output at step t depends on inputs up to t only;
+- ``width``: which constructor argument sets its size and in what steps it moves (``Width``), so that
+  ``model.target_params`` can size any family;
+- its reach: ``receptive_field`` (how many steps one output sees; absent or None = unbounded) and
+  ``max_len`` (the longest sequence it accepts; absent or None = any).
+
+A **decoder** has a teacher-forced ``forward(x, memory=None, memory_mask=None, condition=None)``,
+``init_state(memory=None, memory_mask=None, condition=None)``, ``step(x_t, state) -> (out, state)`` that
+equals ``forward`` position by position, and ``reorder_state(state, index)`` for beam search.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
 
 
+@dataclass(frozen=True)
+class Width:
+    """The constructor argument that sets a family's width; widths move in multiples of the value of
+    ``multiple_of`` (a Transformer's d_model divides by its heads). A list-valued argument (a TCN's
+    channels per level) is set to the same width at every level."""
+
+    key: str
+    multiple_of: str | None = None
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    width: Width
+    causal: bool
+
+    @property
+    def output_size(self) -> int: ...
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, Any]: ...
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    @property
+    def output_size(self) -> int: ...
+
+    def forward(self, x: torch.Tensor, memory=None, memory_mask=None, condition=None) -> torch.Tensor: ...
+
+    def init_state(self, memory=None, memory_mask=None, condition=None) -> dict: ...
+
+    def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]: ...
+
+    def reorder_state(self, state: dict, index: torch.Tensor) -> dict: ...
+
+
 def run_encoder(encoder: nn.Module, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Any backbone -> (B, T, D); recurrent ones also return their final state, not needed here."""
+    """Any encoder -> its outputs (B, T, D), whether or not it also returns a final state."""
     out = encoder(x, mask)
     return out[0] if isinstance(out, tuple) else out
 
 
 def is_causal(module: nn.Module) -> bool:
-    """Whether a backbone's step t sees only steps <= t: the causal flag, or a one-directional RNN."""
-    if hasattr(module, "causal"):
-        return bool(module.causal)
-    return hasattr(module, "bidirectional") and not module.bidirectional
+    return bool(getattr(module, "causal", False))
 
 
 def reach(module: nn.Module) -> int | None:
-    """How many past steps one output can see: a TCN's receptive field; None for unbounded (RNNs, attention)."""
+    """How many steps one output can see: a TCN's receptive field; None for unbounded (RNNs, attention)."""
     return getattr(module, "receptive_field", None)
+
+
+def max_length(module: nn.Module) -> int | None:
+    """The longest sequence a module accepts (a Transformer's positions); None for any length."""
+    return getattr(module, "max_len", None)

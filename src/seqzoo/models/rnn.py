@@ -19,6 +19,7 @@ from torch import _VF, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from seqzoo.layers.masking import check_mask, lengths_from_mask
+from seqzoo.models.interface import Width
 
 State = tuple[torch.Tensor, ...]  # (h,) or (h, c); each (B, H) inside a layer, (L * dirs, B, H) outside
 
@@ -91,6 +92,7 @@ class Recurrent(nn.Module):
     """Stacked, optionally bidirectional recurrence; RNN, LSTM and GRU below only choose the cell."""
 
     mode = "LSTM"
+    width = Width("hidden_size")
 
     def __init__(
         self,
@@ -130,6 +132,11 @@ class Recurrent(nn.Module):
     @property
     def output_size(self) -> int:
         return self.hidden_size * len(self.suffixes)
+
+    @property
+    def causal(self) -> bool:
+        """One direction only: step t has read steps <= t."""
+        return not self.bidirectional
 
     def layer_weights(self, layer: int, sfx: str) -> list[torch.Tensor]:
         """[w_ih, w_hh, b_ih, b_hh] (biases only when ``bias``), the order torch's kernels expect."""

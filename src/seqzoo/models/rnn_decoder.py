@@ -15,12 +15,15 @@ from torch import nn
 
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.memory_attention import MemoryAttention
+from seqzoo.models.interface import Width
 from seqzoo.models.rnn import GRU, LSTM, RNN
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 class RNNDecoder(nn.Module):
+    width = Width("hidden_size")
+
     def __init__(
         self,
         input_size: int,

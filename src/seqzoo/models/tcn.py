@@ -17,6 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm
 
+from seqzoo.models.interface import Width
+
 
 def receptive_field(kernel_size: int, levels: int) -> int:
     """Steps one output sees: two convolutions of (k - 1) * 2^i extra steps per level, plus itself."""
@@ -74,6 +76,8 @@ class TemporalBlock(nn.Module):
 
 class TCN(nn.Module):
     """``num_channels`` lists each level's width; the last is ``output_size``."""
+
+    width = Width("num_channels")
 
     def __init__(
         self,

@@ -7,10 +7,13 @@ from torch import nn
 
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.memory_attention import MemoryAttention
+from seqzoo.models.interface import Width
 from seqzoo.models.tcn import TCN
 
 
 class TCNDecoder(nn.Module):
+    width = Width("num_channels")
+
     def __init__(
         self,
         input_size: int,

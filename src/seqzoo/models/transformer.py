@@ -13,6 +13,7 @@ from seqzoo.layers.attention import MultiHeadAttention
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.conv_embedding import ConvEmbedding
 from seqzoo.layers.positional import positional
+from seqzoo.models.interface import Width
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 
@@ -110,6 +111,8 @@ class TransformerEncoder(nn.Module):
     per-step linear projection of the 2017 paper, which gives a univariate series a rank-one embedding).
     """
 
+    width = Width("d_model", multiple_of="num_heads")
+
     def __init__(
         self,
         input_size: int,
@@ -157,6 +160,8 @@ class TransformerDecoder(nn.Module):
     time with a key/value cache and give the same outputs. A conditioning vector (B, K) becomes one more
     memory slot, in front of the memory (a prefix the decoder attends to).
     """
+
+    width = Width("d_model", multiple_of="num_heads")
 
     def __init__(
         self,
