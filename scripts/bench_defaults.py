@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from seqzoo import baselines
-from seqzoo.cli import CONFIG_DIR
+from seqzoo.configs import config_options
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import available, sktime_data_dir
 
@@ -93,7 +93,7 @@ def main() -> None:
 
     root = sktime_data_dir()
     sets = args.sets.split(",") if args.sets else classification_sets(root)
-    families = [m for m in args.models.split(",") if m] if args.models is not None else sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
+    families = [m for m in args.models.split(",") if m] if args.models is not None else config_options("model")
     methods = [m for m in args.baselines.split(",") if m]
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     args.out.mkdir(parents=True, exist_ok=True)

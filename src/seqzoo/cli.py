@@ -15,14 +15,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from seqzoo import train as run
+from seqzoo import configs
 from seqzoo.configs import CONFIG_DIR, config_options  # noqa: F401  (config_options: for scripts and tests)
-from seqzoo.errors import SeqzooError
+from seqzoo.errors import SeqzooError, unwrap
 
 def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_config: bool = False) -> DictConfig:
     """The config a command would run with, composed outside ``@hydra.main`` (scripts, tests, notebooks).
     ``paths.output_dir``, which Hydra fills in at run time, is set to ``output_dir`` when given."""
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+    with initialize_config_dir(config_dir=configs.CONFIG_DIR, version_base="1.3"):  # read at call time: tests point it elsewhere
         cfg = compose(config_name=name, overrides=list(overrides), return_hydra_config=hydra_config)
     if output_dir is not None:
         with open_dict(cfg):
@@ -38,8 +39,8 @@ def guarded(fn, cfg: DictConfig):
     except SeqzooError as e:
         message = f"seqzoo: error: {e}"
     except InstantiationException as e:
-        if isinstance(e.__cause__, SeqzooError):
-            message = f"seqzoo: error: {e.__cause__}"
+        if isinstance(unwrap(e), SeqzooError):
+            message = f"seqzoo: error: {unwrap(e)}"
         else:
             message = (f"seqzoo: error: cannot build an object from the config: {e}\n"
                        "Check the keys you overrode against configs/ (python train.py --cfg job prints the composed config).")
@@ -50,8 +51,10 @@ def guarded(fn, cfg: DictConfig):
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-def train_main(cfg: DictConfig) -> None:
-    guarded(run.train, cfg)
+def train_main(cfg: DictConfig) -> float | None:
+    """Train; returns the monitored validation metric (``callbacks.model_checkpoint.monitor``) so that a
+    sweeper can optimise it. ``train_main(cfg)`` with a composed config runs without parsing the command line."""
+    return run.monitored(cfg, guarded(run.train, cfg))
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")

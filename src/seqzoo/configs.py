@@ -9,4 +9,4 @@ CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
 
 def config_options(group: str) -> list[str]:
     """Every option of a config group (``model`` lists the families, ``decoder`` those that decode)."""
-    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))  # CONFIG_DIR read at call time

@@ -21,8 +21,9 @@ from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
 from seqzoo.diagnostics.summary import summary
-from seqzoo.errors import SeqzooError
+from seqzoo.errors import SeqzooError, unwrap
 from seqzoo.models.budget import fit_family
+from seqzoo.reports import print_table, scalars, write_json
 from seqzoo.training_budget import apply_budget
 
 
@@ -31,9 +32,7 @@ def make(node: DictConfig, **kwargs):
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as e:
-        if isinstance(e.__cause__, SeqzooError):
-            raise e.__cause__ from None
-        raise
+        raise unwrap(e) from None
 
 
 # what the data decides and a config must not contradict; other entries of ``info`` (bleu, metric names,
@@ -99,25 +98,6 @@ def build_task(cfg: DictConfig, info: dict):
     return sized(cfg.task, info, **parts)
 
 
-def write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def scalars(metrics: dict) -> dict:
-    return {k: float(v) for k, v in metrics.items()}
-
-
-def print_table(title: str, rows: dict[str, dict]) -> None:
-    """The closing table of a run: one line per metric, one column per split."""
-    names = sorted({k.split("/", 1)[-1] for r in rows.values() for k in r})
-    splits = list(rows)
-    print(f"\n{title}\n" + f"{'metric':<12}" + "".join(f"{s:>12}" for s in splits))
-    for n in names:
-        cells = [rows[s].get(f"{s}/{n}") for s in splits]
-        print(f"{n:<12}" + "".join(f"{c:>12.4f}" if c is not None else f"{'-':>12}" for c in cells))
-
-
 def chosen_weights(select: DictConfig | None, trainer, n_val: int) -> tuple[str, str | None]:
     """-> ("best" | "last", its checkpoint) to validate and test at the end: ``select.weights``, where
     ``auto`` trusts the best validation loss only when at least ``select.min_val`` examples measured it."""
@@ -181,6 +161,12 @@ def train(cfg: DictConfig) -> dict:
         print_table(f"final metrics of the {which} weights ({ckpt or 'in memory'})", {"val": val, "test": test})
         print(f"run directory: {out}")
     return metrics
+
+
+def monitored(cfg: DictConfig, metrics: dict) -> float | None:
+    """The validation figure a run is judged by: the checkpoint callback's monitor (val/loss by default)."""
+    name = ((cfg.get("callbacks") or {}).get("model_checkpoint") or {}).get("monitor") or "val/loss"
+    return metrics["val"].get(name)
 
 
 def restore(cfg: DictConfig):

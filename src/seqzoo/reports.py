@@ -1,0 +1,23 @@
+"""What a finished run reports: the closing table on the console and the machine-readable metrics.json."""
+
+import json
+from pathlib import Path
+
+
+def write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def scalars(metrics: dict) -> dict:
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    """The closing table of a run: one line per metric, one column per split."""
+    names = sorted({k.split("/", 1)[-1] for r in rows.values() for k in r})
+    splits = list(rows)
+    print(f"\n{title}\n" + f"{'metric':<12}" + "".join(f"{s:>12}" for s in splits))
+    for n in names:
+        cells = [rows[s].get(f"{s}/{n}") for s in splits]
+        print(f"{n:<12}" + "".join(f"{c:>12.4f}" if c is not None else f"{'-':>12}" for c in cells))
