@@ -1,8 +1,16 @@
 """Every config file composes and builds; found by globbing configs/, so new files are covered unedited."""
 
+import inspect
+from pathlib import Path
+
 import pytest
 import torch
 from hydra.utils import get_class, instantiate
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.loggers import Logger
+from omegaconf import OmegaConf
+
+from seqzoo.configs import CONFIG_DIR
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
@@ -39,15 +47,40 @@ def build(cfg):
 def test_config_composes_and_instantiates(tmp_path, group, name):
     cfg = make_cfg(tmp_path, fitting(group, name, tmp_path))
     dm, task = build(cfg)
+    assert isinstance(task, get_class(cfg.task._target_)) and dm.mapping == task.mapping
     assert any(p.requires_grad for p in task.parameters())
-    for node in list((cfg.get("callbacks") or {}).values()) + list((cfg.get("logger") or {}).values()):
-        assert instantiate(node) is not None
+    for group_name, role in (("model", "backbone"), ("model", "encoder"), ("decoder", "decoder")):
+        if hasattr(task, role):  # the configured family fills the role (the decoder inside the token decoder)
+            assert any(isinstance(m, get_class(cfg[group_name]._target_)) for m in getattr(task, role).modules()), role
+    for node in (cfg.get("callbacks") or {}).values():
+        assert isinstance(instantiate(node), Callback)
+    for node in (cfg.get("logger") or {}).values():
+        assert isinstance(instantiate(node), Logger)
     cfg = make_cfg(tmp_path, fitting(group, name, tmp_path), cpu=False)  # the file's own accelerator
     if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
         with pytest.raises(Exception, match="(?i)gpu|cuda"):
             instantiate(cfg.trainer)
     else:
-        assert instantiate(cfg.trainer).max_epochs is not None
+        trainer = instantiate(cfg.trainer)
+        assert trainer.precision == cfg.trainer.precision and trainer.gradient_clip_val == cfg.trainer.get("gradient_clip_val")
+
+
+VARIANT_KEYS = {"cell"}  # keys whose yaml picks one variant of a shared class (decoder/gru.yaml: cell=gru)
+
+
+@pytest.mark.parametrize("group,name", [(g, n) for g in ("model", "decoder") for n in config_names(g)])
+def test_a_family_yaml_and_its_constructor_agree_on_defaults(group, name):
+    """One source of truth: a key in configs/<group>/<family>.yaml has the constructor's default value."""
+    node = OmegaConf.load(Path(CONFIG_DIR) / group / f"{name}.yaml")
+    params = inspect.signature(get_class(node._target_)).parameters
+    for key, value in OmegaConf.to_container(node).items():
+        if key in ("_target_", "target_params") or key in VARIANT_KEYS:
+            continue
+        assert key in params, f"{name}.yaml sets {key}, which {node._target_} does not take"
+        default = params[key].default
+        if default is not inspect.Parameter.empty:
+            default = list(default) if isinstance(default, tuple) else default
+            assert value == default, f"{group}/{name}.yaml: {key}={value!r} but the constructor's default is {default!r}"
 
 
 @pytest.mark.parametrize("name", config_names("model"))

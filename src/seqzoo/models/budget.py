@@ -6,7 +6,7 @@
 ``fit_family`` does it for any family through the width it declares, so no list of width names is kept.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from torch import nn
 
@@ -35,7 +35,7 @@ def fit_width(build: Callable[[int], nn.Module], target: int, low: int = 1, high
 def width_value(family: type, config: Mapping, width: int):
     """The family's width argument set to ``width``: every level of a list-valued one (a TCN's channels)."""
     current = config.get(family.width.key)
-    return [width] * len(current) if isinstance(current, (list, tuple)) else width
+    return [width] * len(current) if isinstance(current, Sequence) and not isinstance(current, str) else width
 
 
 def fit_family(build: Callable[[dict], nn.Module], family: type, config: Mapping, target: int) -> tuple[dict, int]:

@@ -82,8 +82,8 @@ class TCN(nn.Module):
     def __init__(
         self,
         input_size: int,
-        num_channels: list[int] = (25,) * 8,
-        kernel_size: int = 7,
+        num_channels: list[int] = (64,) * 4,
+        kernel_size: int = 3,
         dropout: float = 0.0,
         causal: bool = True,
         weight_norm: bool = True,

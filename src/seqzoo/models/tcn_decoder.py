@@ -17,7 +17,7 @@ class TCNDecoder(nn.Module):
     def __init__(
         self,
         input_size: int,
-        num_channels: list[int] = (64,) * 4,
+        num_channels: list[int] = (128,) * 4,
         kernel_size: int = 3,
         dropout: float = 0.0,
         weight_norm: bool = True,
