@@ -12,7 +12,6 @@ from omegaconf import OmegaConf
 
 from seqzoo.cli import CONFIG_DIR, compose_config
 from seqzoo.models.budget import count_parameters
-from seqzoo.tasks.optim import step_decay
 from seqzoo.train import build_task
 from tests.conftest import ROOT, config_names, run_cli
 from tests.data.fixtures import mnist_root
@@ -62,19 +61,6 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 def test_a_preset_without_family_settings_still_composes():
     cfg = compose_config(["experiment=copy_memory_tcn"], output_dir=".")  # no configs/experiment_model/copy_memory_tcn/
     assert cfg.model._target_ == "seqzoo.models.TCN" and cfg.model.kernel_size == 8
-
-
-def test_step_decay_divides_the_rate_at_each_fraction_of_training():
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    sched = step_decay(opt, total_steps=100, milestones=[0.5, 0.75], gamma=0.1)
-    rates = []
-    for _ in range(100):
-        rates.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    assert rates[49] == pytest.approx(1.0) and rates[50] == pytest.approx(0.1) and rates[75] == pytest.approx(0.01)
-    warm = step_decay(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), total_steps=100, warmup_steps=4)
-    assert warm.get_last_lr()[0] == pytest.approx(0.25)  # first of 4 warm-up steps
 
 
 def test_shortfall_names_what_a_run_did_less_than_the_paper():

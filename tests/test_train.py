@@ -6,10 +6,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from omegaconf import open_dict
 
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import UEADataModule
 from seqzoo.errors import SeqzooError
+from seqzoo.cli import train_main
 from seqzoo.train import check_mapping, evaluate, predict, train
 from tests.conftest import make_cfg
 
@@ -101,3 +103,36 @@ def test_predict_refuses_input_of_the_wrong_kind(trained, tmp_path):
     cfg = make_cfg(tmp_path, [f"ckpt_path={out}/checkpoints/best.ckpt", f"input={tmp_path}/lines.txt"], name="predict")
     with pytest.raises(SeqzooError, match="reads numeric sequences"):
         predict(cfg)
+
+
+def test_last_ckpt_holds_the_last_epoch_even_when_the_best_was_earlier(tmp_path):
+    """Lightning's save_last rewrites last.ckpt only when best.ckpt changes; resuming must not go back in time."""
+    never_better = ["callbacks.model_checkpoint.mode=max"]  # the "best" is the worst loss: early, then never again
+    metrics = train(make_cfg(tmp_path, QUICK + ["trainer.max_epochs=3", *never_better]))
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)
+    assert last["epoch"] == 2 and last["global_step"] == metrics["global_step"]
+
+
+@pytest.mark.parametrize("select,expected", [(["select.weights=last"], "last"), (["select.weights=best"], "best"),
+                                             ([], "last"), (["select.min_val=10"], "best")])
+def test_the_tested_weights_follow_the_selection_policy(tmp_path, select, expected):
+    """auto: best by validation loss only when at least select.min_val examples (50) measured it; JapaneseVowels has 27."""
+    metrics = train(make_cfg(tmp_path, QUICK + select))
+    assert metrics["tested_weights"] == expected and metrics["tested_checkpoint"].endswith(f"{expected}.ckpt")
+    assert json.loads((tmp_path / "metrics.json").read_text())["tested_weights"] == expected
+
+
+def test_train_main_returns_the_monitored_validation_metric(tmp_path):
+    value = train_main(make_cfg(tmp_path / "loss", QUICK))
+    assert value == json.loads((tmp_path / "loss" / "metrics.json").read_text())["val"]["val/loss"]
+    acc = ["callbacks.model_checkpoint.monitor=val/acc", "callbacks.model_checkpoint.mode=max"]
+    value = train_main(make_cfg(tmp_path / "acc", QUICK + acc))
+    assert value == json.loads((tmp_path / "acc" / "metrics.json").read_text())["val"]["val/acc"]
+
+
+def test_a_family_without_a_decoder_is_refused_in_the_decoder_role(tmp_path):
+    cfg = make_cfg(tmp_path, ["task=seq2seq", "data=reverse", "debug=fast_dev_run"])
+    with open_dict(cfg):
+        del cfg["decoder"]  # what composing a family with no configs/decoder/<family>.yaml leaves
+    with pytest.raises(SeqzooError, match="needs a decoder.*choose decoder=gru\\|lstm\\|rnn\\|tcn\\|transformer"):
+        train(cfg)
