@@ -81,7 +81,7 @@ def test_one_to_many_from_a_vector(tmp_path, decoder):
 
     from seqzoo.data.batch import CONDITION, TARGETS
     from seqzoo.tasks import OneToMany
-    from seqzoo.tasks.conditioning import MLPCondition
+    from seqzoo.models.conditioning import MLPCondition
 
     torch.manual_seed(0)
     cfg = make_cfg(tmp_path, [f"decoder={decoder}", "decoder.dropout=0"])

@@ -20,9 +20,9 @@ DEFAULT_DECODING = {"method": "greedy", "beam_size": 4, "length_penalty": 0.0, "
 class GenerativeTask(TrainLossLogging, L.LightningModule):
     """Subclasses define ``encode(batch) -> (memory | None, memory_mask | None, condition | None)``."""
 
-    def __init__(self, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,
-                 label_smoothing: float, teacher_forcing: dict | None, decoding: dict | None, bleu: bool, optimizer, scheduler,
-                 metric_names: dict[str, str] | None = None):
+    def __init__(self, *, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,
+                 label_smoothing: float = 0.0, teacher_forcing: dict | None = None, decoding: dict | None = None,
+                 bleu: bool | None = None, optimizer=None, scheduler=None, metric_names: dict[str, str] | None = None):
         super().__init__()
         self.vocab = Vocab(target_tokens, target_separator)
         self.max_target_length, self.embedding_size, self.label_smoothing = max_target_length, embedding_size, label_smoothing
