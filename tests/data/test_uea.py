@@ -114,3 +114,33 @@ def test_length_buckets_cover_every_example_once_with_less_padding():
     assert sorted(i for b in first for i in b) == list(range(len(bucketed.splits["train"])))
     sampler.set_epoch(1)
     assert list(sampler) != first
+
+
+def write_scaled_set(root, scales: list[float]) -> None:
+    """A univariate two-class set whose series are the same wiggle at the given scales."""
+    folder = root / "Scaled"
+    folder.mkdir()
+    wiggle = [0.0, 1.0, -1.0, 2.0, 0.5, -0.5]
+    for split in ("TRAIN", "TEST"):
+        lines = ["@problemName Scaled", "@univariate true", "@classLabel true a b", "@data"]
+        lines += [",".join(f"{s * v:g}" for v in wiggle) + f":{'ab'[i % 2]}" for i, s in enumerate(scales)]
+        (folder / f"Scaled_{split}.ts").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("scales,mode", [([1, 2, 3, 1.5, 2.5, 0.7], "global"), ([1e-3, 1, 1e2, 1e-2, 10, 5e2], "series")])
+def test_auto_normalisation_scales_each_series_when_scales_differ_by_orders_of_magnitude(tmp_path, scales, mode):
+    write_scaled_set(tmp_path, scales)
+    dm = UEADataModule("Scaled", root=str(tmp_path), val_fraction=0.0)
+    dm.setup()
+    assert dm.normalize == mode and dm.info["input_size"] == (2 if mode == "series" else 1)
+    items = [it[INPUTS] for it in dm.splits["train"]]
+    if mode == "series":  # every series has the same shape after scaling; its scale survives as a channel
+        for it in items:
+            torch.testing.assert_close(it[:, 0], items[0][:, 0], atol=1e-4, rtol=1e-4)
+        levels = torch.stack([it[0, 1] for it in items])
+        assert torch.all(levels[torch.tensor(scales).argsort()].diff() > 0)  # ordered as the scales
+    fresh = UEADataModule("Scaled", root=str(tmp_path))
+    fresh.load_state_dict(dm.state_dict())
+    raw = read_ts(dm.files()[1])[0]
+    for a, b in zip(fresh.encode(raw), dm.splits["test"]):
+        torch.testing.assert_close(a[INPUTS], b[INPUTS])  # prediction applies the fitted normalisation
