@@ -14,6 +14,7 @@ backbone and plots it: the cost curve to choose an architecture by.
 """
 
 import argparse
+import itertools
 import json
 import statistics
 import tempfile
@@ -28,6 +29,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from seqzoo.cli import compose_config
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task
 
 
@@ -35,7 +37,8 @@ def setup(model: str, args):
     """The task and DataModule of ``python train.py model=<model> data=adding`` at the benchmark's sizes."""
     n = args.batch * (args.steps + 1)
     overrides = [f"model={model}", "data=adding", f"data.length={args.length}", f"data.n_train={n}", "data.n_val=8",
-                 "data.n_test=8", f"data.batch_size={args.batch}", "task.scheduler=null"]
+                 "data.n_test=8", f"data.batch_size={args.batch}", "task.scheduler=null",
+                 "task.target_length=null"]  # every step reaches the backbone: the cost measured is per step
     cfg = compose_config(overrides, output_dir=".")
     dm = instantiate(cfg.data)
     dm.setup("fit")
@@ -87,19 +90,17 @@ def run_plain(model: str, args) -> tuple[float, float | None]:
     task = build_task(cfg, dm.info).to(device)
     optimizer = task.configure_optimizers()
     reset_memory(args.device)
-    start = None
-    for step, batch in enumerate(dm.train_dataloader()):
-        if step == args.steps:
-            break
-        if step == args.warmup:
+    start = time.perf_counter() if args.warmup == 0 else None
+
+    def loss_of(batch):
+        x, mask, y = batch[INPUTS].to(device), batch[INPUT_MASK].to(device), batch[TARGETS].to(device)
+        return F.mse_loss(task(x, mask).squeeze(-1), y)
+
+    batches = itertools.islice(dm.train_dataloader(), args.steps)
+    for step, _ in enumerate(plain_steps(task, optimizer, batches, loss_of)):
+        if step + 1 == args.warmup:  # timing starts at batch `warmup`, as StepClock does for the Trainer
             sync(args.device)
             start = time.perf_counter()
-        x, mask, y = batch[INPUTS].to(device), batch[INPUT_MASK].to(device), batch[TARGETS].to(device)
-        loss = F.mse_loss(task(x, mask).squeeze(-1), y)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(task.parameters(), 1.0)
-        optimizer.step()
     sync(args.device)
     return (args.steps - args.warmup) / (time.perf_counter() - start), peak_memory(args.device)
 

@@ -18,6 +18,7 @@ example, as heatmaps: the unrolled view of what the network keeps.
 """
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
 from seqzoo.models.rnn import Recurrent
 from seqzoo.errors import SeqzooError
+from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task, restore
 
 
@@ -122,19 +124,14 @@ def recall_after_training(overrides: list[str], blank_length: int, steps: int, s
     dm = instantiate(cfg.data)
     dm.setup("fit")
     task = build_task(cfg, dm.info)
-    optimizer = task.configure_optimizers()
-    loader, done = dm.train_dataloader(), 0
-    while done < steps:
-        for batch in loader:
-            # the loss of the recall steps alone: the blanks would teach "output blank" and drown the memory signal
-            loss = torch.nn.functional.cross_entropy(task(batch[INPUTS])[:, -10:].flatten(0, 1), batch["targets"][:, -10:].flatten())
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(task.parameters(), 1.0)
-            optimizer.step()
-            done += 1
-            if done == steps:
-                break
+    loader = dm.train_dataloader()
+    batches = itertools.islice((b for _ in itertools.count() for b in loader), steps)  # epochs until `steps` batches
+
+    def recall_loss(batch):  # the recall steps alone: the blanks would teach "output blank" and drown the memory signal
+        return torch.nn.functional.cross_entropy(task(batch[INPUTS])[:, -10:].flatten(0, 1), batch["targets"][:, -10:].flatten())
+
+    for _ in plain_steps(task, task.configure_optimizers(), batches, recall_loss):
+        pass
     task.eval()
     hits = total = 0
     with torch.no_grad():

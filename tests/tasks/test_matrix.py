@@ -6,6 +6,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task
 from tests.conftest import config_names, make_cfg
 
@@ -28,14 +29,9 @@ def overfit_loss(tmp_path, mapping: str, overrides: list[str]) -> float:
     task = build_task(cfg, dm.info)
     batch = next(iter(dm.train_dataloader()))
     optimizer = task.configure_optimizers()  # the task config's own optimiser (debug=overfit drops the schedule)
-    for step in range(400):  # the Trainer's per-epoch overhead would dominate here: a plain loop
-        loss = task.training_step(batch, step)
+    for loss in plain_steps(task, optimizer, [batch] * 400, lambda b: task.training_step(b, 0)):
         if loss.item() < 0.02:
             break
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(task.parameters(), 1.0)
-        optimizer.step()
     return loss.item()
 
 
