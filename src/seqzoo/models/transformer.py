@@ -126,7 +126,7 @@ class TransformerEncoder(nn.Module):
         causal: bool = False,
         positional_encoding: str | None = "sinusoidal",
         max_len: int = 4096,
-        embed_kernel: int = 1,
+        embed_kernel: int = 5,
     ):
         super().__init__()
         self.input_size, self.d_model, self.causal = input_size, d_model, causal
