@@ -19,6 +19,7 @@ import torch
 from hydra.utils import instantiate
 
 from seqzoo.cli import compose_config
+from seqzoo.configs import config_options
 from seqzoo.data.vocab import BOS_ID
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.tasks import decoding
@@ -52,7 +53,7 @@ def timed(fn) -> tuple[float, torch.Tensor]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--decoders", default="rnn,lstm,gru,tcn,transformer")
+    p.add_argument("--decoders", default=",".join(config_options("decoder")), help="default: every configs/decoder/*.yaml")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--length", type=int, default=64)
     p.add_argument("--memory", type=int, default=30, help="source length the decoder attends to")

@@ -1,10 +1,10 @@
 """Diagnostics from the command line, with Hydra overrides as in train.py.
 
-    python scripts/diagnose.py gradient_flow model=rnn,lstm,gru,tcn,transformer data=adding data.length=200
+    python scripts/diagnose.py gradient_flow data=adding data.length=200          # every family in configs/model/
     python scripts/diagnose.py gradient_flow model=rnn,lstm,lstm:forget_bias=1.0 data=adding   # per-model keys
     python scripts/diagnose.py gradient_flow ckpt=logs/train/runs/<run>/checkpoints/best.ckpt
     python scripts/diagnose.py hidden ckpt=logs/train/runs/<run>/checkpoints/best.ckpt --example 0
-    python scripts/diagnose.py memory model=rnn,lstm,gru,tcn,transformer --lengths 10,25,50,100 --steps 400
+    python scripts/diagnose.py memory --lengths 10,25,50,100 --steps 400        # every family
 
 gradient_flow draws ||dL/dx_t|| against t on a log scale (L: a fixed random projection of the last
 step's output), one line per model at initialisation, and one per checkpoint (its trained backbone).
@@ -26,6 +26,7 @@ import torch
 from hydra.utils import instantiate
 
 from seqzoo.cli import compose_config
+from seqzoo.configs import config_options
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
@@ -36,8 +37,9 @@ from seqzoo.train import build_task, restore
 
 
 def sweep(overrides: list[str]) -> list[list[str]]:
-    """model=a,b:key=value,c -> one override list per model; ``b:key=value`` sets model.key for b alone."""
-    models = next((o.split("=", 1)[1].split(",") for o in overrides if o.startswith("model=")), [None])
+    """model=a,b:key=value,c -> one override list per model; ``b:key=value`` sets model.key for b alone.
+    Without model=, every family in configs/model/."""
+    models = next((o.split("=", 1)[1].split(",") for o in overrides if o.startswith("model=")), config_options("model"))
     rest = [o for o in overrides if not o.startswith("model=")]
     runs = []
     for m in models:
@@ -179,7 +181,7 @@ def main() -> None:
     if args.what == "memory":
         out = Path(args.out if args.out != "gradient_flow.png" else "memory_horizon.png")
         results = {}
-        for run in sweep(overrides or ["model=lstm"]):
+        for run in sweep(overrides):
             label = " ".join(o for o in run if o.startswith("model"))
             results[label] = []
             for t in (int(v) for v in args.lengths.split(",")):
