@@ -53,23 +53,6 @@ def test_a_corrupt_checkpoint_is_reported_and_left_untouched(tmp_path):
     assert bad.read_bytes() == before
 
 
-def test_a_checkpoint_holding_arbitrary_objects_is_refused_unopened(tmp_path):
-    """Unpickling arbitrary objects could run code from the file: seqzoo loads tensors and plain data only."""
-    import argparse
-
-    import torch
-
-    from seqzoo.checkpoint import load_checkpoint
-    from seqzoo.errors import SeqzooError
-
-    path = tmp_path / "odd.ckpt"
-    torch.save({"state_dict": {}, "seqzoo": {}, "extra": argparse.Namespace(a=1)}, path)
-    with pytest.raises(SeqzooError, match="beyond tensors and plain data"):
-        load_checkpoint(path)
-    torch.save({"state_dict": {"w": torch.ones(2)}, "seqzoo": {"config": {"a": [1, 2]}}}, path)
-    assert load_checkpoint(path)["seqzoo"]["config"] == {"a": [1, 2]}
-
-
 @pytest.mark.slow
 def test_ddp_on_cpu_runs_and_tests(tmp_path):
     result = run_cli([TRAIN, "trainer=ddp_cpu", *QUICK], tmp_path)
