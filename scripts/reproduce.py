@@ -166,6 +166,7 @@ def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
         run_cfg = OmegaConf.load(run / "config.yaml")
         paper_cfg = compose_config(row_overrides(key, "paper", extra, []) + [f"model={family}"], output_dir=".")
         notes = shortfall(run_cfg, paper_cfg, metrics["epochs"])
+        knob = get_class(run_cfg.model._target_).width.key  # the width the budget chose
         value = metrics["test"].get(f"test/{row.metric}")
         results[family] = {
             "value": None if value is None else value * row.scale_by,
@@ -173,7 +174,7 @@ def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
             "notes": notes,
             "epochs": metrics["epochs"],
             "steps": metrics["global_step"],
-            "width": {(key := get_class(run_cfg.model._target_).width.key): OmegaConf.to_container(run_cfg.model)[key]},
+            "width": {knob: OmegaConf.to_container(run_cfg.model)[knob]},
             "curve": curve(run),
             "run": str(run),
         }
