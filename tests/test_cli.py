@@ -62,13 +62,13 @@ def test_ddp_on_cpu_runs_and_tests(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_default_experiment_reaches_95_percent(tmp_path):
-    """python train.py, unchanged: LSTM on JapaneseVowels, >= 95% test accuracy (README states the time)."""
+def test_the_default_experiment_reaches_97_percent(tmp_path):
+    """python train.py, unchanged: LSTM on JapaneseVowels, >= 97% test accuracy (README states the time)."""
     result = run_cli([TRAIN], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run = only_run(tmp_path)
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["test"]["test/acc"] >= 0.95
+    assert metrics["test"]["test/acc"] >= 0.97
     assert "final metrics" in result.stdout and (run / "checkpoints" / "best.ckpt").is_file()
 
 
