@@ -64,7 +64,8 @@ def cfg_factory(tmp_path):
     return factory
 
 
-def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run ``python train.py ...`` (or another entry point) as a user would, logs under ``cwd``."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def run_cli(args: list[str], cwd: Path, timeout: int = 300, threads: int | None = None) -> subprocess.CompletedProcess:
+    """Run ``python train.py ...`` (or another entry point) as a user would, logs under ``cwd``; ``threads``
+    sets the torch threads it may use (test workers are pinned to one)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **({"OMP_NUM_THREADS": str(threads)} if threads else {}))
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
