@@ -16,6 +16,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from seqzoo.callbacks.divergence import Diverged
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
 from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
@@ -141,7 +142,14 @@ def train(cfg: DictConfig) -> dict:
         (out / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
         print(text)
 
-    trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    except Diverged as e:  # recorded as such; the checkpoints on disk hold the last finite weights
+        last = {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
+        if trainer.is_global_zero:
+            write_json(out / "metrics.json", {"diverged": {"what": e.what, "step": e.step}, "checkpoints": last, "seed": cfg.get("seed")})
+        kept = last.get("last") or last.get("best")
+        raise SeqzooError(f"{e}. {'The last finite weights: ' + kept if kept else 'No checkpoint was saved before it.'}") from None
     which, ckpt = chosen_weights(cfg.get("select"), trainer, len(datamodule.splits.get("val", ())))
     val = scalars(trainer.validate(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
     test = scalars(trainer.test(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
