@@ -21,6 +21,7 @@ from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
 from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
+from seqzoo.devices import check_devices
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError, unwrap
 from seqzoo.models.budget import fit_family
@@ -136,6 +137,7 @@ def train(cfg: DictConfig) -> dict:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     callbacks.append(RunInfo(resolved, info, datamodule.state_dict()))
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
+    check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
@@ -203,6 +205,7 @@ def evaluate(cfg: DictConfig) -> dict:
     _, datamodule, task = restore(cfg)
     datamodule.prepare_data()
     datamodule.setup("test")
+    check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     test = scalars(trainer.test(task, datamodule=datamodule, verbose=False)[0])
     if trainer.is_global_zero:
@@ -223,6 +226,7 @@ def predict(cfg: DictConfig) -> Path:
         wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
         raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
     loader = make_loader(datamodule.encode(sequences), cfg.batch_size)
+    check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]
     output = Path(cfg.output)
