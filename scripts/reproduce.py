@@ -27,7 +27,8 @@ from pathlib import Path
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from seqzoo.cli import compose_config, config_options
+from seqzoo.cli import compose_config
+from seqzoo.configs import config_options
 from seqzoo.errors import SeqzooError
 from seqzoo.train import make
 

@@ -11,7 +11,8 @@ import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqzoo.cli import compose_config, config_options
+from seqzoo.cli import compose_config
+from seqzoo.configs import config_options
 from seqzoo.models.budget import width_value
 
 ROOT = Path(__file__).resolve().parents[1]

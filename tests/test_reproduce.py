@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
-from seqzoo.cli import CONFIG_DIR, compose_config
+from seqzoo.cli import compose_config
+from seqzoo.configs import CONFIG_DIR
 from seqzoo.models.budget import count_parameters
 from seqzoo.train import build_task
 from tests.conftest import ROOT, config_names, run_cli

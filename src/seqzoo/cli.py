@@ -14,10 +14,11 @@ from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
-from seqzoo import train as run
 from seqzoo import configs
-from seqzoo.configs import CONFIG_DIR, config_options  # noqa: F401  (config_options: for scripts and tests)
+from seqzoo import train as run
+from seqzoo.configs import CONFIG_DIR
 from seqzoo.errors import SeqzooError, unwrap
+
 
 def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_config: bool = False) -> DictConfig:
     """The config a command would run with, composed outside ``@hydra.main`` (scripts, tests, notebooks).

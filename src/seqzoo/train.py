@@ -7,7 +7,6 @@ vocabularies, padding ids) fills the matching constructor arguments of the backb
 import copy
 import csv
 import inspect
-import json
 import math
 from pathlib import Path
 
@@ -108,8 +107,12 @@ def chosen_weights(select: DictConfig | None, trainer, n_val: int) -> tuple[str,
         which = "best" if n_val >= select.get("min_val", 0) else "last"
     if which not in ("best", "last"):
         raise SeqzooError(f"select.weights={which} is not one of best, last, auto")
-    saved = {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
-    return which, saved.get(which) or None  # fast_dev_run saves nothing: the weights in hand
+    return which, saved_checkpoints(trainer).get(which) or None  # fast_dev_run saves nothing: the weights in hand
+
+
+def saved_checkpoints(trainer) -> dict[str, str]:
+    """{"best": path, "last": path} from the two checkpoint callbacks (the last one monitors nothing)."""
+    return {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
 
 
 def train(cfg: DictConfig) -> dict:
@@ -131,7 +134,7 @@ def train(cfg: DictConfig) -> dict:
         longest = math.ceil(longest / task.patches.size)
     text = summary(task, longest)  # raises before training when the model cannot reach the data
     if budget:
-        text += "\n" + budget.describe(len(datamodule.splits["train"]))
+        text += "\n" + budget.describe()
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
@@ -147,10 +150,10 @@ def train(cfg: DictConfig) -> dict:
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except Diverged as e:  # recorded as such; the checkpoints on disk hold the last finite weights
-        last = {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
+        saved = saved_checkpoints(trainer)
         if trainer.is_global_zero:
-            write_json(out / "metrics.json", {"diverged": {"what": e.what, "step": e.step}, "checkpoints": last, "seed": cfg.get("seed")})
-        kept = last.get("last") or last.get("best")
+            write_json(out / "metrics.json", {"diverged": {"what": e.what, "step": e.step}, "checkpoints": saved, "seed": cfg.get("seed")})
+        kept = saved.get("last") or saved.get("best")
         raise SeqzooError(f"{e}. {'The last finite weights: ' + kept if kept else 'No checkpoint was saved before it.'}") from None
     which, ckpt = chosen_weights(cfg.get("select"), trainer, len(datamodule.splits.get("val", ())))
     val = scalars(trainer.validate(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])

@@ -22,14 +22,15 @@ from omegaconf import DictConfig, open_dict
 
 @dataclass(frozen=True)
 class Budget:
+    n_train: int
     batch_size: int
     batches_per_epoch: int
     steps: int
     epochs: int
 
-    def describe(self, n_train: int) -> str:
+    def describe(self) -> str:
         return (f"budget: {self.steps:,} optimiser steps = {self.epochs} epochs of {self.batches_per_epoch} batches "
-                f"of {self.batch_size} ({n_train:,} training examples)")
+                f"of {self.batch_size} ({self.n_train:,} training examples)")
 
 
 def plan(n_train: int, batch_size: int, epochs: int = 30, min_steps: int = 1000, max_steps: int | None = 20000,
@@ -42,7 +43,7 @@ def plan(n_train: int, batch_size: int, epochs: int = 30, min_steps: int = 1000,
     steps = max(epochs * per_epoch, min_steps)
     if max_steps is not None:
         steps = min(steps, max_steps)
-    return Budget(batch, per_epoch, steps, math.ceil(steps / per_epoch))
+    return Budget(n_train, batch, per_epoch, steps, math.ceil(steps / per_epoch))
 
 
 def apply_budget(cfg: DictConfig, datamodule) -> Budget | None:

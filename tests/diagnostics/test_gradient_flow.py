@@ -2,23 +2,30 @@
 through 200 steps for all three recurrent families; an LSTM with its forget gate opened (bias 1) keeps
 it many orders of magnitude larger than a vanilla RNN's."""
 
+from functools import partial
+
 import pytest
 import torch
 
 from seqzoo.data.adding import adding_problem
 from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
-from seqzoo.models import GRU, LSTM, RNN, TCN
+from seqzoo.models import LSTM, TCN
+from seqzoo.models.rnn import Recurrent
+from tests.conftest import config_names, small_part
 
 T = 200
+# every recurrent family in configs/model/ (the hidden-state flow is defined for them), 64 units
+RECURRENT = [n for n in config_names("model") if issubclass(small_part("model", n).func, Recurrent)]
 
 
 @pytest.fixture(scope="module")
 def flows():
     x, _ = adding_problem(8, T, torch.Generator().manual_seed(0))
     out = {}
-    for name, make in {"rnn": lambda: RNN(2, 64), "lstm": lambda: LSTM(2, 64), "gru": lambda: GRU(2, 64),
-                       "lstm_forget_bias": lambda: LSTM(2, 64, forget_bias=1.0)}.items():
+    makers = {n: partial(small_part("model", n, width=64), input_size=2) for n in RECURRENT}
+    makers["lstm_forget_bias"] = lambda: LSTM(2, 64, forget_bias=1.0)
+    for name, make in makers.items():
         torch.manual_seed(0)
         out[name] = gradient_flow(make(), x)
     return out
@@ -29,7 +36,7 @@ def test_forget_gate_bias_keeps_gradients_alive(flows):
         assert flows["lstm_forget_bias"][key][T // 2] / flows["rnn"][key][T // 2] >= 1e6
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("name", RECURRENT)
 def test_default_initialisation_vanishes(flows, name):
     flow = flows[name]["input"]
     assert flow[T // 2] / flow[-1] < 1e-15 and flow[0] < flow[T // 2]
