@@ -56,6 +56,17 @@ def test_resume_continues_where_the_run_stopped(tmp_path):
             assert resumed[split][k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
 
 
+def test_a_checkpoint_every_n_steps_resumes_mid_epoch_where_the_run_was(tmp_path):
+    common = QUICK + ["seed=4", "model.dropout=0.2", "model.num_layers=2"]
+    straight = train(make_cfg(tmp_path / "straight", common))
+    train(make_cfg(tmp_path / "first", common + ["checkpoint_every_n_steps=4"]))
+    last = tmp_path / "first" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 4  # 3 batches an epoch: mid-way through the second
+    resumed = train(make_cfg(tmp_path / "resumed", common + [f"ckpt_path={last}"]))
+    assert resumed["global_step"] == straight["global_step"] == 6
+    assert resumed["test"] == pytest.approx(straight["test"], rel=1e-5, abs=1e-6)
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("trained")

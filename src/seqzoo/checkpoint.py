@@ -3,7 +3,10 @@ data only: ``torch.load(weights_only=True)``).
 
 Under ``checkpoint["seqzoo"]``: the resolved run config, the data's sizes and class names (``data_info``)
 and the DataModule's fitted state (normalisation, vocabularies). With these, evaluate and predict rebuild
-the exact model and preprocessing from the checkpoint alone.
+the exact model and preprocessing from the checkpoint alone. A checkpoint saved in the middle of an epoch
+(an interrupt, ``checkpoint_every_n_steps``) also holds the random number generators' state, and resuming
+it skips the batches the epoch has already trained on: the resumed run takes the steps the uninterrupted
+run would have taken.
 """
 
 import pickle
@@ -24,7 +27,27 @@ class RunInfo(L.Callback):
         self.payload = {"config": config, "data_info": data_info, "data_state": data_state}
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
-        checkpoint[KEY] = self.payload
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint[KEY] = {**self.payload, "rng": rng}
+
+    def on_load_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        """On resume: the dropout masks and the rest of the epoch continue as if never stopped."""
+        rng = checkpoint.get(KEY, {}).get("rng")
+        if rng:
+            torch.set_rng_state(rng["cpu"])
+            if "cuda" in rng and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(rng["cuda"])
+        if trainer.datamodule is not None:
+            trainer.datamodule.resume_at = batches_done(checkpoint)
+
+
+def batches_done(checkpoint: dict) -> int:
+    """How many batches of its epoch a checkpoint had trained on; 0 when it was saved after the epoch's last
+    batch (the resumed run starts the next epoch from its first batch)."""
+    progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_loop.batch_progress", {})
+    return 0 if progress.get("is_last_batch", True) else progress.get("current", {}).get("processed", 0)
 
 
 def load_checkpoint(path: str | Path) -> dict:

@@ -35,10 +35,11 @@ def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_con
 def guarded(fn, cfg: DictConfig):
     """Run a command; a user's mistake prints one clear line and exits with status 2. In a multirun sweep
     the failed job raises instead, so Hydra goes on with the other jobs and the sweep ends with status 1."""
+    status = 2
     try:
         return fn(cfg)
     except SeqzooError as e:
-        message = f"seqzoo: error: {e}"
+        message, status = f"seqzoo: error: {e}", getattr(e, "exit_code", 2)
     except InstantiationException as e:
         if isinstance(unwrap(e), SeqzooError):
             message = f"seqzoo: error: {unwrap(e)}"
@@ -48,7 +49,7 @@ def guarded(fn, cfg: DictConfig):
     print(message, file=sys.stderr)
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         raise SeqzooError(message) from None
-    sys.exit(2)
+    sys.exit(status)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")

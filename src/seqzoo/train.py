@@ -16,6 +16,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqzoo.callbacks.divergence import Diverged
+from seqzoo.callbacks.interrupt import Interrupted, resume_command
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
 from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
@@ -149,6 +150,11 @@ def train(cfg: DictConfig) -> dict:
 
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    except Interrupted as e:  # saved at the step it stopped; say how to go on
+        if trainer.is_global_zero:
+            write_json(out / "metrics.json", {"interrupted": {"signal": e.signum, "step": e.step, "checkpoint": e.saved}, "seed": cfg.get("seed")})
+        e.args = (f"{e}. Resume with:\n  {resume_command(e.saved)}",)
+        raise
     except Diverged as e:  # recorded as such; the checkpoints on disk hold the last finite weights
         saved = saved_checkpoints(trainer)
         if trainer.is_global_zero:

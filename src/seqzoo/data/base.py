@@ -40,6 +40,7 @@ class SequenceDataModule(L.LightningDataModule):
         super().__init__()
         self.batch_size, self.num_workers, self.bucket_by_length = batch_size, num_workers, bucket_by_length
         self.splits: dict = {}
+        self.resume_at = 0  # batches of the first epoch already trained on (set when resuming mid-epoch)
 
     @property
     def info(self) -> dict:
@@ -54,14 +55,15 @@ class SequenceDataModule(L.LightningDataModule):
     def encode(self, raw: list) -> list[dict]:
         raise NotImplementedError(f"{type(self).__name__} cannot predict on raw inputs yet")
 
-    def loader(self, split: str, shuffle: bool = False):
+    def loader(self, split: str, shuffle: bool = False, skip: int = 0):
         return make_loader(
-            self.splits[split], self.batch_size, shuffle=shuffle, seed=torch.initial_seed(),
-            num_workers=self.num_workers, sequence_targets=self.sequence_targets, bucket_by_length=self.bucket_by_length,
+            self.splits[split], self.batch_size, shuffle=shuffle, seed=torch.initial_seed(), num_workers=self.num_workers,
+            sequence_targets=self.sequence_targets, bucket_by_length=self.bucket_by_length, skip=skip,
         )
 
     def train_dataloader(self):
-        return self.loader("train", shuffle=True)
+        skip, self.resume_at = self.resume_at, 0
+        return self.loader("train", shuffle=True, skip=skip)
 
     def val_dataloader(self):
         return self.loader("val")
