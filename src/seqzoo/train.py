@@ -27,6 +27,7 @@ from seqzoo.errors import SeqzooError, unwrap
 from seqzoo.models.budget import fit_family
 from seqzoo.reports import print_table, scalars, write_json
 from seqzoo.training_budget import apply_budget
+from seqzoo.trusted import check_trusted
 
 
 def make(node: DictConfig, **kwargs):
@@ -188,12 +189,17 @@ def monitored(cfg: DictConfig, metrics: dict) -> float | None:
     return metrics["val"].get(name)
 
 
+BUILT = ("data", "model", "decoder", "task")  # the parts of a saved config that restore() builds
+
+
 def restore(cfg: DictConfig):
-    """Checkpoint -> (run config, DataModule with its fitted state, task with its weights)."""
+    """Checkpoint -> (run config, DataModule with its fitted state, task with its weights); built only from
+    seqzoo's own building blocks (``seqzoo.trusted``), whatever the file names."""
     if OmegaConf.is_missing(cfg, "ckpt_path") or not cfg.ckpt_path:
         raise SeqzooError("no checkpoint given: add ckpt_path=<run dir>/checkpoints/best.ckpt")
     ckpt = load_checkpoint(cfg.ckpt_path)
     saved = ckpt[KEY]
+    check_trusted(saved["config"], BUILT, cfg.ckpt_path, cfg.get("trusted_targets"))
     run_cfg = OmegaConf.create(saved["config"])
     for key in ("data", "task"):  # e.g. +data.root=... for data that moved, +task.decoding.method=beam
         if cfg.get(key):
