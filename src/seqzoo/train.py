@@ -24,6 +24,7 @@ from seqzoo.data.loading import make_loader
 from seqzoo.devices import check_devices
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError, unwrap
+from seqzoo.fits import FROM_DATA, GROUPS, check_fits, config_differences, size_differences
 from seqzoo.models.budget import fit_family
 from seqzoo.reports import print_table, scalars, write_json
 from seqzoo.training_budget import apply_budget
@@ -36,11 +37,6 @@ def make(node: DictConfig, **kwargs):
         return instantiate(node, **kwargs)
     except InstantiationException as e:
         raise unwrap(e) from None
-
-
-# what the data decides and a config must not contradict; other entries of ``info`` (bleu, metric names,
-# max lengths) are defaults that a config may override
-FROM_DATA = {"input_size", "input_vocab_size", "num_classes", "num_targets", "class_names", "target_tokens", "condition_shape", "next_step"}
 
 
 def sized(node: DictConfig, info: dict, **objects):
@@ -120,8 +116,7 @@ def saved_checkpoints(trainer) -> dict[str, str]:
 def train(cfg: DictConfig) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir."""
     out = Path(cfg.paths.output_dir)
-    if cfg.get("ckpt_path"):
-        load_checkpoint(cfg.ckpt_path)  # a bad resume path fails here, clearly, before any work is done
+    resumed = load_checkpoint(cfg.ckpt_path)[KEY] if cfg.get("ckpt_path") else None  # a bad path fails here, clearly
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     datamodule = make(cfg.data)
@@ -130,6 +125,10 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     info = datamodule.info
     budget = apply_budget(cfg, datamodule)
+    fit_model_to_budget(cfg, info)
+    if resumed:  # before the model is built: a checkpoint of another model or data is named as such
+        now = {g: OmegaConf.to_container(cfg[g], resolve=True) for g in GROUPS if cfg.get(g) is not None}
+        check_fits(cfg.ckpt_path, config_differences(resumed["config"], now) + size_differences(resumed["data_info"], info), "resume")
     task = build_task(cfg, info)
     longest = info.get("max_length")
     if longest and hasattr(task, "patches"):  # many-to-one reads long inputs as patches: the backbone sees fewer steps
@@ -189,17 +188,15 @@ def monitored(cfg: DictConfig, metrics: dict) -> float | None:
     return metrics["val"].get(name)
 
 
-BUILT = ("data", "model", "decoder", "task")  # the parts of a saved config that restore() builds
-
-
-def restore(cfg: DictConfig):
+def restore(cfg: DictConfig, stage: str | None = None):
     """Checkpoint -> (run config, DataModule with its fitted state, task with its weights); built only from
-    seqzoo's own building blocks (``seqzoo.trusted``), whatever the file names."""
+    seqzoo's own building blocks (``seqzoo.trusted``), whatever the file names. With ``stage``, the data is
+    set up for it and must have the sizes the checkpoint was trained with."""
     if OmegaConf.is_missing(cfg, "ckpt_path") or not cfg.ckpt_path:
         raise SeqzooError("no checkpoint given: add ckpt_path=<run dir>/checkpoints/best.ckpt")
     ckpt = load_checkpoint(cfg.ckpt_path)
     saved = ckpt[KEY]
-    check_trusted(saved["config"], BUILT, cfg.ckpt_path, cfg.get("trusted_targets"))
+    check_trusted(saved["config"], GROUPS, cfg.ckpt_path, cfg.get("trusted_targets"))
     run_cfg = OmegaConf.create(saved["config"])
     for key in ("data", "task"):  # e.g. +data.root=... for data that moved, +task.decoding.method=beam
         if cfg.get(key):
@@ -207,6 +204,10 @@ def restore(cfg: DictConfig):
                 run_cfg[key] = OmegaConf.merge(run_cfg[key], cfg[key])
     datamodule = make(run_cfg.data)
     datamodule.load_state_dict(saved["data_state"])
+    if stage:
+        datamodule.prepare_data()
+        datamodule.setup(stage)
+        check_fits(cfg.ckpt_path, size_differences(saved["data_info"], datamodule.info), "evaluate")
     task = build_task(run_cfg, saved["data_info"])
     try:
         task.load_state_dict(ckpt["state_dict"])
@@ -217,9 +218,7 @@ def restore(cfg: DictConfig):
 
 def evaluate(cfg: DictConfig) -> dict:
     """Recompute the test metrics of a checkpoint; they equal those its training run reported."""
-    _, datamodule, task = restore(cfg)
-    datamodule.prepare_data()
-    datamodule.setup("test")
+    _, datamodule, task = restore(cfg, stage="test")
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     test = scalars(trainer.test(task, datamodule=datamodule, verbose=False)[0])
