@@ -10,6 +10,7 @@ run would have taken.
 """
 
 import pickle
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -18,6 +19,8 @@ import torch
 from seqzoo.errors import SeqzooError
 
 KEY = "seqzoo"
+# Lightning warns on every mid-epoch resume that the loader cannot resume; ours can (RunInfo below)
+warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
 
 
 class RunInfo(L.Callback):

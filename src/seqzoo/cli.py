@@ -14,7 +14,7 @@ from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
-from seqzoo import configs
+from seqzoo import configs, run_dirs  # noqa: F401  (run_dirs registers the ${run_id:} resolver)
 from seqzoo import train as run
 from seqzoo.configs import CONFIG_DIR
 from seqzoo.errors import SeqzooError, unwrap

@@ -27,6 +27,7 @@ from seqzoo.errors import SeqzooError, unwrap
 from seqzoo.fits import FROM_DATA, GROUPS, check_fits, config_differences, size_differences
 from seqzoo.models.budget import fit_family
 from seqzoo.reports import print_table, scalars, write_json
+from seqzoo.run_dirs import check_new
 from seqzoo.training_budget import apply_budget
 from seqzoo.trusted import check_trusted
 
@@ -116,6 +117,7 @@ def saved_checkpoints(trainer) -> dict[str, str]:
 def train(cfg: DictConfig) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir."""
     out = Path(cfg.paths.output_dir)
+    check_new(out, bool(cfg.get("overwrite")))  # also for train(cfg) called from Python
     resumed = load_checkpoint(cfg.ckpt_path)[KEY] if cfg.get("ckpt_path") else None  # a bad path fails here, clearly
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
@@ -218,6 +220,7 @@ def restore(cfg: DictConfig, stage: str | None = None):
 
 def evaluate(cfg: DictConfig) -> dict:
     """Recompute the test metrics of a checkpoint; they equal those its training run reported."""
+    check_new(cfg.paths.output_dir, bool(cfg.get("overwrite")))
     _, datamodule, task = restore(cfg, stage="test")
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
@@ -230,6 +233,7 @@ def evaluate(cfg: DictConfig) -> dict:
 
 def predict(cfg: DictConfig) -> Path:
     """Run a checkpoint on sequences from a file and write one readable prediction per sequence (CSV)."""
+    check_new(cfg.paths.output_dir, bool(cfg.get("overwrite")))
     _, datamodule, task = restore(cfg)
     if OmegaConf.is_missing(cfg, "input") or not cfg.input:
         raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")

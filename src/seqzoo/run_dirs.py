@@ -1,0 +1,47 @@
+"""Every run gets a folder of its own, and a folder that holds a run is never written over unasked.
+
+Folders were named to the second, so two runs started in the same second (an array job, a shell loop with
+``&``) wrote into one. They are now named ``<date>_<time>_<6 hex digits drawn once per process>``. A
+``hydra.run.dir`` (or ``hydra.sweep.dir``) given explicitly that already holds a run is refused before
+Hydra writes anything into it, unless ``overwrite=true``.
+"""
+
+import secrets
+import sys
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from seqzoo.errors import SeqzooError
+
+RUN_ID = secrets.token_hex(3)
+OmegaConf.register_new_resolver("run_id", lambda: RUN_ID, replace=True)
+
+OURS = ("config.yaml", "metrics.json", "checkpoints", "predictions.csv")  # what seqzoo writes into a run folder
+
+
+def check_new(folder, overwrite: bool, markers=OURS) -> None:
+    """Refuse ``folder`` if it already holds what a run writes, unless ``overwrite``."""
+    found = [m for m in markers if (Path(folder) / m).exists()]
+    if found and not overwrite:
+        raise SeqzooError(f"{folder} already holds a run ({', '.join(found)}); leave hydra.run.dir out for a new folder "
+                          "of its own, name another, or add overwrite=true to write over it")
+
+
+class RefuseExistingRun(Callback):
+    """Hydra callback: runs before Hydra creates the folder and writes its .hydra/ files into it."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        self.check(config.hydra.run.dir, config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        self.check(config.hydra.sweep.dir, config)
+
+    @staticmethod
+    def check(folder: str, config: DictConfig) -> None:
+        try:
+            check_new(folder, bool(config.get("overwrite")), OURS + (".hydra", "multirun.yaml"))
+        except SeqzooError as e:
+            print(f"seqzoo: error: {e}", file=sys.stderr)
+            sys.exit(2)
