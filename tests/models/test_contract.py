@@ -9,7 +9,7 @@ import inspect
 import pytest
 import torch
 
-from seqzoo.layers.masking import mask_from_lengths
+from seqzoo.layers.masking import MaskError, mask_from_lengths
 from seqzoo.models.interface import Encoder, is_causal, run_encoder
 from tests.conftest import config_names, small_part
 
@@ -53,6 +53,30 @@ def check_encoder_contract(model: torch.nn.Module) -> None:
     run_encoder(model, x, mask).square().sum().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not missing, f"no gradient reaches {missing}"
+
+
+BAD_MASKS = {  # (B=2, T=4) masks that break the contract, and the words every family answers them with
+    "left-padded": (torch.tensor([[False, True, True, True], [True, True, True, True]]), "mask row 0 is not right-padded"),
+    "empty row": (torch.tensor([[True, True, False, False], [False] * 4]), "mask row 1 has no real step"),
+    "wrong shape": (torch.ones(2, 5, dtype=torch.bool), r"mask of shape \(2, 5\) does not match the input's \(B, T\) = \(2, 4\)"),
+    "wrong dtype": (torch.ones(2, 4), "mask must be a bool tensor"),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_MASKS)
+@pytest.mark.parametrize("family", config_names("model"))
+def test_every_family_answers_a_bad_mask_with_the_same_message(family, bad):
+    mask, words = BAD_MASKS[bad]
+    with pytest.raises(MaskError, match=words):
+        run_encoder(small_part("model", family)(input_size=C), torch.randn(2, 4, C), mask)
+
+
+@pytest.mark.parametrize("family", config_names("decoder"))
+def test_every_decoder_answers_a_bad_memory_mask_with_the_same_message(family):
+    decoder = small_part("decoder", family)(input_size=C, memory_size=6)
+    memory, mask = torch.randn(2, 4, 6), torch.tensor([[False, True, True, True], [True] * 4])
+    with pytest.raises(MaskError, match="memory_mask row 0 is not right-padded"):
+        decoder(torch.randn(2, 3, C), memory=memory, memory_mask=mask)
 
 
 @pytest.mark.parametrize("family,variant", [(c[0].split("-")[0], c[1]) for c in CASES], ids=[c[0] for c in CASES])

@@ -131,8 +131,6 @@ def test_bad_inputs_say_what_is_wrong():
         model(torch.randn(T, C))
     with pytest.raises(ValueError, match="right-padded"):
         model(torch.randn(2, 3, C), torch.tensor([[True, False, True], [True, True, True]]))
-    with pytest.raises(TypeError, match="bool"):
-        model(torch.randn(2, 3, C), torch.ones(2, 3))
     with pytest.raises(ValueError, match="initial state"):
         model(torch.randn(2, 3, C), state=(torch.zeros(1, 3, H), torch.zeros(1, 3, H)))
     with pytest.raises(ValueError, match="batch first"):

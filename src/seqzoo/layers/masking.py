@@ -5,6 +5,8 @@ One ignore index for padded targets lives here so that every loss agrees on it.
 
 import torch
 
+from seqzoo.errors import SeqzooError
+
 IGNORE_INDEX = -100  # what torch's cross-entropy ignores by default
 
 
@@ -20,13 +22,24 @@ def lengths_from_mask(mask: torch.Tensor) -> torch.Tensor:
     return mask.sum(dim=1, dtype=torch.long)
 
 
-def check_mask(mask: torch.Tensor, x: torch.Tensor) -> None:
-    """Fail early, with the fix, on a mask that does not fit ``x`` ``(B, T, ...)``."""
+class MaskError(SeqzooError, ValueError):
+    """A mask that breaks the contract; every backbone raises this one, with the same words."""
+
+
+def check_mask(mask: torch.Tensor, x: torch.Tensor, name: str = "mask") -> None:
+    """Fail early, with the fix, on a mask that does not fit ``x`` ``(B, T, ...)``: every family calls this
+    first, so a left-padded, empty, misshapen or non-bool mask gets the same message from each (tested).
+    Skipped while tracing for export, where the mask is symbolic."""
+    if torch.jit.is_tracing() or torch.compiler.is_compiling():
+        return
     if mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a bool tensor (True = real step), got {mask.dtype}")
+        raise MaskError(f"{name} must be a bool tensor (True = real step), got {mask.dtype}; pass {name}.bool() or lengths via mask_from_lengths")
     if mask.shape != x.shape[:2]:
-        raise ValueError(f"mask of shape {tuple(mask.shape)} does not match input (B, T) = {tuple(x.shape[:2])}")
-    if not bool(mask[:, 0].all()):
-        raise ValueError("every sequence needs at least one real step: mask[:, 0] must be True")
-    if bool((mask[:, 1:] & ~mask[:, :-1]).any()):
-        raise ValueError("mask must be right-padded: True steps first, then False steps, in every row")
+        raise MaskError(f"{name} of shape {tuple(mask.shape)} does not match the input's (B, T) = {tuple(x.shape[:2])}")
+    empty = (~mask.any(dim=1)).nonzero()
+    if len(empty):
+        raise MaskError(f"{name} row {int(empty[0])} has no real step: every sequence needs at least one; drop empty sequences")
+    unsorted = (mask[:, 1:] & ~mask[:, :-1]).any(dim=1).nonzero()
+    if len(unsorted):
+        raise MaskError(f"{name} row {int(unsorted[0])} is not right-padded: real steps (True) must come first, then padding "
+                        "(False); for left-padded data flip each row's steps, or build the mask with mask_from_lengths")

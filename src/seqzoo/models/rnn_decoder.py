@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from seqzoo.layers.batch_select import select_batch
+from seqzoo.layers.masking import check_mask
 from seqzoo.layers.memory_attention import MemoryAttention
 from seqzoo.models.interface import Width
 from seqzoo.models.rnn import GRU, LSTM, RNN
@@ -56,6 +57,8 @@ class RNNDecoder(nn.Module):
         if hidden is None and condition is not None and self.init_hidden is not None:
             h = torch.tanh(self.init_hidden(condition)).view(-1, self.num_layers, self.hidden_size).transpose(0, 1)
             hidden = (h.contiguous(), torch.zeros_like(h)) if isinstance(self.rnn, LSTM) else h.contiguous()  # (L, B, H)
+        if memory_mask is not None:
+            check_mask(memory_mask, memory, "memory_mask")
         keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
         return {"rnn": hidden, "memory": memory, "memory_mask": memory_mask, "keys": keys}
 

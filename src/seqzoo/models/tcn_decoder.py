@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from seqzoo.layers.batch_select import select_batch
+from seqzoo.layers.masking import check_mask
 from seqzoo.layers.memory_attention import MemoryAttention
 from seqzoo.models.interface import Width
 from seqzoo.models.tcn import TCN
@@ -54,6 +55,8 @@ class TCNDecoder(nn.Module):
 
     def memory_state(self, memory=None, memory_mask=None) -> dict:
         """What attention needs of the memory, its keys projected once."""
+        if memory_mask is not None:
+            check_mask(memory_mask, memory, "memory_mask")
         keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
         return {"memory": memory, "memory_mask": memory_mask, "keys": keys}
 

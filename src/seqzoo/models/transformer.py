@@ -12,6 +12,7 @@ from torch import nn
 from seqzoo.layers.attention import MultiHeadAttention
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.conv_embedding import ConvEmbedding
+from seqzoo.layers.masking import check_mask
 from seqzoo.layers.positional import positional
 from seqzoo.models.interface import Width
 
@@ -147,6 +148,8 @@ class TransformerEncoder(nn.Module):
         """x (B, T, C), mask (B, T) -> (B, T, d_model)"""
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"TransformerEncoder expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
+        if mask is not None:
+            check_mask(mask, x)
         h = self.dropout(self.positions(self.input_proj(x, mask)))  # (B, T, D)
         for layer in self.layers:
             h = layer(h, mask, self.causal)
@@ -196,6 +199,8 @@ class TransformerDecoder(nn.Module):
 
     def memory(self, memory=None, memory_mask=None, condition=None):
         """Project the memory to d_model and put the condition in front of it: (B, 1 + S, D), (B, 1 + S)."""
+        if memory_mask is not None:
+            check_mask(memory_mask, memory, "memory_mask")
         memory = None if memory is None else self.memory_proj(memory)
         if condition is None or self.condition_proj is None:
             return memory, memory_mask
