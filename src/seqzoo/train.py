@@ -21,6 +21,7 @@ from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
 from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
+from seqzoo.data.splits import check_splits
 from seqzoo.devices import check_devices
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError, unwrap
@@ -125,6 +126,7 @@ def train(cfg: DictConfig) -> dict:
     check_mapping(cfg.task, datamodule)
     datamodule.prepare_data()
     datamodule.setup("fit")
+    check_splits(datamodule.splits, type(datamodule).__name__, datamodule)
     info = datamodule.info
     budget = apply_budget(cfg, datamodule)
     fit_model_to_budget(cfg, info)
