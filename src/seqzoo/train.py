@@ -239,7 +239,7 @@ def predict(cfg: DictConfig) -> Path:
     _, datamodule, task = restore(cfg)
     if OmegaConf.is_missing(cfg, "input") or not cfg.input:
         raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")
-    names, sequences = read_sequences(cfg.input)
+    names, sequences = read_sequences(cfg.input, missing_allowed=datamodule.missing_values)
     if not sequences:
         raise SeqzooError(f"{cfg.input} holds no sequences to predict")
     if isinstance(sequences[0], str) != datamodule.reads_text:

@@ -35,6 +35,7 @@ class SequenceDataModule(L.LightningDataModule):
     mapping = "many_to_one"
     sequence_targets = False  # True: targets are sequences, padded with IGNORE_INDEX
     reads_text = False  # True: seqzoo-predict feeds it lines of text; otherwise numeric arrays
+    missing_values = False  # True: NaN in numeric inputs marks a missing value, which encode() fills
 
     def __init__(self, batch_size: int = 32, num_workers: int = 0, bucket_by_length: bool = False):
         super().__init__()

@@ -14,6 +14,7 @@ import torch
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
 from seqzoo.data.vocab import Vocab
+from seqzoo.data.reading import text_lines
 from seqzoo.errors import SeqzooError
 
 
@@ -41,10 +42,7 @@ class CharLMDataModule(SequenceDataModule):
         path = Path(self.path).expanduser()
         if not path.is_file():
             raise SeqzooError(f"text file {path} does not exist; pass data.path=<a UTF-8 text file>, or leave it out for the Python docs")
-        try:
-            return path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            raise SeqzooError(f"{path} is not UTF-8 text (byte {e.start}); convert it, e.g. iconv -t utf-8") from None
+        return "\n".join(line for _, line in text_lines(path))
 
     def prepare_data(self) -> None:
         self.text()

@@ -17,6 +17,7 @@ from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
 from seqzoo.data.splits import split_examples
 from seqzoo.data.vocab import Vocab
+from seqzoo.data.reading import text_lines
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 
@@ -27,23 +28,22 @@ def read_conll(path: Path, token_column: int, tag_column: int) -> list[Sentence]
     if not path.is_file():
         raise SeqzooError(f"CoNLL file {path} does not exist; pass data.path=<file> or data.train_path/val_path/test_path")
     sentences, current = [], []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                if current:
-                    sentences.append(current)
-                current = []
-                continue
-            if line.startswith("#") or line.startswith("-DOCSTART-"):
-                continue
-            cols = line.split("\t") if "\t" in line else line.split()
-            if len(cols) == 10 and ("-" in cols[0] or "." in cols[0]):
-                continue  # CoNLL-U multiword token or empty node
-            try:
-                current.append((cols[token_column], cols[tag_column]))
-            except IndexError:
-                raise SeqzooError(f"{path}:{number}: needs columns {token_column} (token) and {tag_column} (tag), got {len(cols)}: {line!r}") from None
+    for number, line in text_lines(path):
+        line = line.strip()
+        if not line:
+            if current:
+                sentences.append(current)
+            current = []
+            continue
+        if line.startswith("#") or line.startswith("-DOCSTART-"):
+            continue
+        cols = line.split("\t") if "\t" in line else line.split()
+        if len(cols) == 10 and ("-" in cols[0] or "." in cols[0]):
+            continue  # CoNLL-U multiword token or empty node
+        try:
+            current.append((cols[token_column], cols[tag_column]))
+        except IndexError:
+            raise SeqzooError(f"{path}:{number}: needs columns {token_column} (token) and {tag_column} (tag), got {len(cols)}: {line[:60]!r}") from None
     if current:
         sentences.append(current)
     if not sentences:

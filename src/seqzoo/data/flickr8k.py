@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import CONDITION, TARGETS
 from seqzoo.data.vocab import Vocab
+from seqzoo.data.reading import text_lines
 from seqzoo.errors import SeqzooError
 
 MIRROR = "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k/"
@@ -43,7 +44,7 @@ def text_folder(root: Path) -> Path:
 def read_captions(path: Path) -> dict[str, list[str]]:
     """{image file: [caption, ...]} in the order of the file."""
     captions: dict[str, list[str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in text_lines(path):
         if not line.strip():
             continue
         key, sep, caption = line.partition("\t")
@@ -81,7 +82,10 @@ class Flickr8kDataModule(SequenceDataModule):
         from PIL import Image
         from torchvision import transforms as T
 
-        img = Image.open(source).convert("RGB") if isinstance(source, (str, Path)) else Image.fromarray(source.astype("uint8")).convert("RGB")
+        try:
+            img = Image.open(source).convert("RGB") if isinstance(source, (str, Path)) else Image.fromarray(source.astype("uint8")).convert("RGB")
+        except (OSError, ValueError, TypeError) as e:  # PIL's UnidentifiedImageError is an OSError; truncated files too
+            raise SeqzooError(f"cannot read image {source if isinstance(source, (str, Path)) else 'array'}: {e}") from None
         transform = T.Compose([T.Resize((self.image_size, self.image_size)), T.ToTensor(),
                                T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
         return transform(img)
@@ -106,7 +110,10 @@ class Flickr8kDataModule(SequenceDataModule):
         for split, file in SPLIT_FILES.items():
             if not (text / file).is_file():
                 raise SeqzooError(f"split list {text / file} is missing; it comes with Flickr8k_text.zip")
-            names[split] = [n.strip() for n in (text / file).read_text().splitlines() if n.strip()]
+            names[split] = [n.strip() for _, n in text_lines(text / file) if n.strip()]
+        uncaptioned = [n for ns in names.values() for n in ns if not captions.get(n)]
+        if uncaptioned:
+            raise SeqzooError(f"{len(uncaptioned)} listed images have no caption in {text / 'Flickr8k.token.txt'} (e.g. {uncaptioned[0]})")
         missing = [n for ns in names.values() for n in ns if not (images / n).is_file()]
         if missing:
             raise SeqzooError(f"{len(missing)} listed images are missing from {images} (e.g. {missing[0]}); extract Flickr8k_Dataset.zip there")

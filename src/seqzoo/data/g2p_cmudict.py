@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from seqzoo.data.text_pairs import TextPairsDataModule
+from seqzoo.data.reading import text_lines
 from seqzoo.errors import SeqzooError
 
 WORD = re.compile(r"^[a-z']+$")
@@ -36,17 +37,16 @@ def packaged_dictionary() -> Path | None:
 def read_cmudict(path: Path, stress: bool) -> dict[str, str]:
     """-> {word: "HH AH L OW"} with primary pronunciations only."""
     entries = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            word, _, phones = line.partition(" ")
-            if not phones:
-                raise SeqzooError(f"{path}:{number}: expected '<word> <phonemes>', got {line!r}")
-            if "(" in word or not WORD.match(word):
-                continue  # an alternative pronunciation, or a word with digits or punctuation
-            entries[word] = phones.strip() if stress else re.sub(r"\d", "", phones.strip())
+    for number, line in text_lines(path):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        word, _, phones = line.partition(" ")
+        if not phones.strip():
+            raise SeqzooError(f"{path}:{number}: expected '<word> <phonemes>', got {line[:60]!r}")
+        if "(" in word or not WORD.match(word):
+            continue  # an alternative pronunciation, or a word with digits or punctuation
+        entries[word] = phones.strip() if stress else re.sub(r"\d", "", phones.strip())
     if not entries:
         raise SeqzooError(f"{path} holds no dictionary entries; is it cmudict.dict?")
     return entries

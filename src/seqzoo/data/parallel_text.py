@@ -7,6 +7,7 @@ pairs only, capped at ``max_vocab`` tokens each. BLEU is reported on word tokens
 import re
 from pathlib import Path
 
+from seqzoo.data.reading import text_lines
 from seqzoo.data.splits import split_examples
 from seqzoo.data.text_pairs import TextPairsDataModule
 from seqzoo.errors import SeqzooError
@@ -19,14 +20,15 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
         raise SeqzooError(f"parallel text file {path} does not exist; pass data.path=<file with source<TAB>target lines> "
                           "(e.g. a Tatoeba pair file from https://www.manythings.org/anki/)")
     pairs = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) < 2:
-                raise SeqzooError(f"{path}:{number}: expected 'source<TAB>target', found no tab: {line.strip()[:60]!r}")
-            pairs.append((cols[0].strip(), cols[1].strip()))
+    for number, line in text_lines(path):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 2:
+            raise SeqzooError(f"{path}:{number}: expected 'source<TAB>target', found no tab: {line.strip()[:60]!r}")
+        if not cols[0].strip() or not cols[1].strip():
+            raise SeqzooError(f"{path}:{number}: the {'source' if not cols[0].strip() else 'target'} is empty: {line.strip()[:60]!r}")
+        pairs.append((cols[0].strip(), cols[1].strip()))
     if not pairs:
         raise SeqzooError(f"{path} holds no pairs")
     return pairs

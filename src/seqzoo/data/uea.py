@@ -55,6 +55,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 class UEADataModule(SequenceDataModule):
     mapping = "many_to_one"
+    missing_values = True  # data.missing=mean: NaN (``?`` in .ts files) marks a missing value, filled in encode()
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class UEADataModule(SequenceDataModule):
         batch_size: int = 32,
         val_fraction: float = 0.1,
         normalize: str | bool = "auto",
+        missing: str = "mean",
         split_seed: int = 0,
         num_workers: int = 0,
         bucket_by_length: bool = False,
@@ -73,6 +75,9 @@ class UEADataModule(SequenceDataModule):
         if normalize not in (True, False, "auto", "global", "series", "none"):
             raise SeqzooError(f"data.normalize={normalize!r}: choose auto, global, series or none")
         self.normalize = {True: "global", False: "none"}.get(normalize, normalize)
+        if missing not in ("mean", "error"):
+            raise SeqzooError(f"data.missing={missing!r}: choose mean (missing values, '?' or NaN, become the training mean) or error")
+        self.missing_values = missing == "mean"
         self.mean = self.std = None  # (C,) fitted on the training split: of the steps (global) or of log scales (series)
         self.class_names: list[str] | None = None
 
@@ -100,8 +105,8 @@ class UEADataModule(SequenceDataModule):
         if self.splits:
             return
         train_path, test_path = self.files()
-        series, labels, header = read_ts(train_path)
-        test_series, test_labels, _ = read_ts(test_path)
+        series, labels, header = read_ts(train_path, self.missing_values)
+        test_series, test_labels, _ = read_ts(test_path, self.missing_values)
         if self.class_names is None:
             declared = header.get("classlabel", "").split()
             self.class_names = declared[1:] if declared[:1] == ["true"] else sorted(set(labels))
