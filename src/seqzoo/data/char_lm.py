@@ -54,7 +54,7 @@ class CharLMDataModule(SequenceDataModule):
         n_test, n_val = int(len(text) * self.test_fraction), int(len(text) * self.val_fraction)
         parts = {"train": text[: len(text) - n_val - n_test], "val": text[len(text) - n_val - n_test : len(text) - n_test], "test": text[len(text) - n_test :]}
         if len(parts["train"]) <= self.sequence_length or min(len(parts["val"]), len(parts["test"])) < 2:
-            raise SeqzooError(f"the text has {len(text)} characters: too short for sequence_length={self.sequence_length}; lower it or use a longer file")
+            raise SeqzooError(f"{self.path or 'the Python docs'}: the text has {len(text)} characters: too short for sequence_length={self.sequence_length}; lower it or use a longer file")
         if self.vocab is None:
             self.vocab = Vocab.build([list(parts["train"])], separator="")
         self.splits = {s: self.chunks(t) for s, t in parts.items()}
