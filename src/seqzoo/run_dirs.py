@@ -6,6 +6,7 @@ Folders were named to the second, so two runs started in the same second (an arr
 Hydra writes anything into it, unless ``overwrite=true``.
 """
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -22,7 +23,10 @@ OURS = ("config.yaml", "metrics.json", "checkpoints", "predictions.csv")  # what
 
 
 def check_new(folder, overwrite: bool, markers=OURS) -> None:
-    """Refuse ``folder`` if it already holds what a run writes, unless ``overwrite``."""
+    """Refuse ``folder`` if it already holds what a run writes, unless ``overwrite``. Only the first process
+    of a distributed run checks: Lightning starts the others in the folder the first one made."""
+    if os.environ.get("LOCAL_RANK", "0") != "0":
+        return
     found = [m for m in markers if (Path(folder) / m).exists()]
     if found and not overwrite:
         raise SeqzooError(f"{folder} already holds a run ({', '.join(found)}); leave hydra.run.dir out for a new folder "
