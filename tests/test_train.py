@@ -8,6 +8,7 @@ import pytest
 import torch
 from omegaconf import open_dict
 
+from seqzoo.configs import config_options
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import UEADataModule
 from seqzoo.errors import SeqzooError
@@ -145,5 +146,5 @@ def test_a_family_without_a_decoder_is_refused_in_the_decoder_role(tmp_path):
     cfg = make_cfg(tmp_path, ["task=seq2seq", "data=reverse", "debug=fast_dev_run"])
     with open_dict(cfg):
         del cfg["decoder"]  # what composing a family with no configs/decoder/<family>.yaml leaves
-    with pytest.raises(SeqzooError, match="needs a decoder.*choose decoder=gru\\|lstm\\|rnn\\|tcn\\|transformer"):
+    with pytest.raises(SeqzooError, match="needs a decoder.*choose decoder=" + "\\|".join(config_options("decoder"))):
         train(cfg)

@@ -127,7 +127,7 @@ class TCN(nn.Module):
             h = block(h, keep)
         return h.transpose(1, 2)  # (B, T, D)
 
-    def init_buffers(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def init_state(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Zero input buffers for ``step``, shaped for a batch like x (B, C): what left padding would hold."""
         if not self.causal:
             raise ValueError("only a causal TCN can run step by step; build it with causal=True")

@@ -1,18 +1,13 @@
 """Causal TCN decoder: conditioned on a vector (concatenated to every input step) and/or attending to an
-encoder memory after the convolution stack. ``step`` keeps each convolution's recent inputs in a buffer,
-so generating one token costs O(levels) instead of re-running the whole prefix."""
+encoder memory after the convolution stack (``StreamDecoder``). ``step`` keeps each convolution's recent
+inputs in a buffer, so generating one token costs O(levels) instead of re-running the whole prefix."""
 
-import torch
-from torch import nn
-
-from seqzoo.layers.batch_select import select_batch
-from seqzoo.layers.masking import check_mask
-from seqzoo.layers.memory_attention import MemoryAttention
 from seqzoo.models.interface import Width
+from seqzoo.models.stream_decoder import StreamDecoder
 from seqzoo.models.tcn import TCN
 
 
-class TCNDecoder(nn.Module):
+class TCNDecoder(StreamDecoder):
     width = Width("num_channels")
 
     def __init__(
@@ -26,57 +21,5 @@ class TCNDecoder(nn.Module):
         memory_size: int | None = None,
         attention: str | None = "general",
     ):
-        super().__init__()
-        self.condition_size = condition_size or 0
-        self.tcn = TCN(input_size + self.condition_size, num_channels, kernel_size, dropout, causal=True, weight_norm=weight_norm)
-        use_attention = attention is not None and memory_size is not None
-        self.attention = MemoryAttention(attention, self.tcn.output_size, memory_size) if use_attention else None
-
-    @property
-    def output_size(self) -> int:
-        return self.tcn.output_size
-
-    def with_condition(self, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        """x (B, ..., C) and condition (B, K) -> (B, ..., C + K)"""
-        if not self.condition_size:
-            return x
-        if condition is None:
-            raise ValueError(f"this decoder was built with condition_size={self.condition_size}; pass condition (B, K)")
-        cond = condition.view(condition.shape[0], *([1] * (x.dim() - 2)), -1).expand(*x.shape[:-1], -1)
-        return torch.cat([x, cond], dim=-1)
-
-    def init_state(self, memory=None, memory_mask=None, condition=None, batch_like: torch.Tensor | None = None) -> dict:
-        """``batch_like`` (B, C): any tensor with the batch size, dtype and device of the inputs to come."""
-        like = batch_like if batch_like is not None else memory[:, 0] if memory is not None else condition
-        if like is None:
-            raise ValueError("init_state needs memory, condition or batch_like to know the batch size")
-        buffers = self.tcn.init_buffers(like.new_zeros(like.shape[0], self.tcn.input_size))
-        return {"buffers": buffers, "condition": condition, **self.memory_state(memory, memory_mask)}
-
-    def memory_state(self, memory=None, memory_mask=None) -> dict:
-        """What attention needs of the memory, its keys projected once."""
-        if memory_mask is not None:
-            check_mask(memory_mask, memory, "memory_mask")
-        keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
-        return {"memory": memory, "memory_mask": memory_mask, "keys": keys}
-
-    def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
-        return select_batch(state, index, 0)
-
-    def attend(self, h: torch.Tensor, state: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.attention is None or state["memory"] is None:
-            return h, None
-        return self.attention(h, state["memory"], state["keys"], state["memory_mask"])
-
-    def forward(self, x, memory=None, memory_mask=None, condition=None, return_attention: bool = False):
-        """x (B, T, C) embedded targets, memory (B, S, M), condition (B, K) -> (B, T, D);
-        with ``return_attention`` also the attention weights (B, T, S), or None without attention."""
-        h = self.tcn(self.with_condition(x, condition))  # (B, T, D)
-        out, weights = self.attend(h, self.memory_state(memory, memory_mask))  # no step buffers: not stepping
-        return (out, weights) if return_attention else out
-
-    def step(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
-        """x (B, C) one embedded token -> (B, D)"""
-        h, state["buffers"] = self.tcn.step(self.with_condition(x, state["condition"]), state["buffers"])
-        out, _ = self.attend(h.unsqueeze(1), state)
-        return out.squeeze(1), state
+        tcn = TCN(input_size + (condition_size or 0), num_channels, kernel_size, dropout, causal=True, weight_norm=weight_norm)
+        super().__init__(tcn, condition_size, memory_size, attention)
