@@ -40,7 +40,7 @@ class MinRecurrent(nn.Module):
     gates = 2
     width = Width("hidden_size")
 
-    def __init__(self, input_size: int, hidden_size: int = 128, num_layers: int = 2, dropout: float = 0.0,
+    def __init__(self, input_size: int, hidden_size: int = 128, num_layers: int = 3, dropout: float = 0.0,
                  bidirectional: bool = False, impl: str = "scan"):
         super().__init__()
         if impl not in ("scan", "reference"):
@@ -140,7 +140,7 @@ class MinGRUDecoder(StreamDecoder):
     width = Width("hidden_size")
     family = MinGRU
 
-    def __init__(self, input_size: int, hidden_size: int = 128, num_layers: int = 2, dropout: float = 0.0, impl: str = "scan",
+    def __init__(self, input_size: int, hidden_size: int = 128, num_layers: int = 3, dropout: float = 0.0, impl: str = "scan",
                  bidirectional: bool = False, condition_size: int | None = None, memory_size: int | None = None,
                  attention: str | None = "general"):
         backbone = self.family(input_size + (condition_size or 0), hidden_size, num_layers, dropout, bidirectional, impl)
