@@ -115,21 +115,24 @@ def peak_memory(device: str) -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
 
 
-def throughput(model: str, length: int, args) -> float:
-    """Tokens per second of forward + backward at sequence length ``length`` (median of 3 timings)."""
+def throughputs(models: list[str], length: int, args) -> dict[str, float]:
+    """Tokens per second of forward + backward at sequence length ``length``, for each model: the models
+    take turns within each of 4 rounds (the first is warm-up), so drift hits all alike; median of the rest."""
     args_t = argparse.Namespace(**{**vars(args), "length": length, "steps": 1})
-    cfg, dm = setup(model, args_t)
-    task = build_task(cfg, dm.info).to(args.device)
-    batch = next(iter(dm.train_dataloader()))
-    x, mask = batch[INPUTS].to(args.device), batch[INPUT_MASK].to(args.device)
-    times = []
+    runs, times = {}, {m: [] for m in models}
+    for m in models:
+        cfg, dm = setup(m, args_t)
+        task = build_task(cfg, dm.info).to(args.device)
+        batch = next(iter(dm.train_dataloader()))
+        runs[m] = (task, batch[INPUTS].to(args.device), batch[INPUT_MASK].to(args.device))
     for _ in range(4):
-        sync(args.device)
-        start = time.perf_counter()
-        task(x, mask).sum().backward()
-        sync(args.device)
-        times.append(time.perf_counter() - start)
-    return x.shape[0] * length / statistics.median(times[1:])
+        for m, (task, x, mask) in runs.items():
+            sync(args.device)
+            start = time.perf_counter()
+            task(x, mask).sum().backward()
+            sync(args.device)
+            times[m].append(time.perf_counter() - start)
+    return {m: args.batch * length / statistics.median(t[1:]) for m, t in times.items()}
 
 
 def plot_throughput(curves: dict[str, list[tuple[int, float]]], path: Path, device: str) -> None:
@@ -161,7 +164,8 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--lengths", default="", help="e.g. 64,256,1024,4096: also measure and plot throughput against T")
-    p.add_argument("--batch-for-lengths", type=int, default=8)
+    p.add_argument("--batch-for-lengths", type=int, default=4)
+    p.add_argument("--only-lengths", action="store_true", help="skip the steps/s comparison with the plain loop")
     p.add_argument("--plot", default="throughput_vs_length.png")
     p.add_argument("--out", help="write the results as JSON here")
     p.add_argument("--as-run", action="store_true", help="seqzoo path with the CSV log and progress bar of a train.py run")
@@ -169,7 +173,7 @@ def main() -> None:
     models = args.models.split(",")
     speeds = {m: {"seqzoo": [], "plain": []} for m in models}
     memory = {m: {} for m in models}
-    for r in range(args.repeats):
+    for r in range(0 if args.only_lengths else args.repeats):
         for m in models:
             order = [("seqzoo", run_seqzoo), ("plain", run_plain)]
             for name, run in order if r % 2 == 0 else order[::-1]:
@@ -180,7 +184,7 @@ def main() -> None:
           f"median of {args.repeats}")
     print(f"{'model':<14}{'seqzoo steps/s':>16}{'plain steps/s':>16}{'ratio':>8}{'paired':>9}")
     results = {}
-    for m in models:
+    for m in models if not args.only_lengths else []:
         s, pl = statistics.median(speeds[m]["seqzoo"]), statistics.median(speeds[m]["plain"])
         # each repeat ran the two back to back: the median of those paired ratios resists drifts in machine load
         paired = statistics.median(b / a for a, b in zip(speeds[m]["seqzoo"], speeds[m]["plain"]))
@@ -192,8 +196,11 @@ def main() -> None:
     curves = {}
     if args.lengths:
         args.batch = args.batch_for_lengths
+        curves = {m: [] for m in models}
+        for t in (int(v) for v in args.lengths.split(",")):
+            for m, v in throughputs(models, t, args).items():
+                curves[m].append((t, v))
         for m in models:
-            curves[m] = [(t, throughput(m, t, args)) for t in (int(v) for v in args.lengths.split(","))]
             print(f"{m:<14}" + "  ".join(f"T={t}: {v:,.0f} tok/s" for t, v in curves[m]))
         plot_throughput(curves, Path(args.plot), args.device)
         print(f"plot written to {args.plot}")

@@ -7,6 +7,7 @@ Importing this package needs torch alone (no Lightning, no Hydra), for use in an
 from seqzoo.models.mingru import MinGRU, MinGRUDecoder, MinLSTM, MinLSTMDecoder
 from seqzoo.models.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from seqzoo.models.rnn_decoder import RNNDecoder
+from seqzoo.models.s4d import S4D, S4DDecoder
 from seqzoo.models.tcn import TCN
 from seqzoo.models.tcn_decoder import TCNDecoder
 from seqzoo.models.transformer import TransformerDecoder, TransformerEncoder
@@ -14,4 +15,5 @@ from seqzoo.models.transformer import TransformerDecoder, TransformerEncoder
 __all__ = [
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "TCN", "TransformerEncoder",
     "RNNDecoder", "TCNDecoder", "TransformerDecoder", "MinGRU", "MinLSTM", "MinGRUDecoder", "MinLSTMDecoder",
+    "S4D", "S4DDecoder",
 ]

@@ -1,0 +1,197 @@
+"""S4D (Gu, Gupta, Goel & Ré 2022, "On the Parameterization and Initialization of Diagonal State Space
+Models"): each channel a linear time-invariant system with a diagonal complex state, trained as one long
+convolution computed by FFT, generating one step at a time with a fixed-size state.
+
+One channel of one layer, N/2 complex modes n (their conjugates make the state real, hence 2 Re)::
+
+    A_n  = -exp(log_A_re_n) + i A_im_n      S4D-Lin initialisation: A_n = -1/2 + i pi n
+    dt   = exp(log_dt)                      a step size per channel, log-uniform in [0.001, 0.1]
+    dA_n = exp(dt A_n)                      zero-order hold
+    dB_n = (exp(dt A_n) - 1) / A_n          (B = 1: C carries the input weights; by expm1)
+    s_t  = dA * s_{t-1} + dB * u_t          the state, (N/2,) complex
+    y_t  = 2 Re(sum_n C_n s_t,n) + D u_t
+
+Unrolled from a zero state, y = K * u + D u with the kernel K_l = 2 Re(sum_n C_n dB_n dA_n^l): ``forward``
+computes K and applies it by FFT in O(T log T); ``step`` runs the recurrence. The powers dA^l are never
+held as an (H, N/2, T) table: with l = m S + r (S ~ sqrt(T)), dA^l = dA^(mS) dA^r, so the kernel is one
+batched product of two tables of ~sqrt(T) powers each; the final state (the same sum read from the last
+real step backwards) is computed the same way.
+
+A layer, as in the paper's S4D block: x + GLU(W GELU(SSM(LayerNorm(x)))), the SSM mixing time within each
+channel and W (d_model -> 2 d_model, halved by the GLU) mixing channels. The backbone: a linear input
+projection, ``num_layers`` layers, a final LayerNorm. ``bidirectional``: a second C reads the sequence
+backwards and its output is added (an encoder only). Padded steps enter the convolutions as zeros and
+output zeros.
+
+Parameters (H = d_model, N = d_state, dirs = 1 or 2): (input_size + 1) H for the input projection, then per
+layer H (log_dt) + H N (A) + dirs H N (C, real and imaginary parts) + H (D) + 2H (LayerNorm) + 2H^2 + 2H
+(W), and 2H for the final LayerNorm.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqzoo.layers.masking import check_mask
+from seqzoo.models.interface import Width
+from seqzoo.models.stream_decoder import StreamDecoder
+
+
+def powers(dtA: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    """dA^l = exp(l dt A) for each l in ``steps``: (H, N2) -> (H, N2, len(steps)). The phase l dt Im(A)
+    reaches 10^4 radians over long sequences, where float32 keeps only ~10^-3 of it: multiplied and
+    exponentiated in float64, then rounded once."""
+    return torch.exp(dtA.to(torch.complex128).unsqueeze(-1) * steps.to(torch.float64)).to(dtA.dtype)
+
+
+def power_tables(dtA: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """dA^l for l < length as two tables, dA^(mS) (H, N2, M) and dA^r (H, N2, S), with l = m S + r."""
+    S = max(1, math.isqrt(max(length - 1, 0)) + 1)
+    M = -(-length // S)
+    steps = torch.arange(max(S, M), device=dtA.device)
+    return powers(dtA, steps[:M] * S), powers(dtA, steps[:S]), S
+
+
+def fft_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Causal convolution of u (B, H, T) with kernel (H, T) -> (B, H, T), by FFT."""
+    T = u.shape[-1]
+    n = 1 << (2 * T - 1).bit_length()  # no wrap-around, a fast FFT size
+    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(kernel, n=n), n=n)[..., :T]
+
+
+class S4DKernel(nn.Module):
+    """The diagonal SSM of one layer: H channels, N/2 complex modes each; ``dirs`` output maps C."""
+
+    def __init__(self, channels: int, d_state: int = 64, dirs: int = 1, dt_min: float = 0.001, dt_max: float = 0.1):
+        super().__init__()
+        H, N2 = channels, d_state // 2
+        self.log_dt = nn.Parameter(torch.rand(H) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        self.log_A_re = nn.Parameter(torch.full((H, N2), math.log(0.5)))
+        self.A_im = nn.Parameter(math.pi * torch.arange(N2, dtype=torch.float32).repeat(H, 1))
+        self.C = nn.Parameter(torch.randn(dirs, H, N2, 2) * math.sqrt(0.5))  # real and imaginary parts
+        self.D = nn.Parameter(torch.randn(H))
+
+    def discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> dt A (H, N2), dB (H, N2) and C (dirs, H, N2), complex."""
+        A = torch.complex(-torch.exp(self.log_A_re), self.A_im)
+        dtA = A * torch.exp(self.log_dt).unsqueeze(-1)
+        return dtA, torch.expm1(dtA) / A, torch.view_as_complex(self.C)  # expm1: exact for slow decays, tiny dt
+
+    def kernel(self, length: int) -> tuple[torch.Tensor, tuple]:
+        """-> K (dirs, H, length), real, and the discrete system for the state."""
+        dtA, dB, C = self.discrete()
+        P, Q, S = power_tables(dtA, length)  # (H, N2, M), (H, N2, S)
+        weights = (C * dB).unsqueeze(-1) * P  # (dirs, H, N2, M)
+        K = torch.einsum("dhnm,hns->dhms", weights, Q).reshape(C.shape[0], C.shape[1], -1)[..., :length]
+        return 2 * K.real, (dtA, dB, C, P, Q, S)
+
+    def forward(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None):
+        """u (B, H, T), zero at padded steps; lengths (B,); state (B, H, N2) complex or None
+        -> y (B, H, T) and the state after each sequence's last real step."""
+        B, H, T = u.shape
+        K, (dtA, dB, C, P, Q, S) = self.kernel(T)
+        y = fft_conv(u, K[0]) + self.D.unsqueeze(-1) * u
+        if K.shape[0] == 2:  # the backward reading: the same convolution on the reversed sequence
+            y = y + fft_conv(u.flip(-1), K[1]).flip(-1)
+        # the final state: sum_j dA^j dB u_(len-1-j), u read from each sequence's last real step backwards
+        back = lengths.view(B, 1, 1) - 1 - torch.arange(T, device=u.device)  # (B, 1, T)
+        u_back = u.gather(-1, back.clamp(min=0).expand(B, H, T)) * (back >= 0)
+        u_back = F.pad(u_back, (0, P.shape[-1] * S - T)).reshape(B, H, -1, S).transpose(0, 1).reshape(H, -1, S)  # (H, B M, S)
+        Qt = Q.transpose(1, 2)  # (H, S, N2): two real products, not one complex one of a real u
+        inner = torch.complex(u_back @ Qt.real, u_back @ Qt.imag).view(H, B, -1, Q.shape[1])  # (H, B, M, N2)
+        final = dB * (inner * P.transpose(1, 2).unsqueeze(1)).sum(2).transpose(0, 1)  # (B, H, N2)
+        if state is not None:  # an initial state adds 2 Re(C dA^(t+1) s0) at every step and decays into the final one
+            y = y + 2 * torch.einsum("bhn,hnt->bht", C[0] * state, powers(dtA, torch.arange(1, T + 1, device=u.device))).real
+            final = final + torch.exp(dtA * lengths.view(B, 1, 1).to(dtA.real.dtype)) * state
+        return y, final
+
+    def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """u (B, H), state (B, H, N2) complex -> y (B, H), new state: the recurrence itself."""
+        dtA, dB, C = self.discrete()
+        state = torch.exp(dtA) * state + dB * u.unsqueeze(-1)
+        return 2 * (C[0] * state).sum(-1).real + self.D * u, state
+
+
+class S4DLayer(nn.Module):
+    def __init__(self, d_model: int, d_state: int, dropout: float, dirs: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(d_model)
+        self.ssm = S4DKernel(d_model, d_state, dirs)
+        self.mix = nn.Linear(d_model, 2 * d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def out(self, y: torch.Tensor) -> torch.Tensor:
+        """The channel mixing after the SSM: (..., H) -> (..., H)"""
+        return F.glu(self.mix(self.dropout(F.gelu(y))), dim=-1)
+
+
+class S4D(nn.Module):
+    width = Width("d_model")
+
+    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 4, d_state: int = 64, dropout: float = 0.0,
+                 bidirectional: bool = False):
+        super().__init__()
+        if d_state % 2:
+            raise ValueError(f"d_state counts real dimensions, half of them complex conjugates: give an even number, got {d_state}")
+        self.input_size, self.d_model, self.num_layers, self.d_state = input_size, d_model, num_layers, d_state
+        self.bidirectional = bidirectional
+        self.input_proj = nn.Linear(input_size, d_model)
+        self.layers = nn.ModuleList(S4DLayer(d_model, d_state, dropout, 2 if bidirectional else 1) for _ in range(num_layers))
+        self.norm = nn.LayerNorm(d_model)
+
+    @property
+    def output_size(self) -> int:
+        return self.d_model
+
+    @property
+    def causal(self) -> bool:
+        return not self.bidirectional
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None):
+        """x (B, T, C), mask (B, T), state (num_layers, B, d_model, d_state / 2) complex or None
+        -> (B, T, d_model) and the state after each sequence's last real step."""
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(f"S4D expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
+        if mask is not None:
+            check_mask(mask, x)
+        keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+        lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else mask.sum(1)
+        h, finals = self.input_proj(x), []
+        for i, layer in enumerate(self.layers):
+            u = layer.norm(h) if keep is None else layer.norm(h) * keep
+            y, final = layer.ssm(u.transpose(1, 2), lengths, None if state is None else state[i])  # (B, H, T)
+            h = h + layer.out(y.transpose(1, 2))
+            h = h if keep is None else h * keep
+            finals.append(final)
+        out = self.norm(h)
+        return (out if keep is None else out * keep), torch.stack(finals)
+
+    def init_state(self, like: torch.Tensor) -> list[torch.Tensor]:
+        """Zeros, one (B, d_model, d_state / 2) complex state per layer, for a batch like ``like`` (B, C)."""
+        dtype = torch.complex128 if like.dtype == torch.float64 else torch.complex64
+        return [torch.zeros(like.shape[0], self.d_model, self.d_state // 2, dtype=dtype, device=like.device) for _ in self.layers]
+
+    def step(self, x: torch.Tensor, state: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """x (B, C) -> (B, d_model), the new state: one step of the recurrence per layer, fixed cost."""
+        if self.bidirectional:
+            raise ValueError("a bidirectional S4D reads the future; build it with bidirectional=false to step")
+        h, new = self.input_proj(x), []
+        for layer, s in zip(self.layers, state):
+            y, s = layer.ssm.step(layer.norm(h), s)
+            h = h + layer.out(y)
+            new.append(s)
+        return self.norm(h), new
+
+
+class S4DDecoder(StreamDecoder):
+    """S4D in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
+
+    width = Width("d_model")
+
+    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 4, d_state: int = 64, dropout: float = 0.0,
+                 bidirectional: bool = False, condition_size: int | None = None, memory_size: int | None = None,
+                 attention: str | None = "general"):
+        backbone = S4D(input_size + (condition_size or 0), d_model, num_layers, d_state, dropout, bidirectional)
+        super().__init__(backbone, condition_size, memory_size, attention)
