@@ -4,6 +4,7 @@ at every step, side by side in one run.
 
     python scripts/bench_decoding.py                       # every decoder in configs/decoder/, length 64
     python scripts/bench_decoding.py --length 128 --beam 4 --out decoding.json
+    python scripts/bench_decoding.py --latency-at 100,4000     # also: the cost of one step deep into a sequence
 
 Models are randomly initialised (speed does not depend on training); the end-of-sequence id is switched
 off so every hypothesis runs the full length. Both ways must produce the same tokens: the script checks.
@@ -45,6 +46,26 @@ def recompute_step(model: TokenDecoder):
     return step
 
 
+def step_latency(model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 20) -> dict[int, float | None]:
+    """Median seconds of one incremental step at each position (the state grown by feeding tokens up to it);
+    None where the decoder cannot reach that position (a Transformer's maximum length)."""
+    tokens, t, out = torch.full((batch,), BOS_ID), 0, {}
+    try:
+        for p in sorted(positions):
+            while t < p:
+                _, state = model.step(tokens, state)
+                t += 1
+            times = []
+            for _ in range(steps):
+                seconds, (_, state) = timed(lambda: model.step(tokens, state))
+                times.append(seconds)
+                t += 1
+            out[p] = statistics.median(times)
+    except (ValueError, IndexError, RuntimeError):
+        out.update({p: None for p in positions if p not in out})
+    return out
+
+
 def timed(fn) -> tuple[float, torch.Tensor]:
     start = time.perf_counter()
     out = fn()
@@ -61,6 +82,7 @@ def main() -> None:
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--beam", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--latency-at", default="", help="e.g. 100,4000: time one incremental step at these positions")
     p.add_argument("--out")
     args = p.parse_args()
     torch.manual_seed(0)
@@ -97,6 +119,17 @@ def main() -> None:
         r = results[name]
         print(f"{name:<13}{r['greedy inc']:>12,.0f}{r['greedy re']:>12,.0f}{r['greedy_speedup']:>9.1f}x"
               f"{r['beam inc']:>12,.0f}{r['beam re']:>12,.0f}{r['beam_speedup']:>9.1f}x")
+    if args.latency_at:
+        positions = [int(v) for v in args.latency_at.split(",")]
+        print(f"\none incremental step, batch {args.batch}: ms at position " + ", ".join(map(str, positions)) + f"; last / first")
+        for name in args.decoders.split(","):
+            model = build(name, args.vocab, args.width)
+            with torch.no_grad():
+                lat = step_latency(model, model.init_state(memory, mask, condition), args.batch, positions)
+            results.setdefault(name, {})["step_ms"] = {p: (v * 1e3 if v is not None else None) for p, v in lat.items()}
+            first, last = lat[positions[0]], lat[positions[-1]]
+            cells = "".join(f"{v * 1e3:>10.2f}" if v is not None else f"{'n/a':>10}" for v in lat.values())
+            print(f"{name:<13}{cells}{(last / first if first and last else float('nan')):>9.2f}x")
     if args.out:
         Path(args.out).write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
 
