@@ -4,6 +4,7 @@ for generation, each with a teacher-forced ``forward`` and an incremental ``init
 Importing this package needs torch alone (no Lightning, no Hydra), for use in any project.
 """
 
+from seqzoo.models.mamba import Mamba, MambaDecoder
 from seqzoo.models.mingru import MinGRU, MinGRUDecoder, MinLSTM, MinLSTMDecoder
 from seqzoo.models.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from seqzoo.models.rnn_decoder import RNNDecoder
@@ -15,5 +16,5 @@ from seqzoo.models.transformer import TransformerDecoder, TransformerEncoder
 __all__ = [
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "TCN", "TransformerEncoder",
     "RNNDecoder", "TCNDecoder", "TransformerDecoder", "MinGRU", "MinLSTM", "MinGRUDecoder", "MinLSTMDecoder",
-    "S4D", "S4DDecoder",
+    "S4D", "S4DDecoder", "Mamba", "MambaDecoder",
 ]

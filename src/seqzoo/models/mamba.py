@@ -1,0 +1,195 @@
+"""Mamba (Gu & Dao 2023; the Mamba-1 block), in PyTorch alone: a state-space model whose step size and
+input/output maps depend on the input, so it can choose, token by token, what to keep.
+
+One block, for a sequence x (B, T, d_model), with d_inner = expand * d_model channels and a state of
+d_state numbers per channel::
+
+    x, z  = in_proj(RMSNorm(x))                    two (B, T, d_inner) streams
+    x     = SiLU(causal depthwise conv(x))         kernel d_conv: a short local mix
+    dt    = softplus(dt_proj(W_dt x))              a step size per channel and step   (B, T, d_inner)
+    B, C  = W_B x, W_C x                           input and output maps per step     (B, T, d_state)
+    A     = -exp(A_log)                            (d_inner, d_state), S4D-Real init: A_n = -(n + 1)
+    h_t   = exp(dt_t A) * h_{t-1} + dt_t B_t x_t   the selective scan                 (B, d_inner, d_state)
+    y_t   = C_t . h_t + D x_t
+    out   = x + dropout(out_proj(y * SiLU(z)))     gated, projected, residual
+
+The backbone: a linear input projection to d_model, ``num_layers`` blocks, a final RMSNorm.
+
+``impl="reference"`` runs the selective scan one step at a time, as written. ``impl="scan"`` runs it in
+chunks of ``chunk`` steps: inside a chunk the recurrence is a parallel scan (``layers/linear_scan.py``) over
+(d_inner x d_state) channels; the chunk's state carries into the next; each chunk's (B, chunk, d_inner,
+d_state) tensors are recomputed in the backward pass (activation checkpointing) instead of kept, so memory
+grows with T only through the (B, T, d_inner) streams, not T x d_inner x d_state. Padded steps get dt = 0
+(the state passes through) and output zeros.
+
+``step()`` carries, per block, the convolution's last d_conv - 1 inputs and the SSM state: a fixed cost per
+token at any position. ``forward(x, state=...)`` continues from such a state.
+
+Parameters (D = d_model, E = d_inner, N = d_state, R = dt_rank = ceil(D / 16), K = d_conv), per block:
+2 D E (in_proj) + E K + E (conv) + E (R + 2N) (x_proj) + R E + E (dt_proj) + E N (A_log) + E (D) + E D
+(out_proj) + D (RMSNorm); plus (input_size + 1) D for the input projection and D for the final norm.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from seqzoo.layers.linear_scan import linear_scan
+from seqzoo.layers.masking import check_mask
+from seqzoo.models.interface import Width
+from seqzoo.models.stream_decoder import StreamDecoder
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps, self.weight = eps, nn.Parameter(torch.ones(d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def selective_scan_reference(x, dt, A, B, C, h):
+    """The recurrence step by step. x, dt (B, T, E); A (E, N); B, C (B, T, N); h (B, E, N) -> y (B, T, E), h."""
+    ys = []
+    for t in range(x.shape[1]):
+        h = torch.exp(dt[:, t, :, None] * A) * h + (dt[:, t] * x[:, t])[:, :, None] * B[:, t, None, :]  # (B, E, N)
+        ys.append((h * C[:, t, None, :]).sum(-1))  # (B, E)
+    return torch.stack(ys, 1), h
+
+
+def scan_chunk(x, dt, A, B, C, h):
+    """One chunk in parallel: the same arguments and results as ``selective_scan_reference``."""
+    a = torch.exp(dt.unsqueeze(-1) * A)  # (B, t, E, N)
+    b = (dt * x).unsqueeze(-1) * B.unsqueeze(2)  # (B, t, E, N)
+    hs = linear_scan(a.flatten(2), b.flatten(2), h.flatten(1)).view_as(a)  # (B, t, E, N)
+    return (hs * C.unsqueeze(2)).sum(-1), hs[:, -1]
+
+
+def selective_scan_chunked(x, dt, A, B, C, h, chunk: int):
+    ys = []
+    for s in range(0, x.shape[1], chunk):
+        part = (x[:, s : s + chunk], dt[:, s : s + chunk], A, B[:, s : s + chunk], C[:, s : s + chunk], h)
+        y, h = checkpoint(scan_chunk, *part, use_reentrant=False) if torch.is_grad_enabled() else scan_chunk(*part)
+        ys.append(y)
+    return torch.cat(ys, 1), h
+
+
+class MambaBlock(nn.Module):
+    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2, dropout: float = 0.0,
+                 dt_min: float = 0.001, dt_max: float = 0.1):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        E, self.dt_rank, self.d_conv = expand * d_model, math.ceil(d_model / 16), d_conv
+        self.norm = RMSNorm(d_model)
+        self.in_proj = nn.Linear(d_model, 2 * E, bias=False)
+        self.conv = nn.Conv1d(E, E, d_conv, groups=E)  # made causal by padding d_conv - 1 steps on the left
+        self.x_proj = nn.Linear(E, self.dt_rank + 2 * d_state, bias=False)
+        self.dt_proj = nn.Linear(self.dt_rank, E)
+        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(E, 1))  # (E, N)
+        self.D = nn.Parameter(torch.ones(E))
+        self.out_proj = nn.Linear(E, d_model, bias=False)
+        with torch.no_grad():  # step sizes start log-uniform in [dt_min, dt_max] (softplus inverted in the bias)
+            dt = torch.exp(torch.rand(E) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+
+    def ssm_inputs(self, x: torch.Tensor):
+        """x (..., E) after the convolution -> dt (..., E), B (..., N), C (..., N), A (E, N)"""
+        dt, B, C = self.x_proj(x).split([self.dt_rank, self.A_log.shape[1], self.A_log.shape[1]], dim=-1)
+        return F.softplus(self.dt_proj(dt)), B, C, -torch.exp(self.A_log)
+
+    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, state, impl: str, chunk: int):
+        """u (B, T, d_model), keep (B, T, 1) or None, state (conv (B, E, K-1), ssm (B, E, N)) or None
+        -> (B, T, d_model) and the state after each sequence's last real step."""
+        x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, T, E) each
+        if keep is not None:
+            x = x * keep
+        Bsz, T, E = x.shape
+        past = x.new_zeros(Bsz, E, self.d_conv - 1) if state is None else state[0]
+        window = torch.cat([past, x.transpose(1, 2)], dim=-1)  # (B, E, K - 1 + T)
+        xc = F.silu(self.conv(window)).transpose(1, 2)  # (B, T, E)
+        dt, B, C, A = self.ssm_inputs(xc)
+        if keep is not None:
+            dt = dt * keep  # a padded step: exp(0 A) = 1 and no input, the state passes through
+        h = x.new_zeros(Bsz, E, A.shape[1]) if state is None else state[1]
+        if impl == "reference":
+            y, h = selective_scan_reference(xc, dt, A, B, C, h)
+        else:
+            y, h = selective_scan_chunked(xc, dt, A, B, C, h, chunk)
+        y = (y + self.D * xc) * F.silu(z)
+        out = u + self.dropout(self.out_proj(y))
+        lengths = torch.full((Bsz,), T, device=u.device) if keep is None else keep.squeeze(-1).sum(1).long()
+        index = (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
+        return out, (window.gather(-1, index), h)  # the conv's last K - 1 real inputs
+
+    def step(self, u: torch.Tensor, state):
+        """u (B, d_model), state (conv (B, E, K-1), ssm (B, E, N)) -> (B, d_model), new state"""
+        x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, E)
+        window = torch.cat([state[0], x.unsqueeze(-1)], dim=-1)  # (B, E, K)
+        xc = F.silu((window * self.conv.weight.squeeze(1)).sum(-1) + self.conv.bias)  # (B, E)
+        dt, B, C, A = self.ssm_inputs(xc)
+        h = torch.exp(dt.unsqueeze(-1) * A) * state[1] + (dt * xc).unsqueeze(-1) * B.unsqueeze(1)  # (B, E, N)
+        y = ((h * C.unsqueeze(1)).sum(-1) + self.D * xc) * F.silu(z)
+        return u + self.dropout(self.out_proj(y)), (window[:, :, 1:], h)
+
+
+class Mamba(nn.Module):
+    width = Width("d_model")
+    causal = True
+
+    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
+                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 128):
+        super().__init__()
+        if impl not in ("scan", "reference"):
+            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
+        self.input_size, self.d_model, self.impl, self.chunk = input_size, d_model, impl, chunk
+        self.input_proj = nn.Linear(input_size, d_model)
+        self.layers = nn.ModuleList(MambaBlock(d_model, d_state, d_conv, expand, dropout) for _ in range(num_layers))
+        self.norm = RMSNorm(d_model)
+
+    @property
+    def output_size(self) -> int:
+        return self.d_model
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: list | None = None):
+        """x (B, T, C), mask (B, T), state (one (conv, ssm) pair per block) or None
+        -> (B, T, d_model) and the state after each sequence's last real step."""
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(f"Mamba expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
+        if mask is not None:
+            check_mask(mask, x)
+        keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+        h, finals = self.input_proj(x), []
+        for i, block in enumerate(self.layers):
+            h, final = block(h, keep, None if state is None else state[i], self.impl, self.chunk)
+            finals.append(final)
+        out = self.norm(h)
+        return (out if keep is None else out * keep), finals
+
+    def init_state(self, like: torch.Tensor) -> list:
+        """Zeros for every block, for a batch like ``like`` (B, C)."""
+        return [(like.new_zeros(like.shape[0], b.conv.in_channels, b.d_conv - 1), like.new_zeros(like.shape[0], *b.A_log.shape))
+                for b in self.layers]
+
+    def step(self, x: torch.Tensor, state: list) -> tuple[torch.Tensor, list]:
+        """x (B, C) -> (B, d_model) and the new state: one token through every block, at a fixed cost."""
+        h, new = self.input_proj(x), []
+        for block, s in zip(self.layers, state):
+            h, s = block.step(h, s)
+            new.append(s)
+        return self.norm(h), new
+
+
+class MambaDecoder(StreamDecoder):
+    """Mamba in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
+
+    width = Width("d_model")
+
+    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
+                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 128, condition_size: int | None = None,
+                 memory_size: int | None = None, attention: str | None = "general"):
+        backbone = Mamba(input_size + (condition_size or 0), d_model, num_layers, d_state, d_conv, expand, dropout, impl, chunk)
+        super().__init__(backbone, condition_size, memory_size, attention)
