@@ -96,9 +96,9 @@ def main() -> None:
     print(f"{'decoder':<13}{'greedy inc':>12}{'greedy re':>12}{'speed-up':>10}{'beam inc':>12}{'beam re':>12}{'speed-up':>10}")
     for name in args.decoders.split(","):
         model = build(name, args.vocab, args.width)
-        fresh = lambda: model.init_state(memory, mask, condition)  # noqa: E731
-        plain = lambda: {"prefix": torch.full((args.batch, 0), BOS_ID), "memory": memory, "memory_mask": mask, "condition": condition}  # noqa: E731
-        reorder = lambda s, i: select_batch(s, i, 0)  # noqa: E731  (prefix and memory are batch first)
+        fresh = lambda: model.init_state(memory, mask, condition)
+        plain = lambda: {"prefix": torch.full((args.batch, 0), BOS_ID), "memory": memory, "memory_mask": mask, "condition": condition}
+        reorder = lambda s, i: select_batch(s, i, 0)
         runs = {
             "greedy inc": lambda: decoding.greedy(model.step, fresh(), **common)[0],
             "greedy re": lambda: decoding.greedy(recompute_step(model), plain(), **common)[0],
@@ -121,7 +121,7 @@ def main() -> None:
               f"{r['beam inc']:>12,.0f}{r['beam re']:>12,.0f}{r['beam_speedup']:>9.1f}x")
     if args.latency_at:
         positions = [int(v) for v in args.latency_at.split(",")]
-        print(f"\none incremental step, batch {args.batch}: ms at position " + ", ".join(map(str, positions)) + f"; last / first")
+        print(f"\none incremental step, batch {args.batch}: ms at position " + ", ".join(map(str, positions)) + "; last / first")
         for name in args.decoders.split(","):
             model = build(name, args.vocab, args.width)
             with torch.no_grad():

@@ -3,6 +3,7 @@ one width for every family, side by side in one run.
 
     python scripts/bench_long.py                                   # every configs/model/ family, T = 64 ... 4096
     python scripts/bench_long.py --models lstm,mingru --lengths 1024,4096,16384 --out docs/bench_long.json
+    python scripts/bench_long.py --models mamba,mamba:impl=reference --lengths 4096   # fast path against the loop
 
 Each family is built from its config with its width knob at ``--width`` and one layer (``num_layers=1``
 where the family has it), on random inputs of ``--features`` channels, batch ``--batch``. Within each of
@@ -28,8 +29,10 @@ from seqzoo.models.budget import width_value
 from seqzoo.models.interface import run_encoder
 
 
-def build(name: str, width: int, features: int) -> torch.nn.Module:
-    node = compose_config([f"model={name}"]).model
+def build(spec: str, width: int, features: int) -> torch.nn.Module:
+    """``spec``: a family, optionally with constructor overrides: ``mamba:impl=reference``."""
+    name, _, extra = spec.partition(":")
+    node = compose_config([f"model={name}", *(f"model.{kv}" for kv in extra.split(";") if kv)]).model
     family = get_class(node._target_)
     kwargs = {k: v for k, v in OmegaConf.to_container(node).items() if k not in ("_target_", "target_params")}
     kwargs[family.width.key] = width_value(family, kwargs, width)

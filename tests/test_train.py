@@ -8,11 +8,11 @@ import pytest
 import torch
 from omegaconf import open_dict
 
+from seqzoo.cli import train_main
 from seqzoo.configs import config_options
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import UEADataModule
 from seqzoo.errors import SeqzooError
-from seqzoo.cli import train_main
 from seqzoo.train import check_mapping, evaluate, predict, train
 from tests.conftest import make_cfg
 

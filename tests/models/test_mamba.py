@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import Mamba
+from tests.models.state_contract import check_padding
 
 C = 3
 
@@ -59,17 +59,7 @@ def test_step_by_step_and_prefix_then_rest_equal_one_forward():
 
 
 def test_padding_changes_nothing_real_and_nothing_is_nan():
-    model = built("extremes", num_layers=2)
-    lengths = [9, 4, 1]
-    x, mask = torch.randn(3, 9, C, requires_grad=True), mask_from_lengths(torch.tensor(lengths), 9)
-    out, state = model(x, mask)
-    assert (out[~mask] == 0).all()
-    for i, n in enumerate(lengths):
-        alone, alone_state = model(x[i : i + 1, :n])
-        torch.testing.assert_close(out[i, :n], alone[0], atol=1e-5, rtol=1e-5)
-        equal_states([(c[i : i + 1], s[i : i + 1]) for c, s in state], alone_state, 1e-5)
-    (out.square().sum() + sum(s.square().sum() for _, s in state)).backward()
-    assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
+    check_padding(built("extremes", num_layers=2), lambda state, i: [t[i] for pair in state for t in pair], C)
 
 
 @pytest.mark.parametrize("d_model,layers,d_state,d_conv,expand", [(8, 1, 4, 4, 2), (32, 3, 16, 3, 1), (20, 2, 8, 4, 3)])

@@ -4,8 +4,8 @@ nothing real, the parameter count is the docstring's formula, and the decoder ro
 import pytest
 import torch
 
-from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import MinGRU, MinGRUDecoder, MinLSTM, MinLSTMDecoder
+from tests.models.state_contract import check_padding
 
 C, H = 3, 6
 FAMILIES = [MinGRU, MinLSTM]
@@ -58,16 +58,7 @@ def test_step_by_step_and_prefix_then_rest_equal_one_forward(family):
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["causal", "bidirectional"])
 def test_padding_changes_nothing_real_and_nothing_is_nan(family, bidirectional):
     model = built(family, regime="extremes", num_layers=2, bidirectional=bidirectional)
-    lengths = [9, 4, 1]
-    x, mask = torch.randn(3, 9, C, requires_grad=True), mask_from_lengths(torch.tensor(lengths), 9)
-    out, state = model(x, mask)
-    assert (out[~mask] == 0).all()
-    for i, n in enumerate(lengths):
-        alone, alone_state = model(x[i : i + 1, :n])
-        torch.testing.assert_close(out[i, :n], alone[0], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(state[:, i], alone_state[:, 0], atol=1e-5, rtol=1e-5)
-    (out.square().sum() + state.square().sum()).backward()
-    assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
+    check_padding(model, lambda state, i: [state[:, i]], C)
 
 
 @pytest.mark.parametrize("family,gates", [(MinGRU, 2), (MinLSTM, 3)], ids=["MinGRU", "MinLSTM"])

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import S4D, S4DDecoder
+from tests.models.state_contract import check_padding
 
 C, H, N = 3, 8, 8
 
@@ -58,17 +58,7 @@ def test_prefix_then_rest_from_the_returned_state_equals_one_pass():
 
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["causal", "bidirectional"])
 def test_padding_changes_nothing_real_and_nothing_is_nan(bidirectional):
-    model = built("extremes", num_layers=2, bidirectional=bidirectional)
-    lengths = [9, 4, 1]
-    x, mask = torch.randn(3, 9, C, requires_grad=True), mask_from_lengths(torch.tensor(lengths), 9)
-    out, state = model(x, mask)
-    assert (out[~mask] == 0).all()
-    for i, n in enumerate(lengths):
-        alone, alone_state = model(x[i : i + 1, :n])
-        torch.testing.assert_close(out[i, :n], alone[0], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(state[:, i], alone_state[:, 0], atol=1e-5, rtol=1e-5)
-    (out.square().sum() + state.abs().square().sum()).backward()
-    assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
+    check_padding(built("extremes", num_layers=2, bidirectional=bidirectional), lambda state, i: [state[:, i]], C)
 
 
 @pytest.mark.parametrize("layers,dirs", [(1, 1), (3, 1), (2, 2)])

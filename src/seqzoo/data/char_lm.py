@@ -13,8 +13,8 @@ import torch
 
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
-from seqzoo.data.vocab import Vocab
 from seqzoo.data.reading import text_lines
+from seqzoo.data.vocab import Vocab
 from seqzoo.errors import SeqzooError
 
 

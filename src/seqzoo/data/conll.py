@@ -15,9 +15,9 @@ import torch
 
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
+from seqzoo.data.reading import text_lines
 from seqzoo.data.splits import split_examples
 from seqzoo.data.vocab import Vocab
-from seqzoo.data.reading import text_lines
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 

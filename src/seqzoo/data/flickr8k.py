@@ -21,8 +21,8 @@ from torch.utils.data import Dataset
 
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import CONDITION, TARGETS
-from seqzoo.data.vocab import Vocab
 from seqzoo.data.reading import text_lines
+from seqzoo.data.vocab import Vocab
 from seqzoo.errors import SeqzooError
 
 MIRROR = "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k/"

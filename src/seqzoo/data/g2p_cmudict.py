@@ -20,8 +20,8 @@ import random
 import re
 from pathlib import Path
 
-from seqzoo.data.text_pairs import TextPairsDataModule
 from seqzoo.data.reading import text_lines
+from seqzoo.data.text_pairs import TextPairsDataModule
 from seqzoo.errors import SeqzooError
 
 WORD = re.compile(r"^[a-z']+$")

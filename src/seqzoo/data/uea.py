@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqzoo.data.batch import INPUTS, TARGETS
 from seqzoo.data.base import SequenceDataModule
+from seqzoo.data.batch import INPUTS, TARGETS
 from seqzoo.data.ts_format import read_ts
 from seqzoo.errors import SeqzooError
 

@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from seqzoo.layers.linear_scan import linear_scan
-from seqzoo.layers.masking import check_mask
+from seqzoo.layers.masking import check_inputs
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -157,10 +157,7 @@ class Mamba(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: list | None = None):
         """x (B, T, C), mask (B, T), state (one (conv, ssm) pair per block) or None
         -> (B, T, d_model) and the state after each sequence's last real step."""
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"Mamba expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        if mask is not None:
-            check_mask(mask, x)
+        check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
         h, finals = self.input_proj(x), []
         for i, block in enumerate(self.layers):

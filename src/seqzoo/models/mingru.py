@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
-from seqzoo.layers.masking import check_mask
+from seqzoo.layers.masking import check_inputs
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -69,10 +69,7 @@ class MinRecurrent(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None):
         """x (B, T, C), mask (B, T), state (layers * dirs, B, H) -> output (B, T, dirs * H), state (layers * dirs, B, H)"""
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__} expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        if mask is not None:
-            check_mask(mask, x)
+        check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1)  # (B, T, 1)
         if state is None:
             state = x.new_zeros(self.num_layers * self.dirs, x.shape[0], self.hidden_size)

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqzoo.layers.masking import check_mask
+from seqzoo.layers.masking import check_inputs
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -152,10 +152,7 @@ class S4D(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None):
         """x (B, T, C), mask (B, T), state (num_layers, B, d_model, d_state / 2) complex or None
         -> (B, T, d_model) and the state after each sequence's last real step."""
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"S4D expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        if mask is not None:
-            check_mask(mask, x)
+        check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
         lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else mask.sum(1)
         h, finals = self.input_proj(x), []

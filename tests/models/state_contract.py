@@ -1,0 +1,23 @@
+"""The padding half of the contract the state-carrying families (minGRU/minLSTM, S4D, Mamba) keep, written
+once: outputs at real steps and the final state equal those of each sequence run alone, padded steps
+output zeros, and nothing is NaN, gradients included."""
+
+import torch
+
+from seqzoo.layers.masking import mask_from_lengths
+
+
+def check_padding(model, state_rows, C: int, lengths=(9, 4, 1)) -> None:
+    """``state_rows(state, i)``: the tensors of the final state that belong to sequence i."""
+    T = max(lengths)
+    x, mask = torch.randn(len(lengths), T, C, requires_grad=True), mask_from_lengths(torch.tensor(lengths), T)
+    out, state = model(x, mask)
+    assert (out[~mask] == 0).all()
+    for i, n in enumerate(lengths):
+        alone, alone_state = model(x[i : i + 1, :n])
+        torch.testing.assert_close(out[i, :n], alone[0], atol=1e-5, rtol=1e-5)
+        for got, want in zip(state_rows(state, i), state_rows(alone_state, 0)):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    rows = [t for i in range(len(lengths)) for t in state_rows(state, i)]
+    (out.square().sum() + sum(t.abs().square().sum() for t in rows)).backward()
+    assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
