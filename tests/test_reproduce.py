@@ -92,5 +92,8 @@ def test_ci_scale_suite_runs_every_row_and_family(tmp_path):
     seq = json.loads((out / "runs" / "seq_mnist" / "tcn" / "metrics.json").read_text())
     assert 0.0 <= seq["test"]["test/acc"] <= 1.0
     table = (out / "table.md").read_text()
-    assert "| Adding problem T=600 |" in table and "| | | Bai et al. 2018 | 5.3e-05 | 0.1640 | 0.1770 | 5.8e-05 | - |" in table  # families in configs/ order
+    script = load_script()
+    paper = script.ROWS["adding_t600"].paper  # the paper's figures under the families in configs/ order, "-" elsewhere
+    expected = "| | | Bai et al. 2018 | " + " | ".join(script.fmt(paper[f]) if f in paper else "-" for f in FAMILIES) + " |"
+    assert "| Adding problem T=600 |" in table and expected in table and "0.1640" in expected
     assert table.count("†") >= 35 and "failed" not in table and "not run" not in table
