@@ -1,10 +1,19 @@
-"""The padding half of the contract the state-carrying families (minGRU/minLSTM, S4D, Mamba) keep, written
+"""The step and padding halves of the contract the state-carrying families (minGRU/minLSTM, S4D, Mamba) keep, written
 once: outputs at real steps and the final state equal those of each sequence run alone, padded steps
 output zeros, and nothing is NaN, gradients included."""
 
 import torch
 
 from seqzoo.layers.masking import mask_from_lengths
+
+
+def stepped(model, x: torch.Tensor):
+    """``model.step`` token by token over x (B, T, C) -> the outputs (B, T, D) and the last state."""
+    state, outs = model.init_state(x[:, 0]), []
+    for t in range(x.shape[1]):
+        out, state = model.step(x[:, t], state)
+        outs.append(out)
+    return torch.stack(outs, 1), state
 
 
 def check_padding(model, state_rows, C: int, lengths=(9, 4, 1)) -> None:

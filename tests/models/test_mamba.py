@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqzoo.models import Mamba
-from tests.models.state_contract import check_padding
+from tests.models.state_contract import check_padding, stepped
 
 C = 3
 
@@ -46,11 +46,8 @@ def test_the_scan_in_float32_equals_the_recurrence_in_float64(T, regime):
 def test_step_by_step_and_prefix_then_rest_equal_one_forward():
     model, x = built(num_layers=2), torch.randn(2, 30, C)
     whole, final = model(x)
-    state, steps = model.init_state(x[:, 0]), []
-    for t in range(30):
-        out, state = model.step(x[:, t], state)
-        steps.append(out)
-    torch.testing.assert_close(torch.stack(steps, 1), whole, atol=1e-5, rtol=1e-5)
+    steps, state = stepped(model, x)
+    torch.testing.assert_close(steps, whole, atol=1e-5, rtol=1e-5)
     equal_states(state, final, 1e-5)
     first, mid = model(x[:, :11])
     rest, end = model(x[:, 11:], state=mid)

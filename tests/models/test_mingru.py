@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from seqzoo.models import MinGRU, MinGRUDecoder, MinLSTM, MinLSTMDecoder
-from tests.models.state_contract import check_padding
+from tests.models.state_contract import check_padding, stepped
 
 C, H = 3, 6
 FAMILIES = [MinGRU, MinLSTM]
@@ -42,11 +42,8 @@ def test_the_scan_in_float32_equals_the_equations_in_float64(family, T, regime):
 def test_step_by_step_and_prefix_then_rest_equal_one_forward(family):
     model, x = built(family, num_layers=2), torch.randn(2, 20, C)
     whole, final = model(x)
-    state, steps = model.init_state(x[:, 0]), []
-    for t in range(20):
-        out, state = model.step(x[:, t], state)
-        steps.append(out)
-    torch.testing.assert_close(torch.stack(steps, 1), whole, atol=1e-5, rtol=1e-5)
+    steps, state = stepped(model, x)
+    torch.testing.assert_close(steps, whole, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(torch.stack(state), final, atol=1e-5, rtol=1e-5)
     first, mid = model(x[:, :7])
     rest, end = model(x[:, 7:], state=mid)
