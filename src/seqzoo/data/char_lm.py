@@ -13,7 +13,7 @@ import torch
 
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
-from seqzoo.data.reading import text_lines
+from seqzoo.data.reading import read_text
 from seqzoo.data.vocab import Vocab
 from seqzoo.errors import SeqzooError
 
@@ -42,7 +42,7 @@ class CharLMDataModule(SequenceDataModule):
         path = Path(self.path).expanduser()
         if not path.is_file():
             raise SeqzooError(f"text file {path} does not exist; pass data.path=<a UTF-8 text file>, or leave it out for the Python docs")
-        return "\n".join(line for _, line in text_lines(path))
+        return read_text(path)
 
     def prepare_data(self) -> None:
         self.text()

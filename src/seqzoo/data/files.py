@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqzoo.data.reading import check_finite, text_lines
+from seqzoo.data.reading import check_finite, read_text, text_lines
 from seqzoo.errors import SeqzooError
 
 ID_COLUMNS = ("id", "sequence_id")
@@ -53,9 +53,8 @@ def load_arrays(path: Path) -> tuple[list[str], list[np.ndarray]]:
 
 
 def read_csv(path: Path) -> tuple[list[str], list[np.ndarray]]:
-    text = "\n".join(line for _, line in text_lines(path))
     try:
-        rows = [r for r in csv.reader(io.StringIO(text)) if r]
+        rows = [r for r in csv.reader(io.StringIO(read_text(path))) if r]
     except csv.Error as e:
         raise SeqzooError(f"{path}: not a CSV file ({e})") from None
     if not rows:

@@ -13,9 +13,8 @@ import numpy as np
 from seqzoo.errors import SeqzooError
 
 
-def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """(line number, line without its end) of a UTF-8 text file; bytes that are not UTF-8 are named with
-    their line. Lines are split at ``\\n`` only, so the numbers are those an editor shows."""
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file, ``\\r\\n`` read as ``\\n``; bytes that are not UTF-8 are named with their line."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
@@ -26,7 +25,13 @@ def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
         line = data[: e.start].count(b"\n") + 1
         raise SeqzooError(f"{path}:{line}: not UTF-8 text (byte {data[e.start:e.start + 1]!r} at offset {e.start}); "
                           "convert the file, e.g. iconv -f latin1 -t utf-8") from None
-    return ((n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), 1))
+    return text.replace("\r\n", "\n")
+
+
+def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """(line number, line without its end) of ``read_text(path)``. Lines are split at ``\\n`` only, so the
+    numbers are those an editor shows."""
+    return ((n, line.rstrip("\r")) for n, line in enumerate(read_text(path).split("\n"), 1))
 
 
 def check_finite(values: np.ndarray, where: str, missing_allowed: bool = False) -> None:

@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from seqzoo.layers.linear_scan import linear_scan
-from seqzoo.layers.masking import check_inputs
+from seqzoo.layers.masking import check_inputs, lengths_from_mask
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -101,8 +101,8 @@ class MambaBlock(nn.Module):
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.A_log.shape[1], self.A_log.shape[1]], dim=-1)
         return F.softplus(self.dt_proj(dt)), B, C, -torch.exp(self.A_log)
 
-    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, state, impl: str, chunk: int):
-        """u (B, T, d_model), keep (B, T, 1) or None, state (conv (B, E, K-1), ssm (B, E, N)) or None
+    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, lengths: torch.Tensor, state, impl: str, chunk: int):
+        """u (B, T, d_model), keep (B, T, 1) or None, lengths (B,), state (conv (B, E, K-1), ssm (B, E, N)) or None
         -> (B, T, d_model) and the state after each sequence's last real step."""
         x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, T, E) each
         if keep is not None:
@@ -121,7 +121,6 @@ class MambaBlock(nn.Module):
             y, h = selective_scan_chunked(xc, dt, A, B, C, h, chunk)
         y = (y + self.D * xc) * F.silu(z)
         out = u + self.dropout(self.out_proj(y))
-        lengths = torch.full((Bsz,), T, device=u.device) if keep is None else keep.squeeze(-1).sum(1).long()
         index = (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
         return out, (window.gather(-1, index), h)  # the conv's last K - 1 real inputs
 
@@ -159,9 +158,10 @@ class Mamba(nn.Module):
         -> (B, T, d_model) and the state after each sequence's last real step."""
         check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+        lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else lengths_from_mask(mask)
         h, finals = self.input_proj(x), []
         for i, block in enumerate(self.layers):
-            h, final = block(h, keep, None if state is None else state[i], self.impl, self.chunk)
+            h, final = block(h, keep, lengths, None if state is None else state[i], self.impl, self.chunk)
             finals.append(final)
         out = self.norm(h)
         return (out if keep is None else out * keep), finals

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import _VF, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from seqzoo.layers.masking import check_mask, lengths_from_mask
+from seqzoo.layers.masking import check_inputs, lengths_from_mask
 from seqzoo.models.interface import Width
 
 State = tuple[torch.Tensor, ...]  # (h,) or (h, c); each (B, H) inside a layer, (L * dirs, B, H) outside
@@ -147,15 +147,9 @@ class Recurrent(nn.Module):
         self, x: torch.Tensor, mask: torch.Tensor | None = None, state=None
     ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
         """x (B, T, C), mask (B, T) -> output (B, T, dirs * H) and state in torch.nn's layout."""
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{type(self).__name__} expects input (B, T, {self.input_size}), got {tuple(x.shape)}"
-                + ("; add a batch dimension with x.unsqueeze(0)" if x.dim() == 2 else "")
-            )
-        if mask is not None:
-            check_mask(mask, x)
-            if bool(mask.all()):
-                mask = None  # nothing is padded: take the faster unpacked path
+        check_inputs(self, x, mask)
+        if mask is not None and bool(mask.all()):
+            mask = None  # nothing is padded: take the faster unpacked path
         states = self._initial_state(x, state)  # each (L * dirs, B, H)
         run = self._forward_fused if self.impl == "fused" else self._forward_reference
         output, states = run(x, mask, states)

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqzoo.layers.masking import check_inputs
+from seqzoo.layers.masking import check_inputs, lengths_from_mask
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -154,7 +154,7 @@ class S4D(nn.Module):
         -> (B, T, d_model) and the state after each sequence's last real step."""
         check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
-        lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else mask.sum(1)
+        lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else lengths_from_mask(mask)
         h, finals = self.input_proj(x), []
         for i, layer in enumerate(self.layers):
             u = layer.norm(h) if keep is None else layer.norm(h) * keep

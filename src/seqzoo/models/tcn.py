@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm
 
-from seqzoo.layers.masking import check_mask
+from seqzoo.layers.masking import check_inputs
 from seqzoo.models.interface import Width
 
 
@@ -110,10 +110,7 @@ class TCN(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C), mask (B, T) -> (B, T, num_channels[-1])"""
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"TCN expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        if mask is not None:
-            check_mask(mask, x)
+        check_inputs(self, x, mask)
         if x.shape[1] > self.receptive_field and not self.warned:  # once per model, not once per length
             self.warned = True
             warnings.warn(

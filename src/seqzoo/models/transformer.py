@@ -12,7 +12,7 @@ from torch import nn
 from seqzoo.layers.attention import MultiHeadAttention
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.layers.conv_embedding import ConvEmbedding
-from seqzoo.layers.masking import check_mask
+from seqzoo.layers.masking import check_inputs, check_mask
 from seqzoo.layers.positional import positional
 from seqzoo.models.interface import Width
 
@@ -146,10 +146,7 @@ class TransformerEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C), mask (B, T) -> (B, T, d_model)"""
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"TransformerEncoder expects input (B, T, {self.input_size}), got {tuple(x.shape)}")
-        if mask is not None:
-            check_mask(mask, x)
+        check_inputs(self, x, mask)
         h = self.dropout(self.positions(self.input_proj(x, mask)))  # (B, T, D)
         for layer in self.layers:
             h = layer(h, mask, self.causal)
