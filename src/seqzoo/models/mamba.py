@@ -15,12 +15,11 @@ d_state numbers per channel::
 
 The backbone: a linear input projection to d_model, ``num_layers`` blocks, a final RMSNorm.
 
-``impl="reference"`` runs the selective scan one step at a time, as written. ``impl="scan"`` runs it in
-chunks of ``chunk`` steps: inside a chunk the recurrence is a parallel scan (``layers/linear_scan.py``) over
-(d_inner x d_state) channels; the chunk's state carries into the next; each chunk's (B, chunk, d_inner,
-d_state) tensors are recomputed in the backward pass (activation checkpointing) instead of kept, so memory
-grows with T only through the (B, T, d_inner) streams, not T x d_inner x d_state. Padded steps get dt = 0
-(the state passes through) and output zeros.
+``impl="reference"`` runs the selective scan one step at a time, as written, through autograd.
+``impl="scan"`` (``layers/selective_scan.py``) computes the same numbers ``chunk`` steps at a time with a
+backward pass written by hand: each chunk's (chunk, B, d_inner, d_state) tensors are built, used and
+overwritten (recomputed in the backward pass), so memory grows with T only through the (B, T, d_inner)
+streams, not T x d_inner x d_state. Padded steps get dt = 0 (the state passes through) and output zeros.
 
 ``step()`` carries, per block, the convolution's last d_conv - 1 inputs and the SSM state: a fixed cost per
 token at any position. ``forward(x, state=...)`` continues from such a state.
@@ -35,9 +34,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
-from seqzoo.layers.linear_scan import linear_scan
+from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
@@ -50,32 +48,6 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
-
-
-def selective_scan_reference(x, dt, A, B, C, h):
-    """The recurrence step by step. x, dt (B, T, E); A (E, N); B, C (B, T, N); h (B, E, N) -> y (B, T, E), h."""
-    ys = []
-    for t in range(x.shape[1]):
-        h = torch.exp(dt[:, t, :, None] * A) * h + (dt[:, t] * x[:, t])[:, :, None] * B[:, t, None, :]  # (B, E, N)
-        ys.append((h * C[:, t, None, :]).sum(-1))  # (B, E)
-    return torch.stack(ys, 1), h
-
-
-def scan_chunk(x, dt, A, B, C, h):
-    """One chunk in parallel: the same arguments and results as ``selective_scan_reference``."""
-    a = torch.exp(dt.unsqueeze(-1) * A)  # (B, t, E, N)
-    b = (dt * x).unsqueeze(-1) * B.unsqueeze(2)  # (B, t, E, N)
-    hs = linear_scan(a.flatten(2), b.flatten(2), h.flatten(1)).view_as(a)  # (B, t, E, N)
-    return (hs * C.unsqueeze(2)).sum(-1), hs[:, -1]
-
-
-def selective_scan_chunked(x, dt, A, B, C, h, chunk: int):
-    ys = []
-    for s in range(0, x.shape[1], chunk):
-        part = (x[:, s : s + chunk], dt[:, s : s + chunk], A, B[:, s : s + chunk], C[:, s : s + chunk], h)
-        y, h = checkpoint(scan_chunk, *part, use_reentrant=False) if torch.is_grad_enabled() else scan_chunk(*part)
-        ys.append(y)
-    return torch.cat(ys, 1), h
 
 
 class MambaBlock(nn.Module):
@@ -118,7 +90,7 @@ class MambaBlock(nn.Module):
         if impl == "reference":
             y, h = selective_scan_reference(xc, dt, A, B, C, h)
         else:
-            y, h = selective_scan_chunked(xc, dt, A, B, C, h, chunk)
+            y, h = selective_scan(xc, dt, A, B, C, h, chunk)
         y = (y + self.D * xc) * F.silu(z)
         out = u + self.dropout(self.out_proj(y))
         index = (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
@@ -140,7 +112,7 @@ class Mamba(nn.Module):
     causal = True
 
     def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
-                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 128):
+                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64):
         super().__init__()
         if impl not in ("scan", "reference"):
             raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
@@ -186,7 +158,7 @@ class MambaDecoder(StreamDecoder):
     width = Width("d_model")
 
     def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
-                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 128, condition_size: int | None = None,
+                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64, condition_size: int | None = None,
                  memory_size: int | None = None, attention: str | None = "general"):
         backbone = Mamba(input_size + (condition_size or 0), d_model, num_layers, d_state, d_conv, expand, dropout, impl, chunk)
         super().__init__(backbone, condition_size, memory_size, attention)

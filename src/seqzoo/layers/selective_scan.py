@@ -1,0 +1,109 @@
+"""The selective scan of Mamba (Gu & Dao 2023): a diagonal linear state-space recurrence whose step size and
+input/output maps change at every step. For channels e (d_inner of them) and state entries n (d_state)::
+
+    h_t[e, n] = exp(dt_t[e] A[e, n]) h_{t-1}[e, n] + dt_t[e] x_t[e] B_t[n]
+    y_t[e]    = sum_n C_t[n] h_t[e, n]
+
+``selective_scan_reference`` is that loop, left to autograd: readable, and the yardstick of the tests.
+
+``selective_scan`` computes the same numbers with a backward pass written by hand (``SelectiveScan``). The
+trap of a naive parallel scan is the (B, T, E, N) tensors: at T = 4096 each is 256 MiB, and a scan with
+autograd keeps several of them. Here time is cut into chunks of ``chunk`` steps, laid out time-major so that
+every step is one contiguous block:
+
+* forward, per chunk: the decays ``exp(dt A)`` and inputs ``dt x B`` for the whole chunk in one operation
+  each, the recurrence (one fused multiply-add per step, in place), the readout ``C . h`` as one matrix
+  product; only the state entering each chunk is kept (B, E, N per chunk);
+* backward, per chunk from the last: the chunk's states are recomputed from the kept one, the adjoint
+  recurrence ``g_t = C_t gy_t + a_{t+1} g_{t+1}`` runs backwards in time, and every gradient is a matrix
+  product or an elementwise product over the chunk.
+
+So memory grows with T only through (B, T, E) streams, the big tensors stay the size of one chunk (in cache on
+a CPU), and nothing is divided or taken the log of: exact up to rounding at any step size. The loop over time
+is a Python loop of one operation per step; on a GPU that is a kernel launch per step (~4,000 for T = 4096), the
+price of staying in PyTorch alone, without a compiled kernel.
+"""
+
+import torch
+
+
+def selective_scan_reference(x, dt, A, B, C, h):
+    """The recurrence step by step. x, dt (B, T, E); A (E, N); B, C (B, T, N); h (B, E, N) -> y (B, T, E), h."""
+    ys = []
+    for t in range(x.shape[1]):
+        h = torch.exp(dt[:, t, :, None] * A) * h + (dt[:, t] * x[:, t])[:, :, None] * B[:, t, None, :]  # (B, E, N)
+        ys.append((h * C[:, t, None, :]).sum(-1))  # (B, E)
+    return torch.stack(ys, 1), h
+
+
+def chunk_states(dt, u, A, B, h0, a, hs):
+    """One chunk, time-major: dt, u = dt x (c, B, E); B (c, B, N); h0 (B, E, N). Fills the decays a (c, B, E, N)
+    and the states hs (c + 1, B, E, N), the entering state first (buffers reused across chunks: a fresh
+    multi-megabyte tensor per chunk costs more in page faults than the arithmetic)."""
+    torch.mul(dt.unsqueeze(-1), A, out=a).exp_()  # a_t = exp(dt_t A)
+    hs[0] = h0
+    torch.mul(u.unsqueeze(-1), B.unsqueeze(2), out=hs[1:])  # the inputs dt x B, overwritten by the states
+    h, a_t = hs.unbind(0), a.unbind(0)  # views made once: indexing inside the loop costs as much as the step
+    for t in range(len(a_t)):
+        torch.addcmul(h[t + 1], a_t[t], h[t], out=h[t + 1])  # h_t = a_t h_{t-1} + b_t
+
+
+def buffers(chunk: int, h0: torch.Tensor, n: int):
+    """n workspaces of (chunk + 1, B, E, N) for the per-chunk tensors."""
+    return [h0.new_empty(chunk + 1, *h0.shape) for _ in range(n)]
+
+
+class SelectiveScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, dt, A, B, C, h0, chunk: int):
+        x, dt, B, C = (v.transpose(0, 1).contiguous() for v in (x, dt, B, C))  # time-major (T, B, ...)
+        u = dt * x  # (T, B, E)
+        y = x.new_empty(x.shape)  # (T, B, E)
+        a_buf, hs_buf = buffers(chunk, h0, 2)
+        h, entering = h0, []
+        for s in range(0, x.shape[0], chunk):
+            part = slice(s, s + chunk)
+            c = len(x[part])
+            entering.append(h)
+            chunk_states(dt[part], u[part], A, B[part], h, a_buf[:c], hs_buf[: c + 1])
+            torch.matmul(hs_buf[1 : c + 1], C[part].unsqueeze(-1), out=y[part].unsqueeze(-1))  # sum_n C h
+            h = hs_buf[c].clone()  # a copy: the buffer is overwritten by the next chunk
+        ctx.chunk = chunk
+        ctx.save_for_backward(x, dt, u, A, B, C, *entering)
+        return y.transpose(0, 1), h
+
+    @staticmethod
+    def backward(ctx, gy, gh):
+        x, dt, u, A, B, C, *entering = ctx.saved_tensors
+        gy = gy.transpose(0, 1).contiguous()  # (T, B, E)
+        gx, gdt, gB, gC = (torch.empty_like(v) for v in (x, dt, B, C))
+        gA = torch.zeros_like(A)
+        a_buf, hs_buf, g_buf = buffers(ctx.chunk, entering[0], 3)
+        carry = torch.zeros_like(entering[0]) if gh is None else gh.clone()  # dL/dh at the chunk's last step, from later
+        for k in reversed(range(len(entering))):
+            part = slice(k * ctx.chunk, (k + 1) * ctx.chunk)
+            c = len(x[part])
+            a, hs, g = a_buf[:c], hs_buf[: c + 1], g_buf[:c]
+            chunk_states(dt[part], u[part], A, B[part], entering[k], a, hs)
+            torch.mul(gy[part].unsqueeze(-1), C[part].unsqueeze(2), out=g)  # (c, B, E, N): dy_t/dh_t, then dL/dh_t
+            g[-1] += carry
+            g_t, a_t = g.unbind(0), a.unbind(0)
+            for t in reversed(range(c - 1)):
+                torch.addcmul(g_t[t], a_t[t + 1], g_t[t + 1], out=g_t[t])  # g_t += a_{t+1} g_{t+1}
+            carry = a[0] * g[0]
+            gu = torch.matmul(g, B[part].unsqueeze(-1)).squeeze(-1)  # (c, B, E)
+            torch.matmul(u[part].unsqueeze(2), g, out=gB[part].unsqueeze(2))  # (c, B, 1, N): sum_e g u
+            torch.matmul(gy[part].unsqueeze(2), hs[1:], out=gC[part].unsqueeze(2))  # sum_e gy h
+            gz = g.mul_(hs[:-1]).mul_(a)  # dL/d(dt A): g_t h_{t-1} a_t, in place of g
+            _, Bsz, E, N = gz.shape
+            gdt_a = torch.bmm(gz.view(c * Bsz, E, N).transpose(0, 1), A.unsqueeze(-1))  # (E, c B, 1): sum_n gz A
+            gdt[part] = gdt_a.view(E, c, Bsz).permute(1, 2, 0) + gu * x[part]
+            gA += torch.mul(gz, dt[part].unsqueeze(-1), out=a).sum((0, 1))  # sum over steps and batch of gz dt
+            gx[part] = gu * dt[part]
+        gx, gdt, gB, gC = (v.transpose(0, 1) for v in (gx, gdt, gB, gC))
+        return gx, gdt, gA, gB, gC, carry, None
+
+
+def selective_scan(x, dt, A, B, C, h0, chunk: int = 64):
+    """The same arguments and results as ``selective_scan_reference``, ``chunk`` steps at a time."""
+    return SelectiveScan.apply(x, dt, A, B, C, h0, chunk)
