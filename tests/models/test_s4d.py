@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from seqzoo.models import S4D, S4DDecoder
+from seqzoo.models.interface import run_encoder
+from seqzoo.models.s4d import fft_conv
 from tests.models.state_contract import check_padding, stepped
 
 C, H, N = 3, 8, 8
@@ -66,3 +68,25 @@ def test_the_decoder_role_refuses_two_directions_with_a_message():
         S4DDecoder(C, H, bidirectional=True)
     with pytest.raises(ValueError, match="even number"):
         S4D(C, H, d_state=7)
+
+
+def test_run_encoder_skips_the_final_state_and_changes_no_output():
+    model, x = built(num_layers=2, bidirectional=True), torch.randn(2, 20, C)
+    mask = torch.arange(20) < torch.tensor([[20], [13]])
+    out, state = model(x, mask)
+    skipped, none = model(x, mask, need_state=False)
+    assert state.shape == (2, 2, H, N // 2) and none is None
+    torch.testing.assert_close(skipped, out)
+    torch.testing.assert_close(run_encoder(model, x, mask), out)
+    causal = built(num_layers=2)
+    _, mid = causal(x[:, :7])  # from a given state, too
+    torch.testing.assert_close(causal(x[:, 7:], state=mid, need_state=False)[0], causal(x[:, 7:], state=mid)[0])
+
+
+def test_the_fft_convolution_and_its_written_backward_equal_the_direct_sum():
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(2, 3, 9, generator=g, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(3, 9, generator=g, dtype=torch.float64, requires_grad=True)
+    direct = torch.stack([(k[:, : t + 1].flip(-1) * u[..., : t + 1]).sum(-1) for t in range(9)], -1)  # sum_j k_j u_(t-j)
+    torch.testing.assert_close(fft_conv(u, k), direct)
+    assert torch.autograd.gradcheck(fft_conv, (u, k))

@@ -10,7 +10,9 @@ either form. Each family declares on its class:
 - ``width``: which constructor argument sets its size and in what steps it moves (``Width``), so that
   ``model.target_params`` can size any family;
 - its reach: ``receptive_field`` (how many steps one output sees; absent or None = unbounded) and
-  ``max_len`` (the longest sequence it accepts; absent or None = any).
+  ``max_len`` (the longest sequence it accepts; absent or None = any);
+- ``state_optional`` (absent = False): its ``forward`` takes ``need_state=False`` and then skips computing
+  the final state, which ``run_encoder`` (every task's encoder call) never reads.
 
 A **decoder** has a teacher-forced ``forward(x, memory=None, memory_mask=None, condition=None)``,
 ``init_state(memory=None, memory_mask=None, condition=None)``, ``step(x_t, state) -> (out, state)`` that
@@ -60,8 +62,9 @@ class Decoder(Protocol):
 
 
 def run_encoder(encoder: nn.Module, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Any encoder -> its outputs (B, T, D), whether or not it also returns a final state."""
-    out = encoder(x, mask)
+    """Any encoder -> its outputs (B, T, D), whether or not it also returns a final state. A family whose
+    final state costs extra work (``state_optional``) is asked not to compute it."""
+    out = encoder(x, mask, need_state=False) if getattr(encoder, "state_optional", False) else encoder(x, mask)
     return out[0] if isinstance(out, tuple) else out
 
 

@@ -41,9 +41,14 @@ from seqzoo.models.stream_decoder import StreamDecoder
 
 def powers(dtA: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     """dA^l = exp(l dt A) for each l in ``steps``: (H, N2) -> (H, N2, len(steps)). The phase l dt Im(A)
-    reaches 10^4 radians over long sequences, where float32 keeps only ~10^-3 of it: multiplied and
-    exponentiated in float64, then rounded once."""
-    return torch.exp(dtA.to(torch.complex128).unsqueeze(-1) * steps.to(torch.float64)).to(dtA.dtype)
+    reaches 10^4 radians over long sequences, where float32 keeps only ~10^-3 of it: magnitude and phase are
+    computed in float64 (real arithmetic: complex elementwise kernels are several times slower on a CPU),
+    then rounded once."""
+    l = steps.to(torch.float64)
+    magnitude = torch.exp(dtA.real.to(torch.float64).unsqueeze(-1) * l)
+    phase = dtA.imag.to(torch.float64).unsqueeze(-1) * l
+    real = dtA.real.dtype
+    return torch.complex((magnitude * torch.cos(phase)).to(real), (magnitude * torch.sin(phase)).to(real))
 
 
 def power_tables(dtA: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -54,11 +59,34 @@ def power_tables(dtA: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Te
     return powers(dtA, steps[:M] * S), powers(dtA, steps[:S]), S
 
 
+class FFTConv(torch.autograd.Function):
+    """Causal convolution of u (B, H, T) with kernel (H, T) -> (B, H, T), by FFT over n >= 2T - 1 points (no
+    wrap-around). The backward pass is written out: both gradients are correlations with the incoming
+    gradient, computed from the spectra kept by the forward pass (one FFT of the gradient and two inverse
+    ones, the kernel's summed over the batch before its inverse), where autograd would transform, pad and
+    copy its way back through each step."""
+
+    @staticmethod
+    def forward(ctx, u, kernel):
+        T = u.shape[-1]
+        n = 1 << (2 * T - 1).bit_length()  # a fast FFT size
+        U, Kf = torch.fft.rfft(u, n=n), torch.fft.rfft(kernel, n=n)  # (B, H, n/2 + 1), (H, n/2 + 1)
+        ctx.save_for_backward(U, Kf)
+        ctx.T, ctx.n = T, n
+        return torch.fft.irfft(U * Kf, n=n)[..., :T]
+
+    @staticmethod
+    def backward(ctx, g):
+        U, Kf = ctx.saved_tensors
+        G = torch.fft.rfft(g, n=ctx.n)  # (B, H, n/2 + 1)
+        gu = torch.fft.irfft(G * Kf.conj(), n=ctx.n)[..., : ctx.T] if ctx.needs_input_grad[0] else None
+        gk = torch.fft.irfft((G * U.conj()).sum(0), n=ctx.n)[..., : ctx.T] if ctx.needs_input_grad[1] else None
+        return gu, gk
+
+
 def fft_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """Causal convolution of u (B, H, T) with kernel (H, T) -> (B, H, T), by FFT."""
-    T = u.shape[-1]
-    n = 1 << (2 * T - 1).bit_length()  # no wrap-around, a fast FFT size
-    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(kernel, n=n), n=n)[..., :T]
+    """Causal convolution of u (B, H, T) with kernel (H, T) -> (B, H, T)."""
+    return FFTConv.apply(u, kernel)
 
 
 class S4DKernel(nn.Module):
@@ -84,17 +112,23 @@ class S4DKernel(nn.Module):
         dtA, dB, C = self.discrete()
         P, Q, S = power_tables(dtA, length)  # (H, N2, M), (H, N2, S)
         weights = (C * dB).unsqueeze(-1) * P  # (dirs, H, N2, M)
-        K = torch.einsum("dhnm,hns->dhms", weights, Q).reshape(C.shape[0], C.shape[1], -1)[..., :length]
-        return 2 * K.real, (dtA, dB, C, P, Q, S)
+        # Re(sum_n w_n q_n) = sum_n (Re w Re q - Im w Im q): one real product over 2 N2, not a complex one
+        left = torch.cat([weights.real, -weights.imag], dim=2).transpose(-1, -2)  # (dirs, H, M, 2 N2)
+        K = left @ torch.cat([Q.real, Q.imag], dim=1)  # (dirs, H, M, S)
+        return 2 * K.reshape(C.shape[0], C.shape[1], -1)[..., :length], (dtA, dB, C, P, Q, S)
 
-    def forward(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None):
+    def forward(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None, need_state: bool = True):
         """u (B, H, T), zero at padded steps; lengths (B,); state (B, H, N2) complex or None
-        -> y (B, H, T) and the state after each sequence's last real step."""
+        -> y (B, H, T) and the state after each sequence's last real step (None unless ``need_state``)."""
         B, H, T = u.shape
         K, (dtA, dB, C, P, Q, S) = self.kernel(T)
         y = fft_conv(u, K[0]) + self.D.unsqueeze(-1) * u
         if K.shape[0] == 2:  # the backward reading: the same convolution on the reversed sequence
             y = y + fft_conv(u.flip(-1), K[1]).flip(-1)
+        if state is not None:  # an initial state adds 2 Re(C dA^(t+1) s0) at every step
+            y = y + 2 * torch.einsum("bhn,hnt->bht", C[0] * state, powers(dtA, torch.arange(1, T + 1, device=u.device))).real
+        if not need_state:
+            return y, None
         # the final state: sum_j dA^j dB u_(len-1-j), u read from each sequence's last real step backwards
         back = lengths.view(B, 1, 1) - 1 - torch.arange(T, device=u.device)  # (B, 1, T)
         u_back = u.gather(-1, back.clamp(min=0).expand(B, H, T)) * (back >= 0)
@@ -102,8 +136,7 @@ class S4DKernel(nn.Module):
         Qt = Q.transpose(1, 2)  # (H, S, N2): two real products, not one complex one of a real u
         inner = torch.complex(u_back @ Qt.real, u_back @ Qt.imag).view(H, B, -1, Q.shape[1])  # (H, B, M, N2)
         final = dB * (inner * P.transpose(1, 2).unsqueeze(1)).sum(2).transpose(0, 1)  # (B, H, N2)
-        if state is not None:  # an initial state adds 2 Re(C dA^(t+1) s0) at every step and decays into the final one
-            y = y + 2 * torch.einsum("bhn,hnt->bht", C[0] * state, powers(dtA, torch.arange(1, T + 1, device=u.device))).real
+        if state is not None:  # the initial state decays into the final one
             final = final + torch.exp(dtA * lengths.view(B, 1, 1).to(dtA.real.dtype)) * state
         return y, final
 
@@ -129,6 +162,7 @@ class S4DLayer(nn.Module):
 
 class S4D(nn.Module):
     width = Width("d_model")
+    state_optional = True  # forward(..., need_state=False) skips the final state
 
     def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 4, d_state: int = 64, dropout: float = 0.0,
                  bidirectional: bool = False):
@@ -149,21 +183,23 @@ class S4D(nn.Module):
     def causal(self) -> bool:
         return not self.bidirectional
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None,
+                need_state: bool = True):
         """x (B, T, C), mask (B, T), state (num_layers, B, d_model, d_state / 2) complex or None
-        -> (B, T, d_model) and the state after each sequence's last real step."""
+        -> (B, T, d_model) and the state after each sequence's last real step; None with ``need_state=False``
+        (``run_encoder`` asks so: the final state is a contraction as costly as ~15 % of a layer)."""
         check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
         lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else lengths_from_mask(mask)
         h, finals = self.input_proj(x), []
         for i, layer in enumerate(self.layers):
             u = layer.norm(h) if keep is None else layer.norm(h) * keep
-            y, final = layer.ssm(u.transpose(1, 2), lengths, None if state is None else state[i])  # (B, H, T)
+            y, final = layer.ssm(u.transpose(1, 2), lengths, None if state is None else state[i], need_state)  # (B, H, T)
             h = h + layer.out(y.transpose(1, 2))
             h = h if keep is None else h * keep
             finals.append(final)
         out = self.norm(h)
-        return (out if keep is None else out * keep), torch.stack(finals)
+        return (out if keep is None else out * keep), (torch.stack(finals) if need_state else None)
 
     def init_state(self, like: torch.Tensor) -> list[torch.Tensor]:
         """Zeros, one (B, d_model, d_state / 2) complex state per layer, for a batch like ``like`` (B, C)."""
