@@ -1,6 +1,8 @@
 """The lesson, asserted: at torch's default initialisation the gradient from the last step vanishes
-through 200 steps for all three recurrent families; an LSTM with its forget gate opened (bias 1) keeps
-it many orders of magnitude larger than a vanilla RNN's."""
+through 200 steps for all three recurrent families, and for minGRU/minLSTM (their gates start near 1/2, so
+the state halves every step); an LSTM with its forget gate opened (bias 1) keeps it many orders of
+magnitude larger than a vanilla RNN's; the state-space families, whose step sizes start log-uniform down
+to 0.001 (slow modes), still feel the first step at the last."""
 
 from functools import partial
 
@@ -40,6 +42,28 @@ def test_forget_gate_bias_keeps_gradients_alive(flows):
 def test_default_initialisation_vanishes(flows, name):
     flow = flows[name]["input"]
     assert flow[T // 2] / flow[-1] < 1e-15 and flow[0] < flow[T // 2]
+
+
+@pytest.fixture(scope="module")
+def input_flows():
+    x, _ = adding_problem(8, T, torch.Generator().manual_seed(0))
+    out = {}
+    for name in ("mingru", "minlstm", "s4d", "mamba"):
+        torch.manual_seed(0)
+        out[name] = gradient_flow(small_part("model", name, width=64)(input_size=2), x)["input"]
+    return out
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_min_rnns_vanish_at_initialisation_too(input_flows, name):
+    flow = input_flows[name]
+    assert flow[T // 2] / flow[-1] < 1e-12 and flow[0] / flow[-1] < 1e-25
+
+
+@pytest.mark.parametrize("name", ["s4d", "mamba"])
+def test_state_space_families_feel_the_first_step_at_the_last(input_flows, name):
+    flow = input_flows[name]
+    assert flow[0] / flow[-1] > 1e-8 and flow[T // 2] / flow[-1] > 1e-8
 
 
 def test_unrolled_states_are_the_models_own():
