@@ -89,12 +89,12 @@ def build_task(cfg: DictConfig, info: dict):
     knows: the data's input size for a backbone, an embedding size for tokens, a memory size for decoders."""
     fit_model_to_budget(cfg, info)
     params = inspect.signature(get_class(cfg.task._target_)).parameters
-    if "decoder" in params and cfg.get("decoder") is None:
+    if "decoder" in params and params["decoder"].default is inspect.Parameter.empty and cfg.get("decoder") is None:
         raise SeqzooError(f"this task needs a decoder and none is configured: the model family ({cfg.model._target_}) has no "
                           f"configs/decoder/ file, or decoder= named none; choose decoder={'|'.join(config_options('decoder'))}")
     parts = {}
     for role, group in (("backbone", "model"), ("encoder", "model"), ("decoder", "decoder")):
-        if role in params:
+        if role in params and cfg.get(group) is not None:
             parts[role] = instantiate(cfg[group], _partial_=True, _convert_="partial")
     return sized(cfg.task, info, **parts)
 

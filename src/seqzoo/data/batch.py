@@ -6,6 +6,8 @@
                    (B, T') per step or per output token otherwise, padded with IGNORE_INDEX
 - ``target_mask``  (B, T') bool, only for sequence targets
 - ``condition``    (B, ...) the vector or image of one-to-many tasks
+- forecasting adds ``future`` (B, H, F) known features of the horizon, ``loc``/``scale``/``mase_scale``
+  (B, K) and ``series``/``origin`` (B,) (``data/series.py``); any such further key is stacked as it is
 """
 
 import torch
@@ -34,6 +36,6 @@ def collate(items: list[dict], sequence_targets: bool = False) -> dict:
             batch[TARGETS], batch[TARGET_MASK] = pad(targets, IGNORE_INDEX)
         else:
             batch[TARGETS] = torch.stack(targets)
-    if CONDITION in items[0]:
-        batch[CONDITION] = torch.stack([it[CONDITION] for it in items])
+    for key in items[0].keys() - batch.keys() - {INPUTS, TARGETS}:
+        batch[key] = torch.stack([it[key] for it in items])
     return batch

@@ -1,0 +1,181 @@
+"""Forecasting data: windows of a context of ``context`` steps and a horizon of ``horizon`` steps cut from one
+or many real-valued series (a user's file, ``series_frame.py``, or a packaged data set).
+
+Splits are chronological, per series: the last ``test_size`` steps are test, the ``val_size`` before them
+validation, the rest training. A window belongs to the split its *targets* fall in, whole: no window's
+targets cross a boundary (its context may reach back into earlier periods: the past is known). Training
+windows start every ``stride`` steps; validation and test windows are forecast origins every
+``eval_stride`` steps (rolling origin: several origins, not one).
+
+Nothing fitted looks at validation or test values: covariate standardisation and MASE's scale (the mean
+absolute seasonal difference, lag ``season``) come from each series' training period; target scaling is
+``window`` (each window's context mean and standard deviation, the default: series of any level) or
+``train`` (each series' training period).
+
+An item: ``inputs`` (context, K + F) the scaled targets then the future-known features at each context step;
+``future`` (horizon, F) the known features of the horizon (covariate columns, and calendar features of the
+timestamps when ``calendar``); ``targets`` (horizon, K) raw; ``loc``, ``scale`` (K,) the target scaling;
+``mase_scale`` (K,); ``series`` and ``origin`` (which window, for plots and predictions).
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from seqzoo.data.base import SequenceDataModule
+from seqzoo.data.series_frame import Series, read_frame, season_of, split_series
+from seqzoo.errors import SeqzooError
+
+SCALING = ("window", "train")
+
+
+def calendar_features(times: pd.Index, freq: str | None) -> np.ndarray:
+    """(T, F) sin/cos of the time of day, day of week and day of year, those that vary at this frequency."""
+    if not isinstance(times, pd.DatetimeIndex) or freq is None:
+        return np.zeros((len(times), 0))
+    step = pd.tseries.frequencies.to_offset(freq)
+    day = pd.Timedelta(days=1)
+    try:
+        step_length = pd.Timedelta(step)
+    except ValueError:  # months, quarters, years: no fixed length
+        step_length = pd.Timedelta(days=28)
+    cycles = []
+    if step_length < day:
+        cycles.append((times.hour * 60 + times.minute) / 1440.0)
+    if step_length <= day:
+        cycles.append(times.dayofweek / 7.0)
+    if step_length < pd.Timedelta(days=365):
+        cycles.append((times.dayofyear - 1) / 365.25)
+    return np.stack([f(2 * math.pi * np.asarray(c)) for c in cycles for f in (np.sin, np.cos)], 1) if cycles else np.zeros((len(times), 0))
+
+
+def steps(size: float | int, n: int) -> int:
+    """A split size: a fraction of the series (0 < size < 1) or a number of steps."""
+    return int(round(size * n)) if 0 < size < 1 else int(size)
+
+
+class Windows(Dataset):
+    """(series, origin) pairs over arrays held once: an item is cut when asked for."""
+
+    def __init__(self, module: "SeriesDataModule", pairs: list[tuple[int, int]]):
+        self.module, self.pairs = module, pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> dict:
+        return self.module.window(*self.pairs[i])
+
+
+class SeriesDataModule(SequenceDataModule):
+    mapping = "forecast"
+
+    def __init__(self, path: str | None = None, frame=None, time: str | None = None, series_id: str | None = None,
+                 targets: list[str] = ("value",), covariates: list[str] = (), calendar: bool = True, context: int = 96,
+                 horizon: int = 24, stride: int = 1, eval_stride: int | None = None, val_size: float = 0.1,
+                 test_size: float = 0.1, season: int | None = None, missing: str = "error", spacing: str = "strict",
+                 scaling: str = "window", name: str | None = None, batch_size: int = 32, num_workers: int = 0):
+        super().__init__(batch_size, num_workers)
+        if (path is None) == (frame is None):
+            raise SeqzooError("data=series needs a file: data.path=<your .csv, .parquet or .npy>")
+        if scaling not in SCALING:
+            raise SeqzooError(f"data.scaling={scaling} is not one of {', '.join(SCALING)}")
+        if context < 1 or horizon < 1 or stride < 1:
+            raise SeqzooError(f"data.context, data.horizon and data.stride must be at least 1 (got {context}, {horizon}, {stride})")
+        self.path, self.frame, self.time, self.series_id = path, frame, time, series_id
+        self.targets, self.covariates, self.calendar = list(targets), list(covariates), calendar
+        self.context, self.horizon, self.stride, self.eval_stride = context, horizon, stride, eval_stride or horizon
+        self.val_size, self.test_size, self.season, self.missing, self.spacing = val_size, test_size, season, missing, spacing
+        self.scaling, self.name = scaling, name or (str(path) if path else "series")
+        self.fitted: dict = {}
+
+    # -- reading ----------------------------------------------------------------------------------------
+    def load(self) -> tuple[list[Series], str | None]:
+        frame = read_frame(self.path) if self.frame is None else self.frame
+        return split_series(frame, self.name, self.time, self.series_id, self.targets, self.covariates, self.missing, self.spacing)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        self.series, freq = self.load()
+        self.freq = freq
+        self.m = self.season or season_of(freq)
+        bounds, pairs = [], {"train": [], "val": [], "test": []}
+        for k, s in enumerate(self.series):
+            n = len(s.values)
+            n_test, n_val = steps(self.test_size, n), steps(self.val_size, n)
+            n_train = n - n_val - n_test
+            need = self.context + self.horizon
+            if n_test < self.horizon or n_val < self.horizon or n_train < need:
+                raise SeqzooError(
+                    f"{self.name}, {s.name}: {n} steps split into train {n_train}, val {n_val}, test {n_test}; each of val and "
+                    f"test needs at least data.horizon={self.horizon} steps and train at least data.context + data.horizon = "
+                    f"{need}: shorten data.context or data.horizon, or change data.val_size / data.test_size")
+            bounds.append((n_train, n_train + n_val, n))
+            pairs["train"] += [(k, o) for o in range(self.context, n_train - self.horizon + 1, self.stride)]
+            pairs["val"] += [(k, o) for o in range(n_train, n_train + n_val - self.horizon + 1, self.eval_stride)]
+            pairs["test"] += [(k, o) for o in range(n_train + n_val, n - self.horizon + 1, self.eval_stride)]
+        if self.context < self.m:
+            raise SeqzooError(f"{self.name}: data.context={self.context} is shorter than the season ({self.m} steps), which the "
+                              f"seasonal-naive baseline repeats: set data.context >= {self.m}, or data.season to a shorter period")
+        self.bounds = bounds
+        if not self.fitted:
+            self.fitted = self.fit()
+        self.features = [self.known_features(s) for s in self.series]
+        self.splits = {split: Windows(self, p) for split, p in pairs.items()}
+
+    def fit(self) -> dict:
+        """Statistics of the training periods only: covariate mean/std, per series target mean/std and MASE scale."""
+        train = [s.values[: b[0]] for s, b in zip(self.series, self.bounds)]
+        covs = np.concatenate([s.covariates[: b[0]] for s, b in zip(self.series, self.bounds)]) if self.covariates else None
+        m = self.m
+        mase = [np.abs(v[m:] - v[:-m]).mean(0) if len(v) > m else np.abs(np.diff(v, axis=0)).mean(0) for v in train]
+        return {
+            "cov_mean": covs.mean(0).tolist() if covs is not None else [],
+            "cov_std": (covs.std(0) + 1e-8).tolist() if covs is not None else [],
+            "loc": [v.mean(0).tolist() for v in train],
+            "scale": [(v.std(0) + 1e-8).tolist() for v in train],
+            "mase_scale": [np.maximum(s, 1e-8).tolist() for s in mase],
+        }
+
+    def known_features(self, s: Series) -> np.ndarray:
+        """(T, F): standardised covariates, then calendar features."""
+        covs = (s.covariates - np.array(self.fitted["cov_mean"])) / np.array(self.fitted["cov_std"]) if self.covariates else s.covariates
+        cal = calendar_features(s.times, self.freq) if self.calendar else np.zeros((len(s.times), 0))
+        return np.concatenate([covs, cal], 1)
+
+    # -- items ------------------------------------------------------------------------------------------
+    def window(self, k: int, origin: int) -> dict:
+        s, f = self.series[k], self.features[k]
+        past = slice(origin - self.context, origin)
+        ahead = slice(origin, origin + self.horizon)
+        context = s.values[past]  # (L, K)
+        if self.scaling == "window":
+            loc = context.mean(0)
+            scale = context.std(0) + 1e-3 * (np.abs(loc) + 1)  # a flat context must not blow its horizon up
+        else:
+            loc, scale = np.array(self.fitted["loc"][k]), np.array(self.fitted["scale"][k])
+        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        return {
+            "inputs": as_tensor(np.concatenate([(context - loc) / scale, f[past]], 1)),  # (L, K + F)
+            "future": as_tensor(f[ahead]),  # (H, F)
+            "targets": as_tensor(s.values[ahead]),  # (H, K)
+            "loc": as_tensor(loc), "scale": as_tensor(scale),
+            "mase_scale": as_tensor(self.fitted["mase_scale"][k]),
+            "series": torch.tensor(k), "origin": torch.tensor(origin),
+        }
+
+    @property
+    def info(self) -> dict:
+        F = self.features[0].shape[1]
+        return {"input_size": len(self.targets) + F, "num_targets": len(self.targets), "future_size": F,
+                "horizon": self.horizon, "season": self.m}
+
+    def state_dict(self) -> dict:
+        return {"fitted": self.fitted}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.fitted = state.get("fitted", {})
