@@ -19,7 +19,8 @@ from tests.data.fixtures import data_overrides
 
 GROUPS = ["data", "model", "decoder", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
 CASES = [(g, n) for g in GROUPS for n in config_names(g)]
-DATA_FOR = {"many_to_one": "japanese_vowels", "aligned": "copy_memory", "seq2seq": "reverse", "one_to_many": "digits_caption"}
+DATA_FOR = {"many_to_one": "japanese_vowels", "aligned": "copy_memory", "seq2seq": "reverse", "one_to_many": "digits_caption",
+            "forecast": "airline"}
 
 
 def fitting(group: str, name: str, tmp_path) -> list[str]:

@@ -3,6 +3,9 @@
 import random
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "ran": "VERB", "on": "ADP", "quickly": "ADV"}
 
 
@@ -110,4 +113,21 @@ def data_overrides(name: str, folder: Path) -> list[str]:
         return [f"data.path={conll_file(folder)}"]
     if name == "parallel_text":
         return [f"data.path={pairs_file(folder)}"]
+    if name == "series":
+        return [f"data.path={series_file(folder)}", "data.time=date", "data.series_id=store", "data.targets=[sales]",
+                "data.covariates=[price]", "data.context=28", "data.horizon=7"]
     return []
+
+
+def series_file(folder: Path, days: int = 150) -> Path:
+    """Two stores' daily sales (a weekly cycle, a trend, noise) and a price known in advance, long format."""
+    g = np.random.default_rng(0)
+    t = np.arange(days)
+    rows = []
+    for store, level in (("a", 100.0), ("b", 20.0)):
+        price = 1 + 0.1 * g.standard_normal(days)
+        sales = level * (1 + 0.3 * np.sin(2 * np.pi * t / 7)) + 0.2 * t - 5 * price + g.standard_normal(days)
+        rows += [f"{store},{d},{s:.4f},{p:.4f}" for d, s, p in zip(pd.date_range("2024-01-01", periods=days).date, sales, price)]
+    path = folder / "sales.csv"
+    path.write_text("store,date,sales,price\n" + "\n".join(rows) + "\n")
+    return path

@@ -60,6 +60,10 @@ def test_batches_keep_the_contract(name, tmp_path):
         assert batch[TARGET_MASK].sum(1).tolist() == [len(it[TARGETS]) for it in items]
         if dm.mapping == "aligned":
             assert batch[TARGETS].shape == batch[INPUTS].shape[:2]
+    elif dm.mapping == "forecast":  # (B, horizon, targets) real values; the horizon's known features beside them
+        assert batch[TARGETS].shape == (n, info["horizon"], info["num_targets"]) and batch[TARGETS].dtype == torch.float32
+        assert batch["future"].shape == (n, info["horizon"], info["future_size"])
+        assert batch[INPUTS].shape[2] == info["input_size"]
     else:
         assert batch[TARGETS].shape[0] == n and batch[TARGETS].dim() == 1
     if CONDITION in batch:

@@ -171,7 +171,7 @@ class SeriesDataModule(SequenceDataModule):
     @property
     def info(self) -> dict:
         F = self.features[0].shape[1]
-        return {"input_size": len(self.targets) + F, "num_targets": len(self.targets), "future_size": F,
+        return {"mapping": self.mapping, "max_length": self.context, "input_size": len(self.targets) + F, "num_targets": len(self.targets), "future_size": F,
                 "horizon": self.horizon, "season": self.m}
 
     def state_dict(self) -> dict:

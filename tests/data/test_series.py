@@ -1,0 +1,138 @@
+"""Forecasting data: a user's long-format file becomes chronological, leak-free windows, or one message naming
+what is wrong with it; the packaged series read from their packages' files."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from seqzoo.data import packaged_series
+from seqzoo.data.series import SeriesDataModule, calendar_features
+from seqzoo.data.series_frame import season_of
+from seqzoo.errors import SeqzooError
+from tests.data.fixtures import series_file
+
+
+def module(frame_or_path, **kwargs) -> SeriesDataModule:
+    source = {"frame": frame_or_path} if isinstance(frame_or_path, pd.DataFrame) else {"path": str(frame_or_path)}
+    defaults = dict(time="date", series_id="store", targets=["sales"], covariates=["price"], context=28, horizon=7)
+    dm = SeriesDataModule(**source, **{**defaults, **kwargs})
+    dm.setup("fit")
+    return dm
+
+
+def daily(n=120, **columns) -> pd.DataFrame:
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n), "sales": np.arange(n, dtype=float)})
+    for k, v in columns.items():
+        frame[k] = v
+    return frame
+
+
+def test_windows_are_chronological_and_targets_never_cross_a_split(tmp_path):
+    dm = module(series_file(tmp_path), eval_stride=3)
+    for k, (n_train, n_val, n) in enumerate(dm.bounds):
+        origins = {split: [o for s, o in dm.splits[split].pairs if s == k] for split in ("train", "val", "test")}
+        assert max(origins["train"]) + dm.horizon <= n_train and min(origins["train"]) >= dm.context
+        assert min(origins["val"]) >= n_train and max(origins["val"]) + dm.horizon <= n_val
+        assert min(origins["test"]) >= n_val and max(origins["test"]) + dm.horizon <= n
+        assert np.diff(origins["test"]).tolist() == [3] * (len(origins["test"]) - 1)  # rolling origin
+        assert len(origins["test"]) > 1
+
+
+def test_items_hold_the_context_and_the_raw_horizon(tmp_path):
+    dm = module(series_file(tmp_path))
+    s, o = dm.splits["test"].pairs[0]
+    item = dm.splits["test"][0]
+    values = dm.series[s].values
+    torch.testing.assert_close(item["targets"], torch.tensor(values[o : o + 7], dtype=torch.float32))
+    context = item["inputs"][:, :1] * item["scale"] + item["loc"]  # the scaled targets undo to the raw context
+    torch.testing.assert_close(context, torch.tensor(values[o - 28 : o], dtype=torch.float32), rtol=1e-5, atol=1e-4)
+    assert item["inputs"].shape[1] == 1 + item["future"].shape[1]  # the features of each context step follow
+    torch.testing.assert_close(item["inputs"][:, 1:], torch.tensor(dm.features[s][o - 28 : o], dtype=torch.float32))
+    torch.testing.assert_close(item["future"], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
+
+
+@pytest.mark.parametrize("scaling", ["window", "train"])
+def test_nothing_fitted_looks_at_the_future(tmp_path, scaling):
+    frame = pd.read_csv(series_file(tmp_path))
+    dm = module(frame, scaling=scaling)
+    changed = frame.copy()
+    n = len(frame) // 2
+    held_out = np.zeros(len(frame), dtype=bool)
+    for (_, _, _), idx in zip(dm.bounds, [np.arange(n), np.arange(n, 2 * n)]):
+        held_out[idx[dm.bounds[0][0] :]] = True  # every validation and test row of each store
+    changed.loc[held_out, ["sales", "price"]] *= 100
+    other = module(changed, scaling=scaling)
+    assert other.fitted == dm.fitted
+    first = dm.splits["val"][0]  # its context lies in the training period: unchanged, and so its scaling
+    for key in ("inputs", "loc", "scale", "mase_scale"):
+        torch.testing.assert_close(other.splits["val"][0][key], first[key])
+
+
+def test_mase_scale_is_the_in_sample_seasonal_naive_error(tmp_path):
+    dm = module(series_file(tmp_path), season=7)
+    train = dm.series[0].values[: dm.bounds[0][0], 0]
+    assert dm.fitted["mase_scale"][0][0] == pytest.approx(np.abs(train[7:] - train[:-7]).mean())
+    assert module(series_file(tmp_path)).m == 7  # daily data: a weekly season by default
+
+
+def test_numpy_files_and_a_single_series(tmp_path):
+    np.save(tmp_path / "x.npy", np.sin(np.arange(300) / 5.0)[:, None].repeat(2, 1))
+    dm = SeriesDataModule(path=str(tmp_path / "x.npy"), targets=["c0"], covariates=["c1"], context=20, horizon=5)
+    dm.setup()
+    assert dm.info["input_size"] == 2 and dm.info["future_size"] == 1 and len(dm.splits["test"]) > 1
+    np.save(tmp_path / "many.npy", np.zeros((3, 100, 1)) + np.arange(3)[:, None, None])
+    many = SeriesDataModule(path=str(tmp_path / "many.npy"), series_id="series", targets=["c0"], context=10, horizon=5)
+    many.setup()
+    assert len(many.series) == 3
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda f: f.rename(columns={"sales": "Sales"}), r"no column 'sales' for data.targets \(did you mean 'Sales'\?\); the columns are: date, Sales"),
+    (lambda f: f.iloc[[1, 0, *range(2, len(f))]], "time goes backwards at row 1"),
+    (lambda f: pd.concat([f.iloc[:5], f.iloc[4:]]), "appears twice"),
+    (lambda f: f.drop(index=50), "irregular spacing: 2024-02-19 00:00:00 -> 2024-02-21 00:00:00"),
+    (lambda f: f.assign(sales=f.sales.where(f.index != 30)), "1 missing values.*column 'sales' at row 30.*data.missing=interpolate"),
+    (lambda f: f.assign(sales=f.sales.where(f.index != 30, np.inf)), "inf in column 'sales' at row 30"),
+    (lambda f: f.assign(sales=f.sales.astype(str).where(f.index != 3, "n/a")), "column 'sales' holds 'n/a' at row 3"),
+    (lambda f: f.iloc[:40], "40 steps split into train 32, val 4, test 4"),
+])
+def test_what_is_wrong_with_a_file_is_said_once_and_clearly(change, message):
+    with pytest.raises(SeqzooError, match=message):
+        module(change(daily()), series_id=None, covariates=[])
+
+
+def test_missing_values_filled_by_the_chosen_policy():
+    frame = daily(sales=[1.0, np.nan, 3.0, *np.arange(3.0, 120.0)])
+    interpolated = module(frame, series_id=None, covariates=[], missing="interpolate").series[0].values[:3, 0]
+    forward = module(frame, series_id=None, covariates=[], missing="ffill").series[0].values[:3, 0]
+    assert interpolated.tolist() == [1.0, 2.0, 3.0] and forward.tolist() == [1.0, 1.0, 3.0]
+
+
+def test_irregular_rows_accepted_as_steps_when_asked():
+    frame = daily().drop(index=[10, 11, 50])
+    assert len(module(frame, series_id=None, covariates=[], spacing="steps").series[0].values) == 117
+
+
+def test_seasons_and_calendar_features_follow_the_frequency():
+    assert [season_of(f) for f in ("30min", "h", "D", "W-SUN", "MS", "QS-JAN", None)] == [48, 24, 7, 52, 12, 4, 1]
+    half_hours = pd.date_range("2024-01-01", periods=96, freq="30min")
+    cal = calendar_features(half_hours, "30min")
+    assert cal.shape == (96, 6)  # time of day, day of week, day of year
+    assert cal[0, 0] == pytest.approx(0) and cal[12, 0] == pytest.approx(math.sin(math.pi / 2))  # 06:00: a quarter day
+    assert calendar_features(pd.date_range("2024-01-01", periods=12, freq="MS"), "MS").shape == (12, 2)
+
+
+@pytest.mark.parametrize("reader,length,column", [("taylor_demand", 4032, "demand"), ("msft_prices", 7983, "Close"),
+                                                  ("co2_weekly", 2284, "co2"), ("airline_passengers", 144, "Passengers")])
+def test_packaged_series_are_read_from_their_packages(reader, length, column):
+    frame = getattr(packaged_series, reader)()
+    assert len(frame) == length and frame[column].notna().sum() > 0.9 * length
+
+
+def test_a_missing_package_names_the_extra(monkeypatch):
+    monkeypatch.setattr(packaged_series.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SeqzooError, match=r'pip install -e "\.\[forecast\]"'):
+        packaged_series.taylor_demand()
