@@ -239,13 +239,17 @@ def predict(cfg: DictConfig) -> Path:
     _, datamodule, task = restore(cfg)
     if OmegaConf.is_missing(cfg, "input") or not cfg.input:
         raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")
-    names, sequences = read_sequences(cfg.input, missing_allowed=datamodule.missing_values)
-    if not sequences:
-        raise SeqzooError(f"{cfg.input} holds no sequences to predict")
-    if isinstance(sequences[0], str) != datamodule.reads_text:
-        wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
-        raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
-    loader = make_loader(datamodule.encode(sequences), cfg.batch_size)
+    if hasattr(datamodule, "encode_file"):  # a whole file read the data's own way (forecasting: series histories)
+        names, items = datamodule.encode_file(cfg.input)
+    else:
+        names, sequences = read_sequences(cfg.input, missing_allowed=datamodule.missing_values)
+        if not sequences:
+            raise SeqzooError(f"{cfg.input} holds no sequences to predict")
+        if isinstance(sequences[0], str) != datamodule.reads_text:
+            wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
+            raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
+        items = datamodule.encode(sequences)
+    loader = make_loader(items, cfg.batch_size)
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]

@@ -136,3 +136,31 @@ def test_a_missing_package_names_the_extra(monkeypatch):
     monkeypatch.setattr(packaged_series.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(SeqzooError, match=r'pip install -e "\.\[forecast\]"'):
         packaged_series.taylor_demand()
+
+
+def history(tmp_path, future_rows=7):
+    """The fixture's first 120 days per store, then ``future_rows`` days with the price known and sales empty."""
+    frame = pd.read_csv(series_file(tmp_path))
+    parts = []
+    for _, g in frame.groupby("store"):
+        h = g.iloc[: 120 + future_rows].copy()
+        h.loc[h.index[120:], "sales"] = np.nan
+        parts.append(h)
+    path = tmp_path / "history.csv"
+    pd.concat(parts).to_csv(path, index=False)
+    return path, frame
+
+
+def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
+    dm = module(series_file(tmp_path))
+    path, frame = history(tmp_path)
+    names, items = dm.encode_file(str(path))
+    assert names == ["store=a", "store=b"]
+    a = frame[frame.store == "a"]
+    context = items[0]["inputs"][:, 0] * items[0]["scale"] + items[0]["loc"]
+    torch.testing.assert_close(context, torch.tensor(a.sales.to_numpy()[92:120], dtype=torch.float32), rtol=1e-5, atol=1e-3)
+    future_price = (a.price.to_numpy()[120:127] - dm.fitted["cov_mean"][0]) / dm.fitted["cov_std"][0]
+    torch.testing.assert_close(items[0]["future"][:, 0], torch.tensor(future_price, dtype=torch.float32))
+    torch.testing.assert_close(items[0]["future"][:, 1:], torch.tensor(dm.features[0][120:127, 1:], dtype=torch.float32))  # calendar
+    with pytest.raises(SeqzooError, match=r"end the series with 7 rows whose covariates are filled and targets empty \(3 found\)"):
+        dm.encode_file(str(history(tmp_path, future_rows=3)[0]))

@@ -90,7 +90,7 @@ def test_probabilistic_forecasts_come_back_on_the_original_scale(method, output)
     assert point.shape == (4, 5, 1) and q.shape == (4, 5, 1, len(CRPS_LEVELS))
     assert (q.diff(dim=-1) >= -1e-4).all()  # quantiles never cross
     assert 20 < point.mean().item() < 80  # around the loc of 50, not the scaled space's 0
-    rows = task.predict_step({**b, "series": torch.zeros(4), "origin": torch.arange(4)}, 0)
+    rows = task.predict_step(b, 0)
     assert len(rows[0]["forecast"]) == 5 and len(rows[0]["q0.9"]) == 5
 
 

@@ -134,6 +134,7 @@ class SeriesDataModule(SequenceDataModule):
         m = self.m
         mase = [np.abs(v[m:] - v[:-m]).mean(0) if len(v) > m else np.abs(np.diff(v, axis=0)).mean(0) for v in train]
         return {
+            "names": [s.name for s in self.series], "freq": self.freq, "season": m,
             "cov_mean": covs.mean(0).tolist() if covs is not None else [],
             "cov_std": (covs.std(0) + 1e-8).tolist() if covs is not None else [],
             "loc": [v.mean(0).tolist() for v in train],
@@ -149,10 +150,13 @@ class SeriesDataModule(SequenceDataModule):
 
     # -- items ------------------------------------------------------------------------------------------
     def window(self, k: int, origin: int) -> dict:
-        s, f = self.series[k], self.features[k]
+        return self.item(self.series[k].values, self.features[k], origin, k, self.fitted["mase_scale"][k])
+
+    def item(self, values: np.ndarray, f: np.ndarray, origin: int, k: int, mase_scale) -> dict:
+        """The window of series ``k`` (its values (T, K) and known features (T, F)) whose horizon starts at ``origin``."""
         past = slice(origin - self.context, origin)
         ahead = slice(origin, origin + self.horizon)
-        context = s.values[past]  # (L, K)
+        context = values[past]  # (L, K)
         if self.scaling == "window":
             loc = context.mean(0)
             scale = context.std(0) + 1e-3 * (np.abs(loc) + 1)  # a flat context must not blow its horizon up
@@ -162,11 +166,51 @@ class SeriesDataModule(SequenceDataModule):
         return {
             "inputs": as_tensor(np.concatenate([(context - loc) / scale, f[past]], 1)),  # (L, K + F)
             "future": as_tensor(f[ahead]),  # (H, F)
-            "targets": as_tensor(s.values[ahead]),  # (H, K)
+            "targets": as_tensor(values[ahead]),  # (H, K)
             "loc": as_tensor(loc), "scale": as_tensor(scale),
-            "mase_scale": as_tensor(self.fitted["mase_scale"][k]),
+            "mase_scale": as_tensor(mase_scale),
             "series": torch.tensor(k), "origin": torch.tensor(origin),
         }
+
+    def encode_file(self, path: str) -> tuple[list[str], list[dict]]:
+        """``seqzoo-predict input=history.csv``: a file with the training file's columns -> one item per series,
+        forecasting the ``horizon`` steps after its last row. Covariates are known in advance, so with
+        ``covariates`` each series ends with ``horizon`` rows whose targets are empty and covariates filled."""
+        frame = read_frame(path)
+        future_rows = frame[self.targets].isna().all(axis=1) if set(self.targets) <= set(frame.columns) else None
+        history = frame if future_rows is None else frame[~future_rows]
+        self.freq = self.fitted.get("freq")
+        series, _ = split_series(history, str(path), self.time, self.series_id, self.targets, self.covariates, self.missing, self.spacing)
+        names, items = [], []
+        for s in series:
+            n = len(s.values)
+            if n < self.context:
+                raise SeqzooError(f"{path}, {s.name}: {n} rows of history; the model reads data.context={self.context} steps")
+            ahead = frame[future_rows] if future_rows is not None else frame.iloc[:0]
+            if self.series_id:
+                ahead = ahead[ahead[self.series_id].astype(str) == s.name.split("=", 1)[1]]
+            if self.covariates and len(ahead) < self.horizon:
+                raise SeqzooError(f"{path}, {s.name}: covariates {self.covariates} are known-future inputs: end the series with "
+                                  f"{self.horizon} rows whose covariates are filled and targets empty ({len(ahead)} found)")
+            k = self.fitted["names"].index(s.name) if self.scaling == "train" and s.name in self.fitted["names"] else None
+            if self.scaling == "train" and k is None:
+                raise SeqzooError(f"{path}: {s.name} was not among the training series; data.scaling=train scales each by its "
+                                  "training period: forecast known series, or train with data.scaling=window")
+            future = Series(s.name, np.full((self.horizon, len(self.targets)), np.nan), ahead[self.covariates].to_numpy(np.float64)[: self.horizon],
+                            self.future_times(s.times, ahead))
+            whole = Series(s.name, np.concatenate([s.values, np.zeros_like(future.values)]),
+                           np.concatenate([s.covariates, future.covariates]), s.times.append(future.times))
+            names.append(s.name)
+            items.append(self.item(whole.values, self.known_features(whole), n, k or 0, np.ones(len(self.targets))))
+        return names, items
+
+    def future_times(self, times: pd.Index, ahead: pd.DataFrame) -> pd.Index:
+        """The horizon's timestamps: the future rows' own, else one frequency step after another."""
+        if self.time and len(ahead) >= self.horizon:
+            return pd.Index(ahead[self.time].iloc[: self.horizon]).astype(times.dtype)
+        if isinstance(times, pd.DatetimeIndex) and self.freq:
+            return pd.date_range(times[-1], periods=self.horizon + 1, freq=self.freq)[1:]
+        return pd.RangeIndex(len(times), len(times) + self.horizon)
 
     @property
     def info(self) -> dict:

@@ -151,14 +151,14 @@ class Forecast(TrainLossLogging, L.LightningModule):
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
         """One row per window: the point forecast and, when probabilistic, the 10 % and 90 % quantiles."""
         point, q = self.forecast(batch)
+        def values(t: torch.Tensor) -> list:  # (H, K) -> [v, ...] for one target, [[v, ...], ...] per step for several
+            return [float(f"{v:.6g}") for v in t[:, 0].tolist()] if self.K == 1 else [[float(f"{v:.6g}") for v in r] for r in t.tolist()]
+
         rows = []
         for i in range(len(point)):
-            row = {"series": int(batch["series"][i]), "origin": int(batch["origin"][i]),
-                   "forecast": point[i].squeeze(-1).tolist() if self.K == 1 else point[i].tolist()}
+            row = {"forecast": values(point[i])}
             if q is not None:
-                for level in (0.1, 0.9):
-                    qi = q[i, ..., CRPS_LEVELS.index(level)]
-                    row[f"q{level:g}"] = qi.squeeze(-1).tolist() if self.K == 1 else qi.tolist()
+                row.update({f"q{level:g}": values(q[i, ..., CRPS_LEVELS.index(level)]) for level in (0.1, 0.9)})
             rows.append(row)
         return rows
 
