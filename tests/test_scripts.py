@@ -70,3 +70,15 @@ def test_bench_decoding_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]  # the script also checks both ways give the same tokens
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"gru", "tcn", "transformer"} and all(r["greedy inc"] > 0 for r in results.values())
+
+
+def test_bench_forecast_smoke(tmp_path):
+    out = tmp_path / "forecast"
+    result = run_cli([str(ROOT / "scripts" / "bench_forecast.py"), "--data", "airline", "--models", "gru", "--max-time",
+                      "00:00:00:03", "--threads", "1", "--override", "data.batch_size=64", "--out", str(out)], tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads((out / "results.json").read_text())["airline"]
+    assert set(rows) == {"naive", "seasonal naive", "Holt-Winters", "gru"}
+    assert rows["seasonal naive"]["mase"] < rows["naive"]["mase"]  # a seasonal series: repeating last year helps
+    assert 0 <= rows["Holt-Winters"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["gru"]
+    assert (out / "runs" / "airline" / "gru" / "forecast.png").is_file() and "| Holt-Winters |" in (out / "table.md").read_text()
