@@ -113,10 +113,29 @@ def data_overrides(name: str, folder: Path) -> list[str]:
         return [f"data.path={conll_file(folder)}"]
     if name == "parallel_text":
         return [f"data.path={pairs_file(folder)}"]
+    if name == "labelled_series":
+        return [f"data.path={activity_file(folder)}", "data.series_id=walk", "data.values=[ax,ay]", "data.label=activity",
+                "data.context=16"]
     if name == "series":
         return [f"data.path={series_file(folder)}", "data.time=date", "data.series_id=store", "data.targets=[sales]",
                 "data.covariates=[price]", "data.context=28", "data.horizon=7"]
     return []
+
+
+def activity_file(folder: Path, walks: int = 3, steps: int = 240) -> Path:
+    """Walks of a two-axis accelerometer whose activity (rest, walk, run) changes every 40 steps: rest is quiet,
+    walking swings slowly, running fast and wide."""
+    g = np.random.default_rng(1)
+    lines = ["walk,ax,ay,activity"]
+    for w in range(walks):
+        for t in range(steps):
+            activity = ["rest", "walk", "run"][(t // 40 + w) % 3]
+            amp, freq = {"rest": (0.05, 0.0), "walk": (1.0, 0.2), "run": (2.5, 0.6)}[activity]
+            ax, ay = amp * np.sin(freq * t) + 0.1 * g.standard_normal(), amp * np.cos(freq * t) + 0.1 * g.standard_normal()
+            lines.append(f"w{w},{ax:.4f},{ay:.4f},{activity}")
+    path = folder / "walks.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def series_file(folder: Path, days: int = 150) -> Path:
