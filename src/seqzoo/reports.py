@@ -16,8 +16,8 @@ def scalars(metrics: dict) -> dict:
 def print_table(title: str, rows: dict[str, dict]) -> None:
     """The closing table of a run: one line per metric, one column per split."""
     names = sorted({k.split("/", 1)[-1] for r in rows.values() for k in r})
-    splits = list(rows)
-    print(f"\n{title}\n" + f"{'metric':<12}" + "".join(f"{s:>12}" for s in splits))
+    splits, w = list(rows), max([12, *(len(n) + 2 for n in names)])  # forecasting's baseline names are long
+    print(f"\n{title}\n" + f"{'metric':<{w}}" + "".join(f"{s:>12}" for s in splits))
     for n in names:
         cells = [rows[s].get(f"{s}/{n}") for s in splits]
-        print(f"{n:<12}" + "".join(f"{c:>12.4f}" if c is not None else f"{'-':>12}" for c in cells))
+        print(f"{n:<{w}}" + "".join(f"{c:>12.4f}" if c is not None else f"{'-':>12}" for c in cells))

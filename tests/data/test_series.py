@@ -164,3 +164,20 @@ def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
     torch.testing.assert_close(items[0]["future"][:, 1:], torch.tensor(dm.features[0][120:127, 1:], dtype=torch.float32))  # calendar
     with pytest.raises(SeqzooError, match=r"end the series with 7 rows whose covariates are filled and targets empty \(3 found\)"):
         dm.encode_file(str(history(tmp_path, future_rows=3)[0]))
+
+
+def test_parquet_without_pyarrow_and_unknown_files_are_named(tmp_path, monkeypatch):
+    from seqzoo.data import series_frame
+
+    def no_pyarrow(path):
+        raise ImportError("Unable to find a usable engine; tried using: 'pyarrow', 'fastparquet'.")
+
+    monkeypatch.setattr(series_frame.pd, "read_parquet", no_pyarrow)
+    (tmp_path / "x.parquet").write_bytes(b"PAR1")
+    with pytest.raises(SeqzooError, match="pip install pyarrow"):
+        series_frame.read_frame(tmp_path / "x.parquet")
+    (tmp_path / "x.xlsx").write_bytes(b"")
+    with pytest.raises(SeqzooError, match="unknown file type '.xlsx'; give a .csv, .parquet, .npy or .npz file"):
+        series_frame.read_frame(tmp_path / "x.xlsx")
+    with pytest.raises(SeqzooError, match="no such file"):
+        series_frame.read_frame(tmp_path / "missing.csv")
