@@ -115,8 +115,9 @@ def saved_checkpoints(trainer) -> dict[str, str]:
     return {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
 
 
-def train(cfg: DictConfig) -> dict:
-    """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir."""
+def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
+    """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir.
+    ``extra_callbacks``: objects the config cannot name (a search trial's pruning callback)."""
     out = Path(cfg.paths.output_dir)
     check_new(out, bool(cfg.get("overwrite")))  # also for train(cfg) called from Python
     resumed = load_checkpoint(cfg.ckpt_path)[KEY] if cfg.get("ckpt_path") else None  # a bad path fails here, clearly
@@ -143,7 +144,7 @@ def train(cfg: DictConfig) -> dict:
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
-    callbacks.append(RunInfo(resolved, info, datamodule.state_dict()))
+    callbacks += [RunInfo(resolved, info, datamodule.state_dict()), *extra_callbacks]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

@@ -1,0 +1,176 @@
+"""``seqzoo-tune``: an Optuna study over any training run, so that a comparison of families gives each the same
+tuning budget instead of one fixed setting.
+
+    seqzoo-tune tune=default model=gru data=japanese_vowels tune.n_trials=30
+    seqzoo-tune tune=default model=gru data=japanese_vowels tune.n_trials=30   # again: the study goes on
+
+Arguments are train.py overrides, plus ``tune=<name>`` (``configs/tune/<name>.yaml``: the search space and
+the study's settings) and ``tune.<key>=<value>`` for those settings. Each trial is one ``train(cfg)`` with the
+sampled values as overrides, in ``<study>/trials/<number>/``, judged by the checkpoint callback's monitor
+(``val/loss`` unless configured otherwise: never a test figure). TPE samples; Optuna's median pruner stops a
+trial whose validation curve falls behind the others' at the same epoch (optuna-integration's Lightning
+callback). The study lives in ``<study>/study.db`` (SQLite), so running the command again continues it, and
+several processes running the same command share it (one trial each at a time).
+
+At the end: ``trials.md`` (every trial: number, state, value, parameters), ``history.png`` and
+``importance.png`` (Optuna's matplotlib plots), and the best trial as a preset,
+``configs/experiment/tuned/<study>.yaml``: ``python train.py experiment=tuned/<study>`` trains it again.
+"""
+
+import re
+import sys
+import warnings
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from seqzoo import configs
+from seqzoo.errors import SeqzooError
+
+KINDS = ("float", "int", "categorical")
+
+
+def split_arguments(argv: list[str]) -> tuple[str, dict, list[str]]:
+    """-> the tune config's name, ``tune.<key>`` settings, and the training overrides."""
+    name, settings, overrides = "default", {}, []
+    for arg in argv:
+        if arg.startswith("tune="):
+            name = arg.split("=", 1)[1]
+        elif arg.startswith("tune."):
+            key, _, value = arg[len("tune.") :].partition("=")
+            settings[key] = value
+        else:
+            overrides.append(arg)
+    return name, settings, overrides
+
+
+def load_settings(name: str, settings: dict):
+    path = Path(configs.CONFIG_DIR) / "tune" / f"{name}.yaml"  # read at call time: tests point it elsewhere
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise SeqzooError(f"tune={name}: no configs/tune/{name}.yaml; known: {', '.join(known)}")
+    cfg = OmegaConf.load(path)
+    return OmegaConf.merge(cfg, OmegaConf.from_dotlist([f"{k}={v}" for k, v in settings.items()]))
+
+
+def suggest(trial, space) -> list[str]:
+    """One override per key of the space, sampled by the trial."""
+    out = []
+    for key, spec in space.items():
+        kind = spec.get("type")
+        if kind == "float":
+            value = trial.suggest_float(key, float(spec.low), float(spec.high), log=bool(spec.get("log", False)))
+        elif kind == "int":
+            value = trial.suggest_int(key, int(spec.low), int(spec.high), log=bool(spec.get("log", False)))
+        elif kind == "categorical":
+            value = trial.suggest_categorical(key, list(spec.choices))
+        else:
+            raise SeqzooError(f"tune space {key}: type {kind!r} is not one of {', '.join(KINDS)}")
+        out.append(f"{key}={value}")
+    return out
+
+
+def study_name(overrides: list[str]) -> str:
+    """A name from the overrides that choose the run: model=gru data=japanese_vowels -> gru_japanese_vowels."""
+    chosen = [o.split("=", 1)[1] for o in overrides if re.match(r"^(model|data|task|experiment)=", o)]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(chosen) or "study")
+
+
+def preset(base: list[str], best: list[str]) -> str:
+    """The best trial as an experiment file: group choices as defaults overrides, the rest as values."""
+    groups = [o for o in base if re.match(r"^[a-z_]+=", o) and "." not in o.split("=", 1)[0]]
+    values = OmegaConf.from_dotlist([o.lstrip("+") for o in base if o not in groups] + best)
+    lines = ["# @package _global_", "# written by seqzoo-tune: the best trial of its study", "defaults:"]
+    lines += [f"  - override /{g.split('=', 1)[0]}: {g.split('=', 1)[1]}" for g in groups] + ["  - _self_", ""]
+    return "\n".join(lines) + OmegaConf.to_yaml(values)
+
+
+def run_study(argv: list[str]) -> Path:
+    import optuna
+    from optuna_integration import PyTorchLightningPruningCallback
+
+    from seqzoo.cli import compose_config
+    from seqzoo.train import monitored, train
+
+    name, settings, base = split_arguments(argv)
+    tune = load_settings(name, settings)
+    probe = compose_config(base)
+    monitor = probe.callbacks.model_checkpoint.monitor
+    direction = "maximize" if probe.callbacks.model_checkpoint.get("mode") == "max" else "minimize"
+    study_id = tune.get("study") or study_name(base)
+    folder = Path(tune.get("root") or Path(probe.paths.log_dir) / "tune") / study_id
+    folder.mkdir(parents=True, exist_ok=True)
+    pruner = (optuna.pruners.MedianPruner(n_startup_trials=tune.startup_trials, n_warmup_steps=tune.warmup_epochs)
+              if tune.pruner == "median" else optuna.pruners.NopPruner())
+    study = optuna.create_study(study_name=study_id, storage=f"sqlite:///{folder / 'study.db'}", load_if_exists=True,
+                                direction=direction, sampler=optuna.samplers.TPESampler(seed=tune.seed), pruner=pruner)
+
+    def objective(trial) -> float:
+        sampled = suggest(trial, tune.space)
+        cfg = compose_config([*base, *sampled, *tune.get("overrides", [])], output_dir=folder / "trials" / f"{trial.number:03d}")
+        trial.set_user_attr("overrides", sampled)
+        value = monitored(cfg, train(cfg, extra_callbacks=(PyTorchLightningPruningCallback(trial, monitor),)))
+        if value is None:
+            raise SeqzooError(f"the run logged no {monitor}: set callbacks.model_checkpoint.monitor to a validation metric")
+        return value
+
+    done = len([t for t in study.trials if t.state.is_finished()])
+    todo = max(0, int(tune.n_trials) - done)
+    print(f"study {study_id} in {folder}: {done} trials done, {todo} to go, {direction} {monitor}")
+    if todo:
+        study.optimize(objective, n_trials=todo, timeout=tune.get("timeout"), catch=(SeqzooError,))
+    report(study, folder, base, monitor)
+    return folder
+
+
+def report(study, folder: Path, base: list[str], monitor: str) -> None:
+    import optuna
+
+    rows = ["| trial | state | " + monitor + " | parameters |", "|---|---|---|---|"]
+    for t in study.trials:
+        value = "" if t.value is None else f"{t.value:.4f}"
+        rows.append(f"| {t.number} | {t.state.name.lower()} | {value} | {' '.join(t.user_attrs.get('overrides', []))} |")
+    (folder / "trials.md").write_text("\n".join(rows) + "\n")
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        print(f"no trial completed; see {folder / 'trials.md'}")
+        return
+    best = study.best_trial
+    target = Path(configs.CONFIG_DIR) / "experiment" / "tuned" / f"{study.study_name}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(preset(base, best.user_attrs["overrides"]))
+    plots(study, folder, len(complete))
+    print(f"best trial {best.number}: {monitor} {best.value:.4f} with {' '.join(best.user_attrs['overrides'])}")
+    print(f"preset written: python train.py experiment=tuned/{study.study_name}")
+
+
+def plots(study, folder: Path, complete: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as ovm
+
+    for name, draw, needs in (("history", ovm.plot_optimization_history, 1), ("importance", ovm.plot_param_importances, 2)):
+        if complete >= needs:
+            with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
+                warnings.simplefilter("ignore")
+                ax = draw(study)
+            ax.figure.tight_layout()
+            ax.figure.savefig(folder / f"{name}.png", dpi=100)
+            plt.close(ax.figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        import optuna  # noqa: F401
+        import optuna_integration  # noqa: F401
+    except ImportError:
+        print('seqzoo: error: seqzoo-tune needs Optuna: pip install -e ".[tune]"', file=sys.stderr)
+        return 2
+    try:
+        run_study(sys.argv[1:] if argv is None else argv)
+    except SeqzooError as e:
+        print(f"seqzoo: error: {e}", file=sys.stderr)
+        return 2
+    return 0
