@@ -46,6 +46,8 @@ def small_part(group: str, name: str, width: int = 8):
 def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu: bool = True) -> DictConfig:
     cfg = compose_config(overrides, name, output_dir=out_dir)
     with open_dict(cfg):
+        if "log_dir" in cfg.get("paths", {}):  # shared stores (MLflow's database) beside the run, not in the checkout
+            cfg.paths.log_dir = str(Path(out_dir) / "logs")
         cfg.trainer.enable_model_summary = False
         if cpu:
             cfg.trainer.accelerator = "cpu"

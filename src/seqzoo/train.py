@@ -148,6 +148,8 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    for logger in loggers:  # the run's settings beside its curves: searchable in MLflow and W&B
+        logger.log_hyperparams({g: resolved[g] for g in ("model", "decoder", "task", "data", "seed") if g in resolved})
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
