@@ -22,10 +22,28 @@ OmegaConf.register_new_resolver("run_id", lambda: RUN_ID, replace=True)
 OURS = ("config.yaml", "metrics.json", "checkpoints", "predictions.csv")  # what seqzoo writes into a run folder
 
 
+SLURM_MARK = "slurm_job_id"  # written into a run folder by a SLURM job: the requeued job may come back to it
+
+
+def own_slurm_folder(folder) -> bool:
+    """A SLURM job requeued after preemption runs its command again: the folder its first start made (named by
+    the job id, and marked with it) is its own to resume in, not another run's."""
+    job = os.environ.get("SLURM_JOB_ID")
+    mark = Path(folder) / SLURM_MARK
+    return bool(job) and mark.is_file() and mark.read_text().strip() == job
+
+
+def mark_slurm_folder(folder) -> None:
+    if os.environ.get("SLURM_JOB_ID") and os.environ.get("LOCAL_RANK", "0") == "0":
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / SLURM_MARK).write_text(os.environ["SLURM_JOB_ID"])
+
+
 def check_new(folder, overwrite: bool, markers=OURS) -> None:
-    """Refuse ``folder`` if it already holds what a run writes, unless ``overwrite``. Only the first process
-    of a distributed run checks: Lightning starts the others in the folder the first one made."""
-    if os.environ.get("LOCAL_RANK", "0") != "0":
+    """Refuse ``folder`` if it already holds what a run writes, unless ``overwrite`` or it is this SLURM job's
+    own folder. Only the first process of a distributed run checks: Lightning starts the others in the folder
+    the first one made."""
+    if os.environ.get("LOCAL_RANK", "0") != "0" or own_slurm_folder(folder):
         return
     found = [m for m in markers if (Path(folder) / m).exists()]
     if found and not overwrite:

@@ -28,7 +28,7 @@ from seqzoo.errors import SeqzooError, unwrap
 from seqzoo.fits import FROM_DATA, GROUPS, check_fits, config_differences, size_differences
 from seqzoo.models.budget import fit_family
 from seqzoo.reports import print_table, scalars, write_json
-from seqzoo.run_dirs import check_new
+from seqzoo.run_dirs import check_new, mark_slurm_folder
 from seqzoo.training_budget import apply_budget
 from seqzoo.trusted import check_trusted
 
@@ -120,6 +120,7 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     ``extra_callbacks``: objects the config cannot name (a search trial's pruning callback)."""
     out = Path(cfg.paths.output_dir)
     check_new(out, bool(cfg.get("overwrite")))  # also for train(cfg) called from Python
+    mark_slurm_folder(out)
     resumed = load_checkpoint(cfg.ckpt_path)[KEY] if cfg.get("ckpt_path") else None  # a bad path fails here, clearly
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)

@@ -78,7 +78,12 @@ def make_loader(
     bucket_by_length: bool = False,
     skip: int = 0,
 ) -> DataLoader:
-    """``skip``: batches of the first epoch already trained on (a resumed run)."""
+    """``skip``: batches of the first epoch already trained on (a resumed run). Under DDP, Lightning wraps the
+    sampler in a distributed one that splits its items between processes and needs their full number, so
+    there the resumed epoch starts its data order again (Lightning's own behaviour); exact mid-epoch resume
+    is single-process."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        skip = 0
     collate_fn = partial(collate, sequence_targets=sequence_targets)
     common = dict(num_workers=num_workers, persistent_workers=num_workers > 0, pin_memory=torch.cuda.is_available(),
                   collate_fn=collate_fn, generator=torch.Generator().manual_seed(seed))
