@@ -89,3 +89,22 @@ def test_a_failing_job_reports_clearly_and_the_sweep_goes_on(tmp_path):
     assert "seqzoo: error: task=aligned cannot use data=AddingDataModule" in result.stderr
     runs = list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))
     assert len(runs) == 1 and json.loads(runs[0].read_text())["test"]["test/mse"] >= 0
+
+
+def test_a_missing_optional_package_names_its_extra(capsys):
+    from hydra.errors import InstantiationException
+
+    from seqzoo.cli import guarded, missing_extra
+
+    assert (missing_extra("Requirement 'mlflow>=1.0.0' not met"), missing_extra("`wandb` is not installed")) == ("mlflow", "wandb")
+    assert missing_extra("No module named 'somethingelse'") is None
+
+    def fails(cfg):
+        try:
+            raise ModuleNotFoundError("`RichProgressBar` requires `rich` >= 10.2.2.")
+        except ModuleNotFoundError as e:
+            raise InstantiationException("Error in call to target") from e
+
+    with pytest.raises(SystemExit) as stop:
+        guarded(fails, None)
+    assert stop.value.code == 2 and 'pip install -e ".[rich]"' in capsys.readouterr().err

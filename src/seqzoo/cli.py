@@ -4,6 +4,8 @@ Each is a thin ``@hydra.main`` over a pure function of ``seqzoo.train``. A user'
 message on stderr and exit status 2, not a traceback from deep inside.
 """
 
+import importlib.metadata
+import re
 import sys
 
 import hydra
@@ -32,6 +34,17 @@ def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_con
     return cfg
 
 
+def missing_extra(message: str) -> str | None:
+    """The seqzoo extra (pyproject's optional dependencies) whose package an import error names, if any."""
+    for requirement in importlib.metadata.requires("seqzoo") or []:
+        found = re.match(r"([A-Za-z0-9_.-]+).*extra\s*==\s*['\"](\w+)['\"]", requirement)
+        if found:
+            dist, extra = found.groups()
+            if any(re.search(rf"\b{re.escape(n)}\b", message, re.I) for n in {dist, dist.split("-")[0]}):
+                return extra
+    return None
+
+
 def guarded(fn, cfg: DictConfig):
     """Run a command; a user's mistake prints one clear line and exits with status 2. In a multirun sweep
     the failed job raises instead, so Hydra goes on with the other jobs and the sweep ends with status 1."""
@@ -43,6 +56,9 @@ def guarded(fn, cfg: DictConfig):
     except InstantiationException as e:
         if isinstance(unwrap(e), SeqzooError):
             message = f"seqzoo: error: {unwrap(e)}"
+        elif isinstance(e.__cause__, ImportError) and missing_extra(str(e.__cause__)):
+            message = (f"seqzoo: error: the config needs a package that is not installed ({e.__cause__}); "
+                       f'pip install -e ".[{missing_extra(str(e.__cause__))}]"')
         else:
             message = (f"seqzoo: error: cannot build an object from the config: {e}\n"
                        "Check the keys you overrode against configs/ (python train.py --cfg job prints the composed config).")
