@@ -6,6 +6,7 @@
     python scripts/reproduce.py --scale paper --rows adding_t600 --models tcn,lstm --override trainer=gpu
     python scripts/reproduce.py --scale cpu --mnist-root data      # MNIST rows need the files (or --download)
     python scripts/reproduce.py --scale cpu --gather-only          # rebuild table and plots from finished runs
+    python scripts/reproduce.py --scale cpu --rows adding_t600 --tune 20 --seeds 3   # tuned, mean +- std of 3 seeds
 
 Each row is one Hydra multirun of ``train.py`` over the model families (``experiment=bai2018/<task>``, the
 family's shape from ``configs/experiment_model/``). The script gathers every run's metrics.json and CSV log
@@ -13,6 +14,12 @@ and writes, under ``--out``: ``table.md`` (our figures beside the paper's), ``re
 learning-curve PNG per row (validation loss against training step, every family on one axis). A run that
 did less than the paper's setting (fewer epochs or sequences at a smaller scale, or stopped by the time
 limit) is marked cut short, with what it did; a row whose data is missing is marked not run, with why.
+
+``--tune N`` gives every family the same tuning budget first: an Optuna study of N trials
+(``seqzoo-tune tune=bai2018``: learning rate, clipping, dropout) on the row's validation split, under
+``<out>/tune/<row>/<family>/``; the final runs use the best trial's settings, which the table lists.
+``--seeds K`` runs each family K times (seeds 0 .. K-1, ``<out>/runs/<row>/<family>/seed<k>/``) and reports
+mean +- standard deviation.
 """
 
 import argparse
@@ -112,18 +119,56 @@ def missing_data(overrides: list[str]) -> str | None:
     return None
 
 
-def run_row(key: str, overrides: list[str], models: list[str], out: Path) -> None:
-    """One Hydra multirun over the families; its log goes to <out>/runs/<row>/multirun.log."""
-    sweep = out / "runs" / key
-    sweep.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={','.join(models)}",
-            f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra:runtime.choices.model}"]
-    with open(sweep / "multirun.log", "w") as log:
+def logged(args: list[str], log_path: Path) -> int:
+    """Run a command with its output in ``log_path``; -> its exit status."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
         log.write(" ".join(args[1:]) + "\n")
         log.flush()
-        code = subprocess.run(args, check=False, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
-    if code:
-        print(f"  {key}: the multirun exited with status {code}; see {sweep / 'multirun.log'}")
+        return subprocess.run(args, check=False, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def run_row(key: str, overrides: list[str], models: list[str], out: Path, seeds: int = 1, tuned: dict | None = None) -> None:
+    """One Hydra multirun over the families (or, with seeds or tuned settings, one per family over the seeds);
+    logs in <out>/runs/<row>/."""
+    sweep = out / "runs" / key
+    if seeds == 1 and not tuned:
+        args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={','.join(models)}",
+                f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra:runtime.choices.model}"]
+        if logged(args, sweep / "multirun.log"):
+            print(f"  {key}: the multirun failed; see {sweep / 'multirun.log'}")
+        return
+    for family in models:
+        args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={family}", *(tuned or {}).get(family, []),
+                f"seed={','.join(map(str, range(seeds)))}", f"hydra.sweep.dir={sweep / family}", "hydra.sweep.subdir=seed${seed}"]
+        if logged(args, sweep / family / "multirun.log"):
+            print(f"  {key} {family}: the multirun failed; see {sweep / family / 'multirun.log'}")
+
+
+def tune_row(key: str, overrides: list[str], models: list[str], out: Path, trials: int) -> dict:
+    """The same budget of ``trials`` Optuna trials for every family -> {family: the best trial's overrides}."""
+    best = {}
+    for family in models:
+        root = out / "tune" / key
+        args = [sys.executable, "-m", "seqzoo.tune", "tune=bai2018", f"tune.n_trials={trials}", f"tune.root={root}",
+                f"tune.study={family}", *overrides, f"model={family}"]
+        print(f"  {key} {family}: tuning ({trials} trials)", flush=True)
+        if logged(args, root / f"{family}.log"):
+            print(f"  {key} {family}: tuning failed; see {root / f'{family}.log'}")
+            continue
+        best[family] = best_settings(root, family)
+    return best
+
+
+def best_settings(root: Path, family: str) -> list[str] | None:
+    """The overrides of the best trial in ``<root>/<family>/study.db``, or None without a finished study."""
+    import optuna
+
+    if not (root / family / "study.db").exists():
+        return None
+    study = optuna.load_study(study_name=family, storage=f"sqlite:///{root / family / 'study.db'}")
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return study.best_trial.user_attrs["overrides"] if done else None
 
 
 def curve(run: Path) -> list[tuple[int, float]]:
@@ -158,28 +203,48 @@ def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
     """Per family: the test figure, epochs, parameters, whether the run was full, and its curve."""
     row, results = ROWS[key], {}
     for family in models:
-        run = sweep / family
-        metrics_file = run / "metrics.json"
-        if not metrics_file.exists():
-            results[family] = {"status": "failed", "notes": [f"no metrics.json in {run}; see {sweep / 'multirun.log'}"]}
+        seeded = sorted((sweep / family).glob("seed*/metrics.json"))
+        if seeded:
+            results[family] = over_seeds([gather_run(key, r.parent, family, extra) for r in seeded])
             continue
-        metrics = json.loads(metrics_file.read_text())
-        run_cfg = OmegaConf.load(run / "config.yaml")
-        paper_cfg = compose_config(row_overrides(key, "paper", extra, []) + [f"model={family}"], output_dir=".")
-        notes = shortfall(run_cfg, paper_cfg, metrics["epochs"])
-        knob = get_class(run_cfg.model._target_).width.key  # the width the budget chose
-        value = metrics["test"].get(f"test/{row.metric}")
-        results[family] = {
-            "value": None if value is None else value * row.scale_by,
-            "status": "cut short" if notes else "full",
-            "notes": notes,
-            "epochs": metrics["epochs"],
-            "steps": metrics["global_step"],
-            "width": {knob: OmegaConf.to_container(run_cfg.model)[knob]},
-            "curve": curve(run),
-            "run": str(run),
-        }
+        results[family] = gather_run(key, sweep / family, family, extra)
     return results
+
+
+def over_seeds(runs: list[dict]) -> dict:
+    """The runs of one family with different seeds -> the first run's record with the mean and standard deviation."""
+    values = [r["value"] for r in runs if r.get("value") is not None]
+    if not values:
+        return runs[0]
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5
+    notes = sorted({n for r in runs for n in r["notes"]})
+    return {**runs[0], "value": mean, "std": std, "seeds": len(values), "values": values, "notes": notes,
+            "status": "cut short" if notes else "full", "runs": [r["run"] for r in runs]}
+
+
+def gather_run(key: str, run: Path, family: str, extra: list[str]) -> dict:
+    """One run's figure, epochs, width, curve and how it fell short of the paper."""
+    row = ROWS[key]
+    metrics_file = run / "metrics.json"
+    if not metrics_file.exists():
+        return {"status": "failed", "notes": [f"no metrics.json in {run}; see {run.parent / 'multirun.log'}"]}
+    metrics = json.loads(metrics_file.read_text())
+    run_cfg = OmegaConf.load(run / "config.yaml")
+    paper_cfg = compose_config(row_overrides(key, "paper", extra, []) + [f"model={family}"], output_dir=".")
+    notes = shortfall(run_cfg, paper_cfg, metrics["epochs"])
+    knob = get_class(run_cfg.model._target_).width.key  # the width the budget chose
+    value = metrics["test"].get(f"test/{row.metric}")
+    return {
+        "value": None if value is None else value * row.scale_by,
+        "status": "cut short" if notes else "full",
+        "notes": notes,
+        "epochs": metrics["epochs"],
+        "steps": metrics["global_step"],
+        "width": {knob: OmegaConf.to_container(run_cfg.model)[knob]},
+        "curve": curve(run),
+        "run": str(run),
+    }
 
 
 def fmt(value: float | None) -> str:
@@ -192,7 +257,7 @@ def table(results: dict, models: list[str], scale: str) -> str:
     """Markdown: for each row, our figure per family (a dagger where cut short) and the paper's beneath it."""
     head = "| Task | Metric | Source | " + " | ".join(f.upper() if f != "transformer" else "Transformer" for f in models) + " |"
     lines = [head, "|" + "---|" * (3 + len(models))]
-    footnotes = []
+    footnotes, tuned = [], []
     for key, per_family in results.items():
         row = ROWS[key]
         if "not_run" in per_family:
@@ -202,7 +267,10 @@ def table(results: dict, models: list[str], scale: str) -> str:
         cells, notes = [], {}
         for family in models:
             r = per_family[family]
-            cells.append("failed" if r["status"] == "failed" else fmt(r["value"]) + (" †" if r["status"] == "cut short" else ""))
+            value = fmt(r["value"]) + (f" ± {fmt(r['std'])}" if "std" in r else "")
+            cells.append("failed" if r["status"] == "failed" else value + (" †" if r["status"] == "cut short" else ""))
+            if r.get("tuned"):
+                tuned.append(f"- {row.name}, {family}: {' '.join(r['tuned'])}")
             if r["notes"]:
                 notes.setdefault("; ".join(r["notes"]), []).append(family)
         for note, families in notes.items():
@@ -214,6 +282,8 @@ def table(results: dict, models: list[str], scale: str) -> str:
     text = "\n".join(lines) + "\n"
     if footnotes:
         text += "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures and missing data:\n" + "\n".join(footnotes) + "\n"
+    if tuned:
+        text += "\nSettings each family ended up with (the best validation trial of its study):\n" + "\n".join(tuned) + "\n"
     baselines = [f"{r.name} {fmt(r.baseline)}" for k, r in ROWS.items() if k in results and r.baseline]
     if baselines:
         text += "\nLoss of a model that remembers nothing (predicts the mean, or blanks and a guess): " + ", ".join(baselines) + ".\n"
@@ -253,6 +323,8 @@ def main(argv=None) -> int:
     parser.add_argument("--download", action="store_true", help="let the MNIST rows download the files")
     parser.add_argument("--override", action="append", default=[], help="a Hydra override for every run, e.g. trainer=gpu")
     parser.add_argument("--gather-only", action="store_true", help="train nothing: rebuild the table and plots from the runs in --out")
+    parser.add_argument("--tune", type=int, default=0, help="Optuna trials per family and row before the final runs (0: none)")
+    parser.add_argument("--seeds", type=int, default=1, help="final runs per family (seeds 0 .. K-1): mean +- std")
     args = parser.parse_args(argv)
     rows, models = args.rows.split(","), args.models.split(",")
     for name, known in (("row", ROWS), ("model", FAMILIES)):
@@ -275,10 +347,16 @@ def main(argv=None) -> int:
             results[key] = {"not_run": why}
             continue
         sweep = out / "runs" / key
+        tuned = {}
         if not args.gather_only:
             print(f"{key}: {' '.join(overrides)} model={','.join(models)}", flush=True)
-            run_row(key, overrides, models, out)
+            tuned = tune_row(key, overrides, models, out, args.tune) if args.tune else {}
+            run_row(key, overrides, models, out, args.seeds, tuned)
         results[key] = gather(key, sweep, models, args.override)
+        for family in models:  # what tuning chose (also when only gathering)
+            settings = tuned.get(family) or best_settings(out / "tune" / key, family)
+            if settings and family in results[key]:
+                results[key][family]["tuned"] = settings
         plot(key, results[key], out / "curves" / f"{key}.png")
 
     text = table(results, models, args.scale)

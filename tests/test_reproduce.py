@@ -97,3 +97,21 @@ def test_ci_scale_suite_runs_every_row_and_family(tmp_path):
     expected = "| | | Bai et al. 2018 | " + " | ".join(script.fmt(paper[f]) if f in paper else "-" for f in FAMILIES) + " |"
     assert "| Adding problem T=600 |" in table and expected in table and "0.1640" in expected
     assert table.count("†") >= 35 and "failed" not in table and "not run" not in table
+
+
+@pytest.mark.slow
+def test_every_family_gets_the_same_tuning_budget_and_seeds_give_mean_and_spread(tmp_path):
+    out = tmp_path / "tuned"
+    result = run_cli([str(ROOT / "scripts" / "reproduce.py"), "--scale", "ci", "--rows", "adding_t200", "--models", "gru,tcn",
+                      "--tune", "2", "--seeds", "2", "--out", str(out)], tmp_path, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = json.loads((out / "results.json").read_text())["rows"]["adding_t200"]
+    for family in ("gru", "tcn"):
+        r = rows[family]
+        assert r["seeds"] == 2 and len(r["values"]) == 2 and r["std"] >= 0
+        assert r["value"] == pytest.approx(sum(r["values"]) / 2)
+        assert [o.split("=")[0] for o in r["tuned"]] == ["task.optimizer.lr", "trainer.gradient_clip_val", "model.dropout"]
+        assert len(list((out / "tune" / "adding_t200" / family / "trials").iterdir())) == 2  # the same budget each
+        assert sorted(p.name for p in (out / "runs" / "adding_t200" / family).glob("seed*")) == ["seed0", "seed1"]
+    table = (out / "table.md").read_text()
+    assert " ± " in table and "Settings each family ended up with" in table
