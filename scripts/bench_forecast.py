@@ -14,7 +14,8 @@ For each data set (``configs/data/<name>.yaml`` with ``task=forecast``):
   own process (``--threads`` torch threads, at most ``--max-time``), scored on its test windows.
 
 Fit time is wall-clock: the whole training run for a family (start-up included), all origins' fits for
-Holt-Winters. Writes ``results.json``, ``table.md`` and each run's folder (with its ``forecast.png``) under ``--out``.
+Holt-Winters. Writes ``results.json``, ``table.md`` and each run's folder (with its ``forecast.png``) under ``--out``;
+a later invocation with other data sets adds them to the same files (a data set run again is replaced).
 """
 
 import argparse
@@ -119,7 +120,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = {}
+    existing = out / "results.json"  # several invocations (different families per data set) fill one table
+    results = json.loads(existing.read_text()) if existing.exists() else {}
     for data in args.data.split(","):
         dm, batch = test_windows(data)
         rows = {**baselines(dm, batch), "Holt-Winters": holt_winters(dm, batch, args.hw_history)}
