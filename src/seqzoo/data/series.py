@@ -57,6 +57,11 @@ def steps(size: float | int, n: int) -> int:
     return int(round(size * n)) if 0 < size < 1 else int(size)
 
 
+def as_tensor(a) -> torch.Tensor:
+    """float32, copied: the arrays pandas hands over may be read-only."""
+    return torch.tensor(np.asarray(a), dtype=torch.float32)
+
+
 class Windows(Dataset):
     """(series, origin) pairs over arrays held once: an item is cut when asked for."""
 
@@ -162,7 +167,6 @@ class SeriesDataModule(SequenceDataModule):
             scale = context.std(0) + 1e-3 * (np.abs(loc) + 1)  # a flat context must not blow its horizon up
         else:
             loc, scale = np.array(self.fitted["loc"][k]), np.array(self.fitted["scale"][k])
-        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
         return {
             "inputs": as_tensor(np.concatenate([(context - loc) / scale, f[past]], 1)),  # (L, K + F)
             "future": as_tensor(f[ahead]),  # (H, F)
