@@ -200,8 +200,13 @@ def restore(cfg: DictConfig, stage: str | None = None):
     """Checkpoint -> (run config, DataModule with its fitted state, task with its weights); built only from
     seqzoo's own building blocks (``seqzoo.trusted``), whatever the file names. With ``stage``, the data is
     set up for it and must have the sizes the checkpoint was trained with."""
+    if cfg.get("pretrained"):  # a registered model by name (seqzoo/pretrained.py): its file, checked
+        from seqzoo.pretrained import fetch
+
+        with open_dict(cfg):
+            cfg.ckpt_path = str(fetch(cfg.pretrained))
     if OmegaConf.is_missing(cfg, "ckpt_path") or not cfg.ckpt_path:
-        raise SeqzooError("no checkpoint given: add ckpt_path=<run dir>/checkpoints/best.ckpt")
+        raise SeqzooError("no checkpoint given: add ckpt_path=<run dir>/checkpoints/best.ckpt, or pretrained=<name>")
     ckpt = load_checkpoint(cfg.ckpt_path)
     saved = ckpt[KEY]
     check_trusted(saved["config"], GROUPS, cfg.ckpt_path, cfg.get("trusted_targets"))
