@@ -7,9 +7,10 @@ windows (rolling origin over each data set's test period).
 For each data set (``configs/data/<name>.yaml`` with ``task=forecast``):
 
 - ``naive`` (the last value) and ``seasonal naive`` (the last season), scored by seqzoo's own metrics;
-- ``Holt-Winters``: statsmodels' exponential smoothing (additive damped trend, and an additive season of the
-  data set's period when the history holds two of them), fitted afresh at every forecast origin on the
-  history before it (at most ``--hw-history`` steps), its 80 % interval and CRPS from 200 simulated paths;
+- ``Holt-Winters``: statsmodels' exponential smoothing with an additive trend (and ``damped``: an additive
+  damped trend) and an additive season of the data set's period when the history holds two of them, fitted
+  afresh at every forecast origin on the history before it (at most ``--hw-history`` steps), its 80 %
+  interval and CRPS from 200 simulated paths;
 - each family: ``python train.py task=forecast data=<name> model=<family>`` as a user would run it, in its
   own process (``--threads`` torch threads, at most ``--max-time``), scored on its test windows.
 
@@ -37,6 +38,7 @@ from seqzoo.tasks.forecast_metrics import CRPS_LEVELS, ForecastScores, naive, se
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("mase", "smape", "crps", "coverage80")
+BASELINES = ("naive", "seasonal naive", "Holt-Winters", "Holt-Winters, damped")
 
 
 def test_windows(data: str):
@@ -57,7 +59,7 @@ def baselines(dm, batch) -> dict:
     return {"naive": score(naive(context, dm.horizon), batch), "seasonal naive": score(seasonal_naive(context, dm.horizon, dm.m), batch)}
 
 
-def holt_winters(dm, batch, history: int) -> dict:
+def holt_winters(dm, batch, history: int, damped: bool) -> dict:
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
@@ -68,7 +70,7 @@ def holt_winters(dm, batch, history: int) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", FutureWarning)  # statsmodels 0.15 renames random_state; 0.14 has only it
-            fit = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
+            fit = ExponentialSmoothing(y, trend="add", damped_trend=damped, seasonal=seasonal,
                                        seasonal_periods=dm.m if seasonal else None).fit()
             paths = fit.simulate(dm.horizon, repetitions=200, error="add", anchor="end", random_state=0)  # (H, 200)
         points.append(fit.forecast(dm.horizon))
@@ -98,7 +100,7 @@ def table(results: dict) -> str:
     lines = []
     for data, rows in results.items():
         lines += [f"### {data}", "", "| method | MASE | sMAPE % | CRPS | 80 % coverage | fit time |", "|---|---|---|---|---|---|"]
-        for name, r in rows.items():
+        for name, r in sorted(rows.items(), key=lambda kv: kv[0] not in BASELINES):  # the baselines first
             if "error" in r:
                 lines.append(f"| {name} | failed: {r['error']} | | | | |")
                 continue
@@ -124,12 +126,13 @@ def main(argv=None) -> int:
     results = json.loads(existing.read_text()) if existing.exists() else {}
     for data in args.data.split(","):
         dm, batch = test_windows(data)
-        rows = {**baselines(dm, batch), "Holt-Winters": holt_winters(dm, batch, args.hw_history)}
+        rows = {**baselines(dm, batch), "Holt-Winters": holt_winters(dm, batch, args.hw_history, False),
+                "Holt-Winters, damped": holt_winters(dm, batch, args.hw_history, True)}
         print(f"{data}: {len(batch['targets'])} test windows of {dm.horizon} steps; baselines {rows}", flush=True)
         for model in [m for m in args.models.split(",") if m]:
             rows[model] = family(data, model, out, args.max_time, args.threads, args.override)
             print(f"{data} {model}: {rows[model]}", flush=True)
-        results[data] = rows
+        results[data] = {**results.get(data, {}), **rows}  # --models "": the baselines again, the families kept
         (out / "results.json").write_text(json.dumps(results, indent=1))
         (out / "table.md").write_text(table(results))
     print(table(results))

@@ -78,7 +78,7 @@ def test_bench_forecast_smoke(tmp_path):
                       "00:00:00:03", "--threads", "1", "--override", "data.batch_size=64", "--out", str(out)], tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads((out / "results.json").read_text())["airline"]
-    assert set(rows) == {"naive", "seasonal naive", "Holt-Winters", "gru"}
+    assert set(rows) == {"naive", "seasonal naive", "Holt-Winters", "Holt-Winters, damped", "gru"}
     assert rows["seasonal naive"]["mase"] < rows["naive"]["mase"]  # a seasonal series: repeating last year helps
     assert 0 <= rows["Holt-Winters"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["gru"]
     assert (out / "runs" / "airline" / "gru" / "forecast.png").is_file() and "| Holt-Winters |" in (out / "table.md").read_text()
