@@ -59,11 +59,11 @@ def test_scores_and_baselines_by_hand():
     assert prob.compute()["coverage80"].item() == pytest.approx(0.5)  # 2 inside [0.4, 3.6], 4 outside
 
 
-def tiny(method, output="point"):
+def tiny(method, output="point", baseline=None):
     torch.manual_seed(0)
     decoder = (lambda **kw: RNNDecoder(cell="gru", hidden_size=8, **kw)) if method == "autoregressive" else None
     return Forecast(lambda input_size: GRU(input_size, 8), decoder, input_size=3, num_targets=1, future_size=2, horizon=5,
-                    season=2, method=method, output=output, num_samples=7).eval()
+                    season=2, method=method, output=output, num_samples=7, baseline=baseline).eval()
 
 
 def batch(B=4, L=6, H=5):
@@ -73,13 +73,28 @@ def batch(B=4, L=6, H=5):
             "scale": torch.full((B, 1), 10.0), "mase_scale": torch.ones(B, 1)}
 
 
-def test_generation_equals_teacher_forcing_on_its_own_path():
-    task, b = tiny("autoregressive"), batch()
+@pytest.mark.parametrize("baseline", [None, "seasonal_naive"])
+def test_generation_equals_teacher_forcing_on_its_own_path(baseline):
+    task, b = tiny("autoregressive", baseline=baseline), batch()
     path = task.generate(b, 1)[0]  # (B, H, K) scaled, each step fed the one before
     teacher_forced = task.out.point(task.params(b, path))  # the same inputs, all at once
     torch.testing.assert_close(teacher_forced, path, atol=1e-5, rtol=1e-5)
     point, q = task.forecast(b)
     torch.testing.assert_close(point, path * 10 + 50) and q is None
+
+
+@pytest.mark.parametrize("method,output", [("direct", "point"), ("direct", "quantile"), ("direct", "gaussian"),
+                                           ("autoregressive", "point"), ("autoregressive", "quantile")])
+def test_a_baseline_forecaster_starts_as_its_baseline(method, output):
+    """(A Gaussian's sample paths spread around the baseline, so only its direct point is exact.)"""
+    task, b = tiny(method, output, baseline="seasonal_naive"), batch()
+    torch.nn.init.zeros_(task.head.weight)
+    torch.nn.init.zeros_(task.head.bias)  # no correction yet
+    context = b["inputs"][:, :, :1] * 10 + 50  # the raw context (loc 50, scale 10)
+    point, _ = task.forecast(b)
+    torch.testing.assert_close(point, seasonal_naive(context, 5, 2), atol=1e-4, rtol=1e-5)
+    with pytest.raises(SeqzooError, match="task.baseline=mean is not one of null, naive, seasonal_naive"):
+        tiny("direct", baseline="mean")
 
 
 @pytest.mark.parametrize("method", ["direct", "autoregressive"])

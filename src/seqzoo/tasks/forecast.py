@@ -9,7 +9,8 @@ come either
   distribution and feeds the draw back), so that uncertainty compounds over the horizon as it should.
 
 The model works in the scaled space the data module chose (``loc``, ``scale``); forecasts are mapped back
-before any metric. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on the same
+before any metric. ``baseline=seasonal_naive`` (or ``naive``) makes the network forecast a correction to that
+baseline (added to the location of every output kind): it starts out as the baseline and learns what it misses. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on the same
 windows (``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does not beat them shows it.
 """
 
@@ -36,10 +37,13 @@ class Forecast(TrainLossLogging, L.LightningModule):
     def __init__(self, backbone, decoder=None, input_size: int = 1, num_targets: int = 1, future_size: int = 0,
                  horizon: int = 1, season: int = 1, method: str = "direct", output: str = "point",
                  quantiles: list[float] = (0.1, 0.5, 0.9), point_loss: str = "mse", num_samples: int = 100,
-                 dropout: float = 0.0, optimizer=None, scheduler=None):
+                 baseline: str | None = None, dropout: float = 0.0, optimizer=None, scheduler=None):
         super().__init__()
         if method not in METHODS:
             raise SeqzooError(f"task.method={method} is not one of {', '.join(METHODS)}")
+        if baseline not in (None, *BASELINES):
+            raise SeqzooError(f"task.baseline={baseline} is not one of null, {', '.join(BASELINES)}")
+        self.baseline = baseline
         self.out = ForecastOutput(output, quantiles, point_loss, num_samples)
         self.K, self.F, self.H, self.season, self.method = num_targets, future_size, horizon, season, method
         self.num_samples = num_samples
@@ -67,10 +71,27 @@ class Forecast(TrainLossLogging, L.LightningModule):
         last = memory[:, -1]  # (B, D)
         if self.method == "direct":
             flat = torch.cat([self.dropout(last), batch["future"].flatten(1)], 1)  # (B, D + H F)
-            return self.head(flat).view(-1, self.H, self.K, self.out.size)
+            return self.plus_baseline(self.head(flat).view(-1, self.H, self.K, self.out.size), batch)
         prev = torch.cat([batch[INPUTS][:, -1:, : self.K], targets_scaled[:, :-1]], 1)  # (B, H, K): y_{o-1} .. y_{o+H-2}
         h = self.decoder(torch.cat([prev, batch["future"]], -1), memory, batch.get(INPUT_MASK), last)  # (B, H, D')
-        return self.head(self.dropout(h)).view(-1, self.H, self.K, self.out.size)
+        return self.plus_baseline(self.head(self.dropout(h)).view(-1, self.H, self.K, self.out.size), batch)
+
+    def base(self, batch: dict) -> torch.Tensor | None:
+        """The baseline forecast in the scaled space (B, H, K), from the scaled context; None without one."""
+        if self.baseline is None:
+            return None
+        context = batch[INPUTS][:, :, : self.K]  # (B, L, K)
+        return naive(context, self.H) if self.baseline == "naive" else seasonal_naive(context, self.H, self.season)
+
+    def plus_baseline(self, p: torch.Tensor, batch: dict, steps: slice = slice(None)) -> torch.Tensor:
+        """p (B, H', K, size): the baseline added to the location (every level of a quantile output)."""
+        base = self.base(batch)
+        if base is None:
+            return p
+        base = base[:, steps].unsqueeze(-1)  # (B, H', K, 1)
+        if self.out.kind == "quantile":
+            return p + base
+        return torch.cat([p[..., :1] + base, p[..., 1:]], -1)
 
     def scaled(self, y: torch.Tensor, batch: dict) -> torch.Tensor:
         return (y - batch["loc"].unsqueeze(1)) / batch["scale"].unsqueeze(1)
@@ -104,10 +125,11 @@ class Forecast(TrainLossLogging, L.LightningModule):
             state = self.decoder.reorder_state(state, torch.arange(B, device=memory.device).repeat(samples))  # (S B, ...)
         prev = batch[INPUTS][:, -1, : self.K].repeat(samples, 1)  # (S B, K)
         future = batch["future"].repeat(samples, 1, 1)  # (S B, H, F)
+        repeated = {INPUTS: batch[INPUTS].repeat(samples, 1, 1)}  # for the baseline of every sample path
         out = []
         for t in range(self.H):
             h, state = self.decoder.step(torch.cat([prev, future[:, t]], -1), state)
-            p = self.head(h).view(-1, self.K, self.out.size)  # (S B, K, size)
+            p = self.plus_baseline(self.head(h).view(-1, 1, self.K, self.out.size), repeated, slice(t, t + 1))[:, 0]  # (S B, K, size)
             prev = self.out.sample(p) if samples > 1 else self.out.point(p)
             out.append(prev)
         return torch.stack(out, 1).view(samples, B, self.H, self.K)
