@@ -81,8 +81,8 @@ def holt_winters(dm, batch, history: int, damped: bool) -> dict:
     return {**score(point, batch, q), "seconds": round(seconds, 1)}
 
 
-def family(data: str, model: str, out: Path, max_time: str, threads: int, overrides: list[str]) -> dict:
-    run_dir = out / "runs" / data / model
+def family(data: str, model: str, out: Path, max_time: str, threads: int, overrides: list[str], folder: str) -> dict:
+    run_dir = out / "runs" / data / folder
     args = [sys.executable, str(ROOT / "train.py"), "task=forecast", f"data={data}", f"model={model}", "logger=csv",
             f"++trainer.max_time={max_time}", f"hydra.run.dir={run_dir}", "overwrite=true", *overrides]
     start = time.perf_counter()
@@ -118,6 +118,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--hw-history", type=int, default=2000, help="steps of history each Holt-Winters fit sees")
     p.add_argument("--override", action="append", default=[], help="extra train.py overrides for every family run")
+    p.add_argument("--tag", default="", help="added to each family's row name (and run folder), e.g. the overrides' gist")
     p.add_argument("--out", default="docs/bench_forecast")
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -130,8 +131,9 @@ def main(argv=None) -> int:
                 "Holt-Winters, damped": holt_winters(dm, batch, args.hw_history, True)}
         print(f"{data}: {len(batch['targets'])} test windows of {dm.horizon} steps; baselines {rows}", flush=True)
         for model in [m for m in args.models.split(",") if m]:
-            rows[model] = family(data, model, out, args.max_time, args.threads, args.override)
-            print(f"{data} {model}: {rows[model]}", flush=True)
+            name = f"{model}, {args.tag}" if args.tag else model
+            rows[name] = family(data, model, out, args.max_time, args.threads, args.override, name.replace(", ", "_"))
+            print(f"{data} {name}: {rows[name]}", flush=True)
         results[data] = {**results.get(data, {}), **rows}  # --models "": the baselines again, the families kept
         (out / "results.json").write_text(json.dumps(results, indent=1))
         (out / "table.md").write_text(table(results))
