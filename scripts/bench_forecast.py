@@ -22,6 +22,7 @@ a later invocation with other data sets adds them to the same files (a data set 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -132,7 +133,8 @@ def main(argv=None) -> int:
         print(f"{data}: {len(batch['targets'])} test windows of {dm.horizon} steps; baselines {rows}", flush=True)
         for model in [m for m in args.models.split(",") if m]:
             name = f"{model}, {args.tag}" if args.tag else model
-            rows[name] = family(data, model, out, args.max_time, args.threads, args.override, name.replace(", ", "_"))
+            folder = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)  # a path Hydra's override grammar accepts
+            rows[name] = family(data, model, out, args.max_time, args.threads, args.override, folder)
             print(f"{data} {name}: {rows[name]}", flush=True)
         results[data] = {**results.get(data, {}), **rows}  # --models "": the baselines again, the families kept
         (out / "results.json").write_text(json.dumps(results, indent=1))
