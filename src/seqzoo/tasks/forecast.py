@@ -10,7 +10,8 @@ come either
 
 The model works in the scaled space the data module chose (``loc``, ``scale``); forecasts are mapped back
 before any metric. ``baseline=seasonal_naive`` (or ``naive``) makes the network forecast a correction to that
-baseline (added to the location of every output kind): it starts out as the baseline and learns what it misses. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on the same
+baseline (added to the location of every output kind); its head starts at zero, so it starts out as the
+baseline and learns what it misses. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on the same
 windows (``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does not beat them shows it.
 """
 
@@ -57,6 +58,9 @@ class Forecast(TrainLossLogging, L.LightningModule):
                 raise SeqzooError("task.method=autoregressive needs a decoder: decoder=<family> (e.g. decoder=lstm)")
             self.decoder = build(decoder, input_size=num_targets + future_size, memory_size=D, condition_size=D)
             self.head = nn.Linear(self.decoder.output_size, num_targets * self.out.size)
+        if baseline is not None:  # no correction at first: the forecaster starts exactly as its baseline
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         self.optimizer, self.scheduler = optimizer, scheduler
         self.scores = nn.ModuleDict({f"{stage}_{who}": ForecastScores(self.out.probabilistic and who == "model")
                                      for stage in ("val", "test") for who in ("model", *BASELINES)})
