@@ -62,4 +62,4 @@ def test_arguments_and_presets():
 
 def test_an_unknown_space_is_named(capsys):
     assert main(["tune=nope", "model=gru"]) == 2
-    assert "tune=nope: no configs/tune/nope.yaml; known: default" in capsys.readouterr().err
+    assert "tune=nope: no configs/tune/nope.yaml; known: bai2018, default" in capsys.readouterr().err
