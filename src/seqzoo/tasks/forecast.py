@@ -107,11 +107,12 @@ class Forecast(TrainLossLogging, L.LightningModule):
         return y * batch["scale"].view(shape) + batch["loc"].view(shape)
 
     @torch.no_grad()
-    def forecast(self, batch: dict, levels: list[float] = CRPS_LEVELS) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forecast(self, batch: dict, levels: list[float] = CRPS_LEVELS, params: torch.Tensor | None = None):
         """-> the point forecast (B, H, K) and quantiles (B, H, K, len(levels)) (None for a point output), on the
-        original scale: the direct head's, or generated step by step from the decoder's state."""
+        original scale: the direct head's (``params`` when already computed), or generated step by step from
+        the decoder's state."""
         if self.method == "direct":
-            p = self.params(batch)
+            p = self.params(batch) if params is None else params
             q = self.out.quantiles(p, levels) if self.out.probabilistic else None
             return self.unscaled(self.out.point(p), batch), None if q is None else self.unscaled(q, batch)
         paths = self.generate(batch, self.num_samples if self.out.probabilistic else 1)  # (S, B, H, K)
@@ -147,9 +148,10 @@ class Forecast(TrainLossLogging, L.LightningModule):
 
     def evaluate(self, batch: dict, stage: str) -> None:
         y = self.scaled(batch[TARGETS], batch)
-        loss = self.out.loss(self.params(batch, y), y)
+        p = self.params(batch, y)
+        loss = self.out.loss(p, y)
         self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=len(y), sync_dist=True)
-        point, q = self.forecast(batch)
+        point, q = self.forecast(batch, params=p if self.method == "direct" else None)  # the direct head's are the same
         self.scores[f"{stage}_model"].update(point, batch[TARGETS], batch["mase_scale"], q)
         context = self.unscaled(batch[INPUTS][:, :, : self.K], batch)  # (B, L, K) on the original scale
         self.scores[f"{stage}_naive"].update(naive(context, self.H), batch[TARGETS], batch["mase_scale"])
