@@ -7,6 +7,7 @@
     python scripts/reproduce.py --scale cpu --mnist-root data      # MNIST rows need the files (or --download)
     python scripts/reproduce.py --scale cpu --gather-only          # rebuild table and plots from finished runs
     python scripts/reproduce.py --scale cpu --rows adding_t600 --tune 20 --seeds 3   # tuned, mean +- std of 3 seeds
+    python scripts/reproduce.py --scale cpu --rows adding_t600 --tune 20 --seeds 3 --resume  # go on after a stop
 
 Each row is one Hydra multirun of ``train.py`` over the model families (``experiment=bai2018/<task>``, the
 family's shape from ``configs/experiment_model/``). The script gathers every run's metrics.json and CSV log
@@ -139,8 +140,12 @@ def run_row(key: str, overrides: list[str], models: list[str], out: Path, seeds:
             print(f"  {key}: the multirun failed; see {sweep / 'multirun.log'}")
         return
     for family in models:
+        todo = [k for k in range(seeds) if not (sweep / family / f"seed{k}" / "metrics.json").exists()]  # --resume
+        if not todo:
+            continue
         args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={family}", *(tuned or {}).get(family, []),
-                f"seed={','.join(map(str, range(seeds)))}", f"hydra.sweep.dir={sweep / family}", "hydra.sweep.subdir=seed${seed}"]
+                f"seed={','.join(map(str, todo))}", f"hydra.sweep.dir={sweep / family}", "hydra.sweep.subdir=seed${seed}",
+                *(["overwrite=true"] if (sweep / family).exists() else [])]  # an interrupted seed starts again
         if logged(args, sweep / family / "multirun.log"):
             print(f"  {key} {family}: the multirun failed; see {sweep / family / 'multirun.log'}")
 
@@ -325,6 +330,9 @@ def main(argv=None) -> int:
     parser.add_argument("--gather-only", action="store_true", help="train nothing: rebuild the table and plots from the runs in --out")
     parser.add_argument("--tune", type=int, default=0, help="Optuna trials per family and row before the final runs (0: none)")
     parser.add_argument("--seeds", type=int, default=1, help="final runs per family (seeds 0 .. K-1): mean +- std")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted --tune/--seeds measurement in --out: studies add their missing "
+                             "trials, seeds with a metrics.json are kept, an interrupted seed starts again")
     args = parser.parse_args(argv)
     rows, models = args.rows.split(","), args.models.split(",")
     for name, known in (("row", ROWS), ("model", FAMILIES)):
@@ -335,7 +343,9 @@ def main(argv=None) -> int:
     mnist = ([f"data.root={Path(args.mnist_root).resolve()}"] if args.mnist_root else []) + (["data.download=true"] if args.download else [])
 
     taken = [key for key in rows if (out / "runs" / key).exists()]
-    if taken and not args.gather_only:  # old results must not pass for new ones, nor be overwritten
+    if args.resume and not (args.tune or args.seeds > 1):
+        parser.error("--resume continues a --tune or --seeds measurement; a plain multirun starts afresh")
+    if taken and not (args.gather_only or args.resume):  # old results must not pass for new ones, nor be overwritten
         parser.error(f"{out / 'runs'} already holds runs of {', '.join(taken)}; pass another --out, delete them, "
                      "or add --gather-only to rebuild the table from them")
     results = {}

@@ -115,3 +115,14 @@ def test_every_family_gets_the_same_tuning_budget_and_seeds_give_mean_and_spread
         assert sorted(p.name for p in (out / "runs" / "adding_t200" / family).glob("seed*")) == ["seed0", "seed1"]
     table = (out / "table.md").read_text()
     assert " ± " in table and "Settings each family ended up with" in table
+
+    # --resume after an interruption: only the missing seed runs again, the studies are complete already
+    kept = out / "runs" / "adding_t200" / "gru" / "seed0" / "metrics.json"
+    before = kept.stat().st_mtime_ns
+    (out / "runs" / "adding_t200" / "tcn" / "seed1" / "metrics.json").unlink()
+    result = run_cli([str(ROOT / "scripts" / "reproduce.py"), "--scale", "ci", "--rows", "adding_t200", "--models", "gru,tcn",
+                      "--tune", "2", "--seeds", "2", "--out", str(out), "--resume"], tmp_path, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert kept.stat().st_mtime_ns == before
+    assert (out / "runs" / "adding_t200" / "tcn" / "seed1" / "metrics.json").exists()
+    assert len(list((out / "tune" / "adding_t200" / "tcn" / "trials").iterdir())) == 2
