@@ -19,15 +19,17 @@ import math
 
 import torch
 
+from seqzoo.layers.time_loop import loop_over_time
+
 
 def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
     """The reference: a (B, T, ...), b (B, T, ...), h0 (B, ...) -> h (B, T, ...), one step at a time."""
-    h = torch.zeros_like(b[:, 0]) if h0 is None else h0
-    out = []
-    for t in range(a.shape[1]):
-        h = a[:, t] * h + b[:, t]
-        out.append(h)
-    return torch.stack(out, 1)
+
+    def step(h, ab):
+        h = ab[0] * h + ab[1]
+        return h, h
+
+    return loop_over_time(step, torch.zeros_like(b[:, 0]) if h0 is None else h0, (a, b))[1]
 
 
 def chunked_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:

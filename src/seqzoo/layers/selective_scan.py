@@ -26,14 +26,19 @@ price of staying in PyTorch alone, without a compiled kernel.
 
 import torch
 
+from seqzoo.layers.time_loop import loop_over_time
+
 
 def selective_scan_reference(x, dt, A, B, C, h):
     """The recurrence step by step. x, dt (B, T, E); A (E, N); B, C (B, T, N); h (B, E, N) -> y (B, T, E), h."""
-    ys = []
-    for t in range(x.shape[1]):
-        h = torch.exp(dt[:, t, :, None] * A) * h + (dt[:, t] * x[:, t])[:, :, None] * B[:, t, None, :]  # (B, E, N)
-        ys.append((h * C[:, t, None, :]).sum(-1))  # (B, E)
-    return torch.stack(ys, 1), h
+
+    def step(h, inputs):
+        x_t, dt_t, B_t, C_t = inputs  # (B, E), (B, E), (B, N), (B, N)
+        h = torch.exp(dt_t[:, :, None] * A) * h + (dt_t * x_t)[:, :, None] * B_t[:, None, :]  # (B, E, N)
+        return h, (h * C_t[:, None, :]).sum(-1)  # (B, E)
+
+    h, y = loop_over_time(step, h, (x, dt, B, C))
+    return y, h
 
 
 def chunk_states(dt, u, A, B, h0, a, hs):

@@ -35,8 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
+from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
+from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -87,7 +88,7 @@ class MambaBlock(nn.Module):
         if keep is not None:
             dt = dt * keep  # a padded step: exp(0 A) = 1 and no input, the state passes through
         h = x.new_zeros(Bsz, E, A.shape[1]) if state is None else state[1]
-        if impl == "reference":
+        if impl == "reference" or exporting():  # export: the recurrence as one ONNX Scan over any length
             y, h = selective_scan_reference(xc, dt, A, B, C, h)
         else:
             y, h = selective_scan(xc, dt, A, B, C, h, chunk)

@@ -30,6 +30,7 @@ from torch import nn
 
 from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
 from seqzoo.layers.masking import check_inputs
+from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -73,7 +74,7 @@ class MinRecurrent(nn.Module):
         keep = None if mask is None else mask.unsqueeze(-1)  # (B, T, 1)
         if state is None:
             state = x.new_zeros(self.num_layers * self.dirs, x.shape[0], self.hidden_size)
-        run = linear_scan if self.impl == "scan" else linear_recurrence_loop
+        run = linear_scan if self.impl == "scan" and not exporting() else linear_recurrence_loop  # export: ONNX Scan
         finals = []
         for i, directions in enumerate(self.layers):
             outputs = []

@@ -7,6 +7,8 @@ parameters, chosen by ``impl``:
 - ``"reference"``: the equations below in plain PyTorch, one time step at a time. Read this to learn.
 - ``"fused"`` (default): the same parameters through torch's fused RNN kernels (cuDNN on GPU). Use this to train.
 
+Exported to ONNX, either runs as the reference (one ``Scan`` node over time, any length, masks included).
+
 Always batch first. A right-padded ``mask`` ``(B, T)`` (True = real step) makes padded steps output zeros
 and leaves each sequence's final state at its last real step, as torch.nn does on a packed sequence.
 """
@@ -19,6 +21,7 @@ from torch import _VF, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
+from seqzoo.layers.time_loop import exporting, loop_over_time
 from seqzoo.models.interface import Width
 
 State = tuple[torch.Tensor, ...]  # (h,) or (h, c); each (B, H) inside a layer, (L * dirs, B, H) outside
@@ -68,17 +71,17 @@ def scan(step, gx, state: State, w_hh, b_hh, mask: torch.Tensor | None, reverse:
     At a padded step the state is carried unchanged and the output is zero; running backwards over a
     right-padded row therefore starts from the initial state at the row's last real step.
     """
-    outputs = [None] * gx.shape[1]
-    for t in reversed(range(gx.shape[1])) if reverse else range(gx.shape[1]):
-        new = step(gx[:, t], state, w_hh, b_hh)
-        if mask is not None:
-            real = mask[:, t, None]  # (B, 1)
-            new = tuple(torch.where(real, n, s) for n, s in zip(new, state))
-            outputs[t] = new[0] * real
-        else:
-            outputs[t] = new[0]
-        state = new
-    return torch.stack(outputs, dim=1), state
+
+    def one_step(state: State, inputs) -> tuple[State, torch.Tensor]:
+        new = step(inputs[0], state, w_hh, b_hh)
+        if mask is None:
+            return new, new[0]
+        real = inputs[1][:, None]  # (B, 1)
+        new = tuple(torch.where(real, n, s) for n, s in zip(new, state))
+        return new, new[0] * real
+
+    final, outputs = loop_over_time(one_step, state, (gx,) if mask is None else (gx, mask), reverse)
+    return outputs, final
 
 
 def init_uniform_(module: nn.Module, hidden_size: int) -> None:
@@ -148,10 +151,11 @@ class Recurrent(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
         """x (B, T, C), mask (B, T) -> output (B, T, dirs * H) and state in torch.nn's layout."""
         check_inputs(self, x, mask)
-        if mask is not None and bool(mask.all()):
+        if mask is not None and not exporting() and bool(mask.all()):
             mask = None  # nothing is padded: take the faster unpacked path
         states = self._initial_state(x, state)  # each (L * dirs, B, H)
-        run = self._forward_fused if self.impl == "fused" else self._forward_reference
+        # export: the equations, through a loop ONNX keeps (torch's fused kernels on packed data do not export)
+        run = self._forward_fused if self.impl == "fused" and not exporting() else self._forward_reference
         output, states = run(x, mask, states)
         return output, (states if self.mode == "LSTM" else states[0])
 

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
+from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -89,6 +90,12 @@ def fft_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     return FFTConv.apply(u, kernel)
 
 
+def direct_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """The same convolution as a sum over T taps, O(T^2): the export path (no FFT of a traced length)."""
+    T = u.shape[-1]
+    return F.conv1d(F.pad(u, (T - 1, 0)), kernel.flip(-1).unsqueeze(1), groups=u.shape[1])  # (B, H, T)
+
+
 class S4DKernel(nn.Module):
     """The diagonal SSM of one layer: H channels, N/2 complex modes each; ``dirs`` output maps C."""
 
@@ -117,10 +124,34 @@ class S4DKernel(nn.Module):
         K = left @ torch.cat([Q.real, Q.imag], dim=1)  # (dirs, H, M, S)
         return 2 * K.reshape(C.shape[0], C.shape[1], -1)[..., :length], (dtA, dB, C, P, Q, S)
 
+    def real_kernel(self, length) -> torch.Tensor:
+        """K (dirs, H, length) as ``kernel`` computes it, in real arithmetic with one (H, N2, length) table of
+        powers: the export path (ONNX has no complex numbers). With dt A = a + ib, expm1(dt A) =
+        (expm1(a) cos b - 2 sin^2(b/2)) + i e^a sin b keeps expm1's accuracy for tiny steps."""
+        A_re, A_im = -torch.exp(self.log_A_re).double(), self.A_im.double()  # (H, N2)
+        dt = torch.exp(self.log_dt).double().unsqueeze(-1)
+        a, b = dt * A_re, dt * A_im
+        x_re, x_im = torch.expm1(a) * torch.cos(b) - 2 * torch.sin(b / 2) ** 2, torch.exp(a) * torch.sin(b)
+        norm = A_re**2 + A_im**2
+        dB_re, dB_im = (x_re * A_re + x_im * A_im) / norm, (x_im * A_re - x_re * A_im) / norm  # expm1(dt A) / A
+        C_re, C_im = self.C[..., 0].double(), self.C[..., 1].double()  # (dirs, H, N2)
+        W_re, W_im = C_re * dB_re - C_im * dB_im, C_re * dB_im + C_im * dB_re
+        l = torch.arange(length, device=a.device, dtype=torch.float64)  # (T,)
+        magnitude, phase = torch.exp(a.unsqueeze(-1) * l), b.unsqueeze(-1) * l  # (H, N2, T)
+        K = (W_re.unsqueeze(-1) * magnitude * torch.cos(phase) - W_im.unsqueeze(-1) * magnitude * torch.sin(phase)).sum(2)
+        return (2 * K).to(self.C.dtype)
+
     def forward(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None, need_state: bool = True):
         """u (B, H, T), zero at padded steps; lengths (B,); state (B, H, N2) complex or None
         -> y (B, H, T) and the state after each sequence's last real step (None unless ``need_state``)."""
         B, H, T = u.shape
+        if exporting():  # the output alone, with no complex number and no FFT (the final state is complex)
+            if state is not None or need_state:
+                raise NotImplementedError("an exported S4D computes outputs only: its state is complex, which ONNX "
+                                          "cannot hold; call it with need_state=False and no initial state")
+            K = self.real_kernel(T)
+            y = direct_conv(u, K[0]) + self.D.unsqueeze(-1) * u
+            return (y + direct_conv(u.flip(-1), K[1]).flip(-1) if K.shape[0] == 2 else y), None
         K, (dtA, dB, C, P, Q, S) = self.kernel(T)
         y = fft_conv(u, K[0]) + self.D.unsqueeze(-1) * u
         if K.shape[0] == 2:  # the backward reading: the same convolution on the reversed sequence
