@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[dev,forecast,tune,mlflow,wandb,rich]"
+	$(PY) -m pip install -e ".[dev,forecast,tune,mlflow,wandb,rich,export]"
 	touch $@
 
 train: $(VENV)/.installed

@@ -1,4 +1,5 @@
-"""Console entry points ``seqzoo-train``, ``seqzoo-eval``, ``seqzoo-predict`` (and the root ``train.py``).
+"""Console entry points ``seqzoo-train``, ``seqzoo-eval``, ``seqzoo-predict``, ``seqzoo-export`` (and the root
+``train.py``).
 
 Each is a thin ``@hydra.main`` over a pure function of ``seqzoo.train``. A user's mistake ends in one
 message on stderr and exit status 2, not a traceback from deep inside.
@@ -83,3 +84,10 @@ def eval_main(cfg: DictConfig) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
 def predict_main(cfg: DictConfig) -> None:
     guarded(run.predict, cfg)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
+def export_main(cfg: DictConfig) -> None:
+    from seqzoo import export
+
+    guarded(export.run, cfg)

@@ -32,7 +32,8 @@ class OneToMany(GenerativeTask):
         super().__init__(target_tokens=target_tokens, target_separator=target_separator, max_target_length=max_target_length,
                          embedding_size=embedding_size, label_smoothing=label_smoothing, teacher_forcing=teacher_forcing,
                          decoding=decoding, bleu=bleu, optimizer=optimizer, scheduler=scheduler, metric_names=metric_names)
-        self.condition_encoder = build(condition_encoder, condition_shape=list(condition_shape))
+        self.condition_shape = list(condition_shape)  # (C, ...) of one condition, e.g. an image's (1, 8, 8)
+        self.condition_encoder = build(condition_encoder, condition_shape=self.condition_shape)
         size = self.condition_encoder.output_size
         self.target_decoder = self.make_target_decoder(decoder, size, size, tie_embeddings, dropout)
 

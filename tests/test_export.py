@@ -1,0 +1,116 @@
+"""ONNX export: every family's graph, run by ONNX Runtime at batch sizes and lengths it was not traced at
+(padding included), equals PyTorch; generated tokens from the two exported graphs equal seqzoo's own."""
+
+import json
+
+import pytest
+import torch
+
+from seqzoo.errors import SeqzooError
+from seqzoo.export import TRACE_SHAPE, OnnxGreedy, example, export_generative, export_sequence_model, session, source_example
+from seqzoo.tasks.aligned import Aligned
+from seqzoo.tasks.many_to_one import ManyToOne
+from seqzoo.tasks.seq2seq import Seq2Seq
+from tests.conftest import ROOT, config_names, run_cli, small_part
+
+pytest.importorskip("onnxruntime")
+FAMILIES = config_names("model")
+EXPORT = ["-c", "from seqzoo.cli import export_main; export_main()"]  # seqzoo-export, as installed
+STEPPED = ["rnn", "lstm", "gru", "tcn", "mingru", "minlstm", "mamba"]  # decoders whose step state is fixed tensors
+
+
+def ort_against_eager(task, path, batch: int, length: int, seed: int) -> float:
+    """The largest |ONNX Runtime - PyTorch| on a fresh padded batch of the given size."""
+    x, mask = example(task, batch, length, torch.Generator().manual_seed(seed))
+    assert (batch, length) != TRACE_SHAPE and not bool(mask.all()) or batch == 1
+    with torch.no_grad():
+        expected = task(x, mask)
+    got = session(path).run(None, {"inputs": x.numpy(), "mask": mask.numpy()})[0]
+    assert got.shape == tuple(expected.shape)
+    return float((torch.from_numpy(got) - expected).abs().max())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("task_class", [ManyToOne, Aligned])
+def test_every_family_exports_with_any_batch_and_length(tmp_path, family, task_class):
+    torch.manual_seed(0)
+    task = task_class(small_part("model", family), num_classes=3, input_size=5).eval()
+    export_sequence_model(task, tmp_path / "model.onnx", checks=1)
+    assert ort_against_eager(task, tmp_path / "model.onnx", 3, 17, seed=7) < 1e-4
+    assert ort_against_eager(task, tmp_path / "model.onnx", 1, 6, seed=8) < 1e-4
+
+
+@pytest.mark.parametrize("family,variant", [("lstm", {"bidirectional": True, "num_layers": 2}),
+                                            ("mingru", {"bidirectional": True}), ("s4d", {"bidirectional": True}),
+                                            ("gru", {"impl": "reference"}), ("mamba", {"impl": "reference"})])
+def test_bidirectional_and_reference_variants_export(tmp_path, family, variant):
+    torch.manual_seed(0)
+    backbone = small_part("model", family)
+    task = ManyToOne(lambda input_size: backbone(input_size=input_size, **variant), num_classes=3, input_size=5).eval()
+    export_sequence_model(task, tmp_path / "model.onnx", checks=1)
+    assert ort_against_eager(task, tmp_path / "model.onnx", 4, 19, seed=3) < 1e-4
+
+
+def test_token_inputs_export(tmp_path):
+    torch.manual_seed(0)
+    task = Aligned(small_part("model", "gru"), num_classes=4, input_vocab_size=11, embedding_size=6).eval()
+    export_sequence_model(task, tmp_path / "model.onnx", checks=1)
+    assert ort_against_eager(task, tmp_path / "model.onnx", 3, 9, seed=1) < 1e-4
+
+
+def seq2seq(decoder: str) -> Seq2Seq:
+    torch.manual_seed(0)
+    return Seq2Seq(small_part("model", "gru"), small_part("decoder", decoder), input_vocab_size=9,
+                   target_tokens=list("abcde"), max_target_length=6, embedding_size=8).eval()
+
+
+@pytest.mark.parametrize("decoder", STEPPED)
+def test_seq2seq_exports_as_encoder_and_step_graphs_that_generate_the_same_tokens(tmp_path, decoder):
+    task = seq2seq(decoder)
+    info = export_generative(task, tmp_path, checks=1)
+    assert info["mismatched_tokens"] == 0 and info["step_updates"]
+    runner = OnnxGreedy(tmp_path)
+    source = source_example(task, 5, 12, torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        expected, _ = task.generate(source, method="greedy")
+    got = runner.generate({k: v.numpy() for k, v in source.items()}, max_length=expected.shape[1])
+    assert torch.equal(torch.from_numpy(got), expected)
+
+
+@pytest.mark.parametrize("decoder", sorted(set(config_names("decoder")) - set(STEPPED)))
+def test_decoders_whose_state_onnx_cannot_carry_are_refused_by_name(tmp_path, decoder):
+    with pytest.raises(SeqzooError, match="cannot carry between steps"):
+        export_generative(seq2seq(decoder), tmp_path)
+
+
+def test_the_command_exports_a_shipped_model_and_describes_it(tmp_path):
+    result = run_cli([*EXPORT, "pretrained=japanese_vowels_lstm", f"hydra.run.dir={tmp_path / 'out'}"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    info = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert info["mapping"] == "many_to_one" and info["max_abs_difference"] < 1e-4 and len(info["class_names"]) == 9
+    assert "ONNX Runtime equals PyTorch within" in result.stdout
+    result = run_cli([*EXPORT, "pretrained=reverse_lstm", f"hydra.run.dir={tmp_path / 'rev'}"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "rev" / "model.json").read_text())["mismatched_tokens"] == 0
+    assert (tmp_path / "rev" / "encoder.onnx").exists() and (tmp_path / "rev" / "step.onnx").exists()
+
+
+def test_an_unknown_format_is_refused(tmp_path):
+    result = run_cli([*EXPORT, "pretrained=japanese_vowels_lstm", "format=tflite",
+                      f"hydra.run.dir={tmp_path / 'out'}"], tmp_path)
+    assert result.returncode == 2 and "format=tflite is not one seqzoo exports to; use format=onnx" in result.stderr
+
+
+def test_without_the_extra_the_message_names_it(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_runtime(name, *args, **kwargs):
+        if name == "onnxruntime":
+            raise ImportError("No module named 'onnxruntime'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_runtime)
+    with pytest.raises(SeqzooError, match=r'pip install -e "\.\[export\]"'):
+        export_sequence_model(None, ROOT / "never.onnx")
