@@ -101,11 +101,12 @@ class SelectiveScan(torch.autograd.Function):
             torch.matmul(gy[part].unsqueeze(2), hs[1:], out=gC[part].unsqueeze(2))  # sum_e gy h
             gz = g.mul_(hs[:-1]).mul_(a)  # dL/d(dt A): g_t h_{t-1} a_t, in place of g
             _, Bsz, E, N = gz.shape
-            gdt_a = torch.bmm(gz.view(c * Bsz, E, N).transpose(0, 1), A.unsqueeze(-1))  # (E, c B, 1): sum_n gz A
-            gdt[part] = gdt_a.view(E, c, Bsz).permute(1, 2, 0) + gu * x[part]
+            gdt_a = torch.bmm(gz.reshape(c * Bsz, E, N).transpose(0, 1), A.unsqueeze(-1))  # (E, c B, 1): sum_n gz A
+            gdt[part] = gdt_a.reshape(E, c, Bsz).permute(1, 2, 0) + gu * x[part]
             gA += torch.mul(gz, dt[part].unsqueeze(-1), out=a).sum((0, 1))  # sum over steps and batch of gz dt
             gx[part] = gu * dt[part]
-        gx, gdt, gB, gC = (v.transpose(0, 1) for v in (gx, gdt, gB, gC))
+        # batch-first and contiguous: torch.compile's traced backward assumes the layout of its inputs
+        gx, gdt, gB, gC = (v.transpose(0, 1).contiguous() for v in (gx, gdt, gB, gC))
         return gx, gdt, gA, gB, gC, carry, None
 
 
