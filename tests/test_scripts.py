@@ -1,6 +1,11 @@
 """The scripts under scripts/ run (tiny settings): benchmarks print their table, diagnostics their plot."""
 
 import json
+import os
+import subprocess
+import sys
+
+import pytest
 
 from tests.conftest import ROOT, run_cli
 
@@ -82,3 +87,28 @@ def test_bench_forecast_smoke(tmp_path):
     assert rows["seasonal naive"]["mase"] < rows["naive"]["mase"]  # a seasonal series: repeating last year helps
     assert 0 <= rows["Holt-Winters"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["gru"]
     assert (out / "runs" / "airline" / "gru" / "forecast.png").is_file() and "| Holt-Winters |" in (out / "table.md").read_text()
+
+
+@pytest.mark.slow
+def test_gpu_check_runs_every_step_and_records_how_each_ended(tmp_path):
+    """The same script at toy sizes on this CPU: every step's JSON and table appear, the CUDA tests are
+    skipped with their reason, the summary lists each step."""
+    env = dict(os.environ, DEVICE="cpu", QUICK="1", PYTHON=sys.executable)
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh"), str(tmp_path)], env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = (tmp_path / "summary.md").read_text()
+    for name in ("cuda_tests", "bench_backbones", "bench_train", "bench_long", "bench_compile"):
+        assert f"- {name}: passed" in summary
+    for name in ("bench_backbones", "bench_train", "bench_long", "bench_compile"):
+        assert json.loads((tmp_path / f"{name}.json").read_text())
+    assert "needs a CUDA GPU" in (tmp_path / "cuda_tests.md").read_text()
+
+
+def test_bench_compile_smoke(tmp_path):
+    result = run_cli([str(ROOT / "scripts" / "bench_compile.py"), "--families", "tcn", "--length", "8", "--steps", "3",
+                      "--repeats", "1", "--out", str(tmp_path / "c.json")], tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = json.loads((tmp_path / "c.json").read_text())["rows"]["tcn"]
+    assert row["encoder"]["max_abs_difference"] < 1e-4 and row["decoder_step"]["max_abs_difference"] < 1e-4
+    assert row["encoder"]["compile_s"] > 0 and "| tcn |" in (tmp_path / "c.md").read_text()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The CUDA path, measured, in under 8 minutes on one GPU:
+#   bash scripts/gpu_check.sh [OUT]          # default OUT: docs/gpu
+# 1. the CUDA-marked tests (tests/test_cuda.py: cuDNN against torch.nn, one weight buffer, 16-mixed and
+#    bf16-mixed steps of every family, trainer=gpu and one-GPU ddp end to end);
+# 2. bench_backbones.py, bench_train.py (with throughput against length), bench_long.py and
+#    bench_compile.py on CUDA.
+# Every step writes JSON and its printed table (markdown) under OUT, with the card's name in card.txt; a
+# step that fails or runs out of its time is recorded in OUT/summary.md and the others still run.
+# DEVICE=cpu QUICK=1 runs the same steps at toy sizes on a CPU (what the test suite checks).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-docs/gpu}
+DEVICE=${DEVICE:-cuda}
+PY=${PYTHON:-python}
+mkdir -p "$OUT"
+if [ "${QUICK:-0}" = 1 ]; then
+  BACKBONES="--batch 4 --length 16 --repeats 2 --iters 1"
+  TRAIN="--models gru,tcn --steps 4 --warmup 1 --repeats 1 --lengths 16,32 --batch-for-lengths 2"
+  LONG="--models gru,mingru --lengths 16,32 --rounds 2 --width 16"
+  COMPILE="--families gru --length 16 --steps 4 --repeats 2"
+  LIMIT=300
+else
+  BACKBONES="--batch 64 --length 256"
+  TRAIN="--steps 60 --lengths 256,1024,4096"
+  LONG="--lengths 256,1024,4096,16384"
+  COMPILE=""
+  LIMIT=75   # 150 s of tests + 4 x 75 s of benchmarks: 7.5 minutes at most
+fi
+
+if [ "$DEVICE" = cuda ]; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/card.txt"
+else
+  echo "cpu ($(nproc) cores)" > "$OUT/card.txt"
+fi
+echo "# GPU check on $(cat "$OUT/card.txt"), $(date -u +%Y-%m-%d)" > "$OUT/summary.md"
+
+step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep its output, note how it ended
+  local name=$1 limit=$2
+  shift 2
+  local start=$SECONDS
+  timeout "$limit" "$@" > "$OUT/$name.md" 2>"$OUT/$name.log"
+  local rc=$?
+  local how="passed"
+  [ $rc -eq 124 ] && how="stopped at its ${limit} s limit"
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] && how="failed (exit $rc; see $name.log)"
+  echo "- $name: $how in $((SECONDS - start)) s" | tee -a "$OUT/summary.md"
+}
+
+step cuda_tests 150 $PY -m pytest -m cuda -q -rs -p no:cacheprovider tests/test_cuda.py
+step bench_backbones $LIMIT $PY scripts/bench_backbones.py --device "$DEVICE" $BACKBONES --out "$OUT/bench_backbones.json"
+step bench_train $LIMIT $PY scripts/bench_train.py --device "$DEVICE" $TRAIN --plot "$OUT/throughput_vs_length.png" --out "$OUT/bench_train.json"
+step bench_long $LIMIT $PY scripts/bench_long.py --device "$DEVICE" $LONG --out "$OUT/bench_long.json"
+step bench_compile $LIMIT $PY scripts/bench_compile.py --device "$DEVICE" $COMPILE --out "$OUT/bench_compile.json"
+cat "$OUT/summary.md"
