@@ -40,6 +40,7 @@ def test_every_family_exports_with_any_batch_and_length(tmp_path, family, task_c
     assert ort_against_eager(task, tmp_path / "model.onnx", 1, 6, seed=8) < 1e-4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,variant", [("lstm", {"bidirectional": True, "num_layers": 2}),
                                             ("mingru", {"bidirectional": True}), ("s4d", {"bidirectional": True}),
                                             ("gru", {"impl": "reference"}), ("mamba", {"impl": "reference"})])
@@ -64,7 +65,7 @@ def seq2seq(decoder: str) -> Seq2Seq:
                    target_tokens=list("abcde"), max_target_length=6, embedding_size=8).eval()
 
 
-@pytest.mark.parametrize("decoder", STEPPED)
+@pytest.mark.parametrize("decoder", [pytest.param(d, marks=pytest.mark.slow) if d in ("rnn", "minlstm") else d for d in STEPPED])
 def test_seq2seq_exports_as_encoder_and_step_graphs_that_generate_the_same_tokens(tmp_path, decoder):
     task = seq2seq(decoder)
     info = export_generative(task, tmp_path, checks=1)

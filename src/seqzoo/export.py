@@ -55,12 +55,16 @@ def longest(task: nn.Module) -> int | None:
     return None if limit is None else limit * getattr(getattr(task, "patches", None), "size", 1)
 
 
-def example(task: nn.Module, batch: int, length: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random inputs the task reads, (B, T, C) features or (B, T) token ids, right-padded to rows of
-    different lengths (the first full), and their mask (B, T)."""
+def padding(batch: int, length: int, generator: torch.Generator) -> torch.Tensor:
+    """A mask (B, T) of rows of random lengths, the first full: what a right-padded batch looks like."""
     lengths = torch.randint(1, length + 1, (batch,), generator=generator)
     lengths[0] = length
-    mask = torch.arange(length)[None, :] < lengths[:, None]  # (B, T)
+    return torch.arange(length)[None, :] < lengths[:, None]
+
+
+def example(task: nn.Module, batch: int, length: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random inputs the task reads, (B, T, C) features or (B, T) token ids, right-padded, and their mask (B, T)."""
+    mask = padding(batch, length, generator)
     embedding = task.embed.embedding
     if embedding is not None:
         x = torch.randint(PAD_ID + 1, embedding.num_embeddings, (batch, length), generator=generator)
@@ -142,9 +146,7 @@ def source_names(task: nn.Module) -> list[str]:
 def source_example(task: nn.Module, batch: int, length: int, generator: torch.Generator) -> dict:
     """A random source batch: token sequences of different lengths (seq2seq) or conditions (one-to-many)."""
     if task.mapping == "seq2seq":
-        lengths = torch.randint(1, length + 1, (batch,), generator=generator)
-        lengths[0] = length
-        mask = torch.arange(length)[None, :] < lengths[:, None]  # (B, S)
+        mask = padding(batch, length, generator)  # (B, S)
         tokens = torch.randint(PAD_ID + 1, task.source_embedding.embedding.num_embeddings, (batch, length), generator=generator)
         return {INPUTS: tokens.masked_fill(~mask, PAD_ID), INPUT_MASK: mask}
     return {CONDITION: torch.randn(batch, *task.condition_shape, generator=generator)}
