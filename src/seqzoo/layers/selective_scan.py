@@ -110,6 +110,7 @@ class SelectiveScan(torch.autograd.Function):
         return gx, gdt, gA, gB, gC, carry, None
 
 
+@torch.compiler.disable  # torch.compile would unroll its loop step by step (minutes of compiling): it runs as written
 def selective_scan(x, dt, A, B, C, h0, chunk: int = 64):
     """The same arguments and results as ``selective_scan_reference``, ``chunk`` steps at a time."""
     return SelectiveScan.apply(x, dt, A, B, C, h0, chunk)
