@@ -16,7 +16,7 @@ from tests.conftest import ROOT, config_names, run_cli, small_part
 pytest.importorskip("onnxruntime")
 FAMILIES = config_names("model")
 EXPORT = ["-c", "from seqzoo.cli import export_main; export_main()"]  # seqzoo-export, as installed
-STEPPED = ["rnn", "lstm", "gru", "tcn", "mingru", "minlstm", "mamba"]  # decoders whose step state is fixed tensors
+STEPPED = ["rnn", "lstm", "gru", "tcn", "transformer", "mingru", "minlstm", "mamba"]  # decoders whose state ONNX carries
 
 
 def ort_against_eager(task, path, batch: int, length: int, seed: int) -> float:
@@ -115,3 +115,19 @@ def test_without_the_extra_the_message_names_it(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_runtime)
     with pytest.raises(SeqzooError, match=r'pip install -e "\.\[export\]"'):
         export_sequence_model(None, ROOT / "never.onnx")
+
+
+@pytest.mark.parametrize("decoder", ["transformer", "gru"])
+def test_one_to_many_exports_from_an_image(tmp_path, decoder):
+    from hydra.utils import instantiate
+
+    from seqzoo.train import build_task
+    from tests.conftest import make_cfg
+
+    torch.manual_seed(0)
+    cfg = make_cfg(tmp_path, ["task=one_to_many", "data=digits_caption", f"decoder={decoder}", "decoder.dropout=0"])
+    dm = instantiate(cfg.data)
+    dm.prepare_data()
+    dm.setup("fit")
+    task = build_task(cfg, dm.info).eval()
+    assert export_generative(task, tmp_path, checks=2)["mismatched_tokens"] == 0

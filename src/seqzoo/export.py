@@ -188,8 +188,10 @@ class StepGraph(nn.Module):
 
 def state_layout(task: nn.Module) -> tuple:
     """Run the decoder eagerly at two batch sizes and source lengths to learn, for every tensor of its state,
-    which dimensions follow the batch or the source length, and which tensors a step changes.
-    -> (pytree spec, every leaf's name, the tensors' names, those a step changes, {name: {dim: "batch" | "source"}})"""
+    which dimensions follow the batch, the source length or the steps taken (a Transformer's key/value
+    cache), and which tensors a step changes.
+    -> (pytree spec, every leaf's name, the tensors' names, those a step changes,
+        {name: {dim: "batch" | "source" | "steps"}})"""
     generator = torch.Generator().manual_seed(0)
     runs = []
     for batch, length in ((2, 7), (3, 9)):
@@ -203,14 +205,15 @@ def state_layout(task: nn.Module) -> tuple:
     odd = [p for p, v in first.items() if v is not None and (not isinstance(v, torch.Tensor) or v.is_complex())]
     if odd:
         raise SeqzooError(f"{type(task.target_decoder.decoder).__name__}'s step state holds {', '.join(odd)}, which an ONNX "
-                          "graph cannot carry between steps (a Python number, a growing cache or complex numbers); "
-                          "export a model with an RNN, LSTM, GRU, TCN, minGRU, minLSTM or Mamba decoder")
+                          "graph cannot carry between steps (a Python number or complex numbers); export a model "
+                          "with an RNN, LSTM, GRU, TCN, Transformer, minGRU, minLSTM or Mamba decoder")
     paths = [p for p, v in first.items() if v is not None]
     changing = [p for p in paths if stepped.get(p) is not first[p]]
     dims = {}
     for p in paths:
         a, b = first[p].shape, second[p].shape
         dims[p] = {d: ("batch" if (x, y) == (2, 3) else "source") for d, (x, y) in enumerate(zip(a, b)) if x != y}
+        dims[p].update({d: "steps" for d, (x, y) in enumerate(zip(a, stepped[p].shape)) if x != y})
     return spec, list(first), paths, changing, dims
 
 
@@ -223,7 +226,7 @@ def export_generative(task: nn.Module, folder: Path, checks: int = 3) -> dict:
 
     task = task.eval().requires_grad_(False)
     spec, every, paths, changing, dims = state_layout(task)
-    named = {"batch": Dim("batch", min=1), "source": Dim("source", min=1)}
+    named = {"batch": Dim("batch", min=1), "source": Dim("source", min=1), "steps": Dim("steps", min=0)}
     generator = torch.Generator().manual_seed(1)
     source = source_example(task, *TRACE_SHAPE, generator)
     source_dims = {INPUTS: {0: named["batch"], 1: named["source"]}, INPUT_MASK: {0: named["batch"], 1: named["source"]},
@@ -233,9 +236,14 @@ def export_generative(task: nn.Module, folder: Path, checks: int = 3) -> dict:
           folder / "encoder.onnx", list(source), paths)
     with torch.no_grad():
         leaves = encoder(*source.values())
+        tokens = torch.full((TRACE_SHAPE[0],), BOS_ID)
+        state = tree_unflatten([dict(zip(paths, leaves)).get(p) for p in every], spec)
+        for _ in range(2):  # traced two steps in: a cache that grows is not traced at the sizes 0 and 1 it starts at
+            _, state = task.target_decoder.step(tokens, state)
+        leaves = tuple(flat_state(state)[p] for p in paths)
     step = StepGraph(task, spec, every, paths, changing)
     leaf_dims = tuple({d: named[n] for d, n in dims[p].items()} for p in paths)
-    trace(step, (torch.full((TRACE_SHAPE[0],), BOS_ID), *leaves), ({0: named["batch"]}, leaf_dims), folder / "step.onnx",
+    trace(step, (tokens, *leaves), ({0: named["batch"]}, leaf_dims), folder / "step.onnx",
           ["tokens", *paths], ["log_probs", *(f"next.{p}" for p in changing)])
     info = {"encoder_inputs": source_names(task), "state": paths, "step_updates": changing,
             "step_inputs": ["tokens", *paths], "step_outputs": ["log_probs", *(f"next.{p}" for p in changing)]}

@@ -44,6 +44,15 @@ class MultiHeadAttention(nn.Module):
         """(B, T, D) -> (B, heads, T, D / heads)"""
         return x.unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
 
+    def start_cache(self, like: torch.Tensor, memory: torch.Tensor | None = None) -> dict:
+        """A cache filled before the first step, so that a decoding state keeps one structure (and exports):
+        self-attention (``memory=None``) starts with no keys (B, heads, 0, d) for a batch like ``like`` (B, ...);
+        cross-attention holds the memory's keys and values, projected once."""
+        if memory is not None:
+            return {"k": self.heads(self.k_proj(memory)), "v": self.heads(self.v_proj(memory))}
+        empty = like.new_zeros(like.shape[0], self.num_heads, 0, self.k_proj.out_features // self.num_heads)  # (B, h, 0, d)
+        return {"k": empty, "v": empty.clone()}
+
     def forward(
         self,
         x: torch.Tensor,
@@ -73,7 +82,7 @@ class MultiHeadAttention(nn.Module):
             weights = scores.masked_fill(~mask, float("-inf")).softmax(-1) if mask is not None else scores.softmax(-1)
             out = self.out_proj((weights @ v).transpose(1, 2).flatten(2))
             return out, weights.mean(1)
-        if causal and key_mask is None and q.shape[2] == k.shape[2]:
+        if causal and key_mask is None and q.shape[2] == k.shape[2] and not torch.compiler.is_exporting():
             # no explicit mask: lets SDPA pick the flash kernel on GPU
             out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
         else:

@@ -1,4 +1,5 @@
-"""Positional encodings added to (B, T, D) inputs; ``offset`` places a decoding step at its position."""
+"""Positional encodings added to (B, T, D) inputs; ``offset`` places a decoding step at its position: a
+number, or a (B,) tensor (a decoding state that stays all tensors, so that it exports)."""
 
 import math
 
@@ -9,6 +10,17 @@ from torch import nn
 def check_length(end: int, max_len: int) -> None:
     if end > max_len:
         raise ValueError(f"sequence reaches position {end} but positions stop at max_len={max_len}; raise max_len")
+
+
+def position_ids(x: torch.Tensor, offset, max_len: int) -> torch.Tensor:
+    """The positions of x's T steps: (T,) from a number, (B, T) from a (B,) tensor of offsets."""
+    steps = torch.arange(x.shape[1], device=x.device)
+    if not isinstance(offset, torch.Tensor):
+        check_length(offset + x.shape[1], max_len)
+        return steps + offset
+    if not torch.compiler.is_compiling():  # a traced graph cannot branch on the offset's value
+        check_length(int(offset.max()) + x.shape[1], max_len)
+    return steps + offset[:, None]
 
 
 class SinusoidalPositions(nn.Module):
@@ -24,9 +36,8 @@ class SinusoidalPositions(nn.Module):
         self.register_buffer("pe", pe, persistent=False)
         self.max_len = max_len
 
-    def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        check_length(offset + x.shape[1], self.max_len)
-        return x + self.pe[offset : offset + x.shape[1]].to(x.dtype)
+    def forward(self, x: torch.Tensor, offset=0) -> torch.Tensor:
+        return x + self.pe[position_ids(x, offset, self.max_len)].to(x.dtype)
 
 
 class LearnedPositions(nn.Module):
@@ -38,15 +49,14 @@ class LearnedPositions(nn.Module):
         nn.init.normal_(self.embedding.weight, std=0.02)
         self.max_len = max_len
 
-    def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        check_length(offset + x.shape[1], self.max_len)
-        return x + self.embedding(torch.arange(offset, offset + x.shape[1], device=x.device))
+    def forward(self, x: torch.Tensor, offset=0) -> torch.Tensor:
+        return x + self.embedding(position_ids(x, offset, self.max_len))
 
 
 class NoPositions(nn.Module):
     """For inputs that carry their own order (or a causal model that infers it)."""
 
-    def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, offset=0) -> torch.Tensor:
         return x
 
 

@@ -220,9 +220,16 @@ class TransformerDecoder(nn.Module):
         return self.norm(h)
 
     def init_state(self, memory=None, memory_mask=None, condition=None) -> dict:
-        """The decoding state: projected memory, one cache per layer, the next position."""
+        """The decoding state: projected memory, one cache per layer (no keys yet for self-attention, the
+        memory's for cross-attention), the next position per row (B,). Tensors only, one structure from the
+        first step to the last, so beam search reorders it and ONNX export carries it."""
         memory, memory_mask = self.memory(memory, memory_mask, condition)
-        return {"memory": memory, "memory_mask": memory_mask, "caches": [{"self": {}, "cross": {}} for _ in self.layers], "pos": 0}
+        if memory is None:  # no batch to size the cache by: filled at the first step
+            return {"memory": None, "memory_mask": None, "caches": [{"self": {}, "cross": {}} for _ in self.layers], "pos": 0}
+        caches = [{"self": layer.self_attn.start_cache(memory), "cross": layer.cross_attn.start_cache(memory, memory)}
+                  for layer in self.layers]
+        pos = torch.zeros(memory.shape[0], dtype=torch.long, device=memory.device)  # (B,)
+        return {"memory": memory, "memory_mask": memory_mask, "caches": caches, "pos": pos}
 
     def reorder_state(self, state: dict, index: torch.Tensor) -> dict:
         return select_batch(state, index, 0)
@@ -232,5 +239,5 @@ class TransformerDecoder(nn.Module):
         h = self.dropout(self.positions(self.input_proj(x).unsqueeze(1), offset=state["pos"]))  # (B, 1, D)
         for layer, cache in zip(self.layers, state["caches"]):
             h = layer(h, state["memory"], state["memory_mask"], cache=cache)
-        state["pos"] += 1
+        state["pos"] = state["pos"] + 1
         return self.norm(h).squeeze(1), state
