@@ -2,7 +2,7 @@
 + backward on a padded batch) and of the compiled decoder ``step`` (a 32-token greedy-like loop) against
 eager, timed side by side in one run (interleaved repeats, medians).
 
-    python scripts/bench_compile.py                                     # every family in configs/model, CPU
+    TORCHINDUCTOR_FORCE_DISABLE_CACHES=1 python scripts/bench_compile.py   # every family, CPU, compile times cold
     python scripts/bench_compile.py --families lstm,mamba --device cuda --out docs/bench_compile_cuda.json
 
 Each family is built from its configs/model and configs/decoder file as a user gets it (the default widths).

@@ -205,8 +205,8 @@ def state_layout(task: nn.Module) -> tuple:
     odd = [p for p, v in first.items() if v is not None and (not isinstance(v, torch.Tensor) or v.is_complex())]
     if odd:
         raise SeqzooError(f"{type(task.target_decoder.decoder).__name__}'s step state holds {', '.join(odd)}, which an ONNX "
-                          "graph cannot carry between steps (a Python number or complex numbers); export a model "
-                          "with an RNN, LSTM, GRU, TCN, Transformer, minGRU, minLSTM or Mamba decoder")
+                          "graph cannot carry between steps (a Python number or complex numbers); keep a decoder's "
+                          "state in real tensors (every decoder in configs/decoder does)")
     paths = [p for p, v in first.items() if v is not None]
     changing = [p for p in paths if stepped.get(p) is not first[p]]
     dims = {}

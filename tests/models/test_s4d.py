@@ -75,7 +75,7 @@ def test_run_encoder_skips_the_final_state_and_changes_no_output():
     mask = torch.arange(20) < torch.tensor([[20], [13]])
     out, state = model(x, mask)
     skipped, none = model(x, mask, need_state=False)
-    assert state.shape == (2, 2, H, N // 2) and none is None
+    assert state.shape == (2, 2, H, N // 2, 2) and none is None  # real and imaginary parts
     torch.testing.assert_close(skipped, out)
     torch.testing.assert_close(run_encoder(model, x, mask), out)
     causal = built(num_layers=2)
@@ -90,3 +90,16 @@ def test_the_fft_convolution_and_its_written_backward_equal_the_direct_sum():
     direct = torch.stack([(k[:, : t + 1].flip(-1) * u[..., : t + 1]).sum(-1) for t in range(9)], -1)  # sum_j k_j u_(t-j)
     torch.testing.assert_close(fft_conv(u, k), direct)
     assert torch.autograd.gradcheck(fft_conv, (u, k))
+
+
+@pytest.mark.parametrize("T", [1, 17, 4096])
+def test_the_export_path_real_kernel_and_direct_convolution_equal_the_complex_fft_path(T):
+    """What runs under torch.export (ONNX has no complex numbers and no FFT of a traced length)."""
+    from seqzoo.models.s4d import direct_conv, fft_conv
+
+    model = built("extremes", torch.float64, bidirectional=True)
+    ssm = model.layers[0].ssm
+    K, _ = ssm.kernel(T)
+    torch.testing.assert_close(ssm.real_kernel(T), K, atol=1e-12, rtol=1e-10)
+    u = torch.randn(2, H, min(T, 300), dtype=torch.float64)
+    torch.testing.assert_close(direct_conv(u, K[0, :, : u.shape[-1]]), fft_conv(u, K[0, :, : u.shape[-1]]), atol=1e-10, rtol=1e-10)

@@ -12,7 +12,8 @@ One channel of one layer, N/2 complex modes n (their conjugates make the state r
     y_t  = 2 Re(sum_n C_n s_t,n) + D u_t
 
 Unrolled from a zero state, y = K * u + D u with the kernel K_l = 2 Re(sum_n C_n dB_n dA_n^l): ``forward``
-computes K and applies it by FFT in O(T log T); ``step`` runs the recurrence. The powers dA^l are never
+computes K and applies it by FFT in O(T log T); ``step`` runs the recurrence. States leave the module as
+real and imaginary parts (..., N/2, 2), so that every backend (and ONNX) can carry them. The powers dA^l are never
 held as an (H, N/2, T) table: with l = m S + r (S ~ sqrt(T)), dA^l = dA^(mS) dA^r, so the kernel is one
 batched product of two tables of ~sqrt(T) powers each; the final state (the same sum read from the last
 real step backwards) is computed the same way.
@@ -124,16 +125,21 @@ class S4DKernel(nn.Module):
         K = left @ torch.cat([Q.real, Q.imag], dim=1)  # (dirs, H, M, S)
         return 2 * K.reshape(C.shape[0], C.shape[1], -1)[..., :length], (dtA, dB, C, P, Q, S)
 
-    def real_kernel(self, length) -> torch.Tensor:
-        """K (dirs, H, length) as ``kernel`` computes it, in real arithmetic with one (H, N2, length) table of
-        powers: the export path (ONNX has no complex numbers). With dt A = a + ib, expm1(dt A) =
-        (expm1(a) cos b - 2 sin^2(b/2)) + i e^a sin b keeps expm1's accuracy for tiny steps."""
-        A_re, A_im = -torch.exp(self.log_A_re).double(), self.A_im.double()  # (H, N2)
-        dt = torch.exp(self.log_dt).double().unsqueeze(-1)
+    def real_discrete(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """``discrete`` in real arithmetic, in ``dtype``: -> a, b with dt A = a + ib (H, N2), and dB's real and
+        imaginary parts. expm1(dt A) = (expm1(a) cos b - 2 sin^2(b/2)) + i e^a sin b keeps expm1's accuracy
+        for tiny steps. (ONNX has no complex numbers: the export path and ``step`` use this.)"""
+        A_re, A_im = -torch.exp(self.log_A_re).to(dtype), self.A_im.to(dtype)  # (H, N2)
+        dt = torch.exp(self.log_dt).to(dtype).unsqueeze(-1)
         a, b = dt * A_re, dt * A_im
         x_re, x_im = torch.expm1(a) * torch.cos(b) - 2 * torch.sin(b / 2) ** 2, torch.exp(a) * torch.sin(b)
         norm = A_re**2 + A_im**2
-        dB_re, dB_im = (x_re * A_re + x_im * A_im) / norm, (x_im * A_re - x_re * A_im) / norm  # expm1(dt A) / A
+        return a, b, (x_re * A_re + x_im * A_im) / norm, (x_im * A_re - x_re * A_im) / norm  # dB = expm1(dt A) / A
+
+    def real_kernel(self, length) -> torch.Tensor:
+        """K (dirs, H, length) as ``kernel`` computes it, in real arithmetic (float64) with one (H, N2, length)
+        table of powers: the export path."""
+        a, b, dB_re, dB_im = self.real_discrete(torch.float64)
         C_re, C_im = self.C[..., 0].double(), self.C[..., 1].double()  # (dirs, H, N2)
         W_re, W_im = C_re * dB_re - C_im * dB_im, C_re * dB_im + C_im * dB_re
         l = torch.arange(length, device=a.device, dtype=torch.float64)  # (T,)
@@ -147,8 +153,9 @@ class S4DKernel(nn.Module):
         B, H, T = u.shape
         if exporting():  # the output alone, with no complex number and no FFT (the final state is complex)
             if state is not None or need_state:
-                raise NotImplementedError("an exported S4D computes outputs only: its state is complex, which ONNX "
-                                          "cannot hold; call it with need_state=False and no initial state")
+                raise NotImplementedError("an exported S4D forward computes outputs only (its final state is a complex "
+                                          "contraction); call it with need_state=False and no initial state, and "
+                                          "step() to carry a state")
             K = self.real_kernel(T)
             y = direct_conv(u, K[0]) + self.D.unsqueeze(-1) * u
             return (y + direct_conv(u.flip(-1), K[1]).flip(-1) if K.shape[0] == 2 else y), None
@@ -172,10 +179,16 @@ class S4DKernel(nn.Module):
         return y, final
 
     def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """u (B, H), state (B, H, N2) complex -> y (B, H), new state: the recurrence itself."""
-        dtA, dB, C = self.discrete()
-        state = torch.exp(dtA) * state + dB * u.unsqueeze(-1)
-        return 2 * (C[0] * state).sum(-1).real + self.D * u, state
+        """u (B, H), state (B, H, N2, 2) real and imaginary parts -> y (B, H), new state: the recurrence
+        s' = dA s + dB u, y = 2 Re(C s') + D u, with each complex product written out in real arithmetic."""
+        a, b, dB_re, dB_im = self.real_discrete(u.dtype)
+        dA_re, dA_im = torch.exp(a) * torch.cos(b), torch.exp(a) * torch.sin(b)  # (H, N2)
+        s_re, s_im, u = state[..., 0], state[..., 1], u.unsqueeze(-1)  # (B, H, N2) each, u (B, H, 1)
+        new_re = dA_re * s_re - dA_im * s_im + dB_re * u
+        new_im = dA_re * s_im + dA_im * s_re + dB_im * u
+        C_re, C_im = self.C[0, ..., 0], self.C[0, ..., 1]  # (H, N2)
+        y = 2 * (C_re * new_re - C_im * new_im).sum(-1) + self.D * u.squeeze(-1)
+        return y, torch.stack([new_re, new_im], dim=-1)
 
 
 class S4DLayer(nn.Module):
@@ -216,8 +229,8 @@ class S4D(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None,
                 need_state: bool = True):
-        """x (B, T, C), mask (B, T), state (num_layers, B, d_model, d_state / 2) complex or None
-        -> (B, T, d_model) and the state after each sequence's last real step; None with ``need_state=False``
+        """x (B, T, C), mask (B, T), state (num_layers, B, d_model, d_state / 2, 2) (real and imaginary parts) or
+        None -> (B, T, d_model) and the state after each sequence's last real step; None with ``need_state=False``
         (``run_encoder`` asks so: the final state is a contraction as costly as ~15 % of a layer)."""
         check_inputs(self, x, mask)
         keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
@@ -225,17 +238,18 @@ class S4D(nn.Module):
         h, finals = self.input_proj(x), []
         for i, layer in enumerate(self.layers):
             u = layer.norm(h) if keep is None else layer.norm(h) * keep
-            y, final = layer.ssm(u.transpose(1, 2), lengths, None if state is None else state[i], need_state)  # (B, H, T)
+            start = None if state is None else torch.view_as_complex(state[i].contiguous())  # (B, H, N2)
+            y, final = layer.ssm(u.transpose(1, 2), lengths, start, need_state)  # (B, H, T)
             h = h + layer.out(y.transpose(1, 2))
             h = h if keep is None else h * keep
             finals.append(final)
         out = self.norm(h)
-        return (out if keep is None else out * keep), (torch.stack(finals) if need_state else None)
+        return (out if keep is None else out * keep), (torch.view_as_real(torch.stack(finals)) if need_state else None)
 
     def init_state(self, like: torch.Tensor) -> list[torch.Tensor]:
-        """Zeros, one (B, d_model, d_state / 2) complex state per layer, for a batch like ``like`` (B, C)."""
-        dtype = torch.complex128 if like.dtype == torch.float64 else torch.complex64
-        return [torch.zeros(like.shape[0], self.d_model, self.d_state // 2, dtype=dtype, device=like.device) for _ in self.layers]
+        """Zeros, one (B, d_model, d_state / 2, 2) state per layer (the complex modes' real and imaginary
+        parts), for a batch like ``like`` (B, C)."""
+        return [like.new_zeros(like.shape[0], self.d_model, self.d_state // 2, 2) for _ in self.layers]
 
     def step(self, x: torch.Tensor, state: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """x (B, C) -> (B, d_model), the new state: one step of the recurrence per layer, fixed cost."""
