@@ -4,6 +4,7 @@ eager, timed side by side in one run (interleaved repeats, medians).
 
     TORCHINDUCTOR_FORCE_DISABLE_CACHES=1 python scripts/bench_compile.py   # every family, CPU, compile times cold
     python scripts/bench_compile.py --families lstm,mamba --device cuda --out docs/bench_compile_cuda.json
+    python scripts/bench_compile.py --families s4d --out docs/bench_compile.json --merge   # re-measure one row
 
 Each family is built from its configs/model and configs/decoder file as a user gets it (the default widths).
 ``graph breaks`` counts what torch._dynamo.explain finds in the encoder's forward (and the first reason);
@@ -119,6 +120,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=32, help="decoder steps per timed loop")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--merge", action="store_true", help="keep the other families' rows already in --out")
     args = parser.parse_args(argv)
     rows = {}
     for name in args.families.split(","):
@@ -132,6 +134,8 @@ def main(argv=None) -> int:
         torch._dynamo.reset()
         rows[name] = row
         print(name, json.dumps(row), flush=True)
+    if args.merge and args.out and args.out.exists():
+        rows = {**json.loads(args.out.read_text())["rows"], **rows}
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
     lines = [f"torch.compile against eager, {device}, torch {torch.__version__}; encoder: forward + backward, batch "
              f"{args.batch} x {args.length} steps (padded); decoder: {args.steps} steps of batch {args.batch}; medians "
