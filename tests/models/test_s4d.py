@@ -103,3 +103,10 @@ def test_the_export_path_real_kernel_and_direct_convolution_equal_the_complex_ff
     torch.testing.assert_close(ssm.real_kernel(T), K, atol=1e-12, rtol=1e-10)
     u = torch.randn(2, H, min(T, 300), dtype=torch.float64)
     torch.testing.assert_close(direct_conv(u, K[0, :, : u.shape[-1]]), fft_conv(u, K[0, :, : u.shape[-1]]), atol=1e-10, rtol=1e-10)
+
+
+def test_the_export_path_real_step_equals_the_complex_step():
+    ssm = built("extremes", torch.float64).layers[0].ssm
+    u, state = torch.randn(3, H, dtype=torch.float64), torch.randn(3, H, N // 2, 2, dtype=torch.float64)
+    for got, want in zip(ssm.real_step(u, state), ssm.step(u, state)):
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=1e-10)

@@ -180,7 +180,15 @@ class S4DKernel(nn.Module):
 
     def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """u (B, H), state (B, H, N2, 2) real and imaginary parts -> y (B, H), new state: the recurrence
-        s' = dA s + dB u, y = 2 Re(C s') + D u, with each complex product written out in real arithmetic."""
+        s' = dA s + dB u, y = 2 Re(C s') + D u (in real arithmetic while exporting: ``real_step``)."""
+        if exporting():
+            return self.real_step(u, state)
+        dtA, dB, C = self.discrete()
+        s = torch.exp(dtA) * torch.view_as_complex(state) + dB * u.unsqueeze(-1)  # (B, H, N2) complex
+        return 2 * (C[0] * s).sum(-1).real + self.D * u, torch.view_as_real(s)
+
+    def real_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``step`` with each complex product written out in real arithmetic (twice the kernels: the export path)."""
         a, b, dB_re, dB_im = self.real_discrete(u.dtype)
         dA_re, dA_im = torch.exp(a) * torch.cos(b), torch.exp(a) * torch.sin(b)  # (H, N2)
         s_re, s_im, u = state[..., 0], state[..., 1], u.unsqueeze(-1)  # (B, H, N2) each, u (B, H, 1)
