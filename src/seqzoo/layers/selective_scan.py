@@ -112,5 +112,11 @@ class SelectiveScan(torch.autograd.Function):
 
 @torch.compiler.disable  # torch.compile would unroll its loop step by step (minutes of compiling): it runs as written
 def selective_scan(x, dt, A, B, C, h0, chunk: int = 64):
-    """The same arguments and results as ``selective_scan_reference``, ``chunk`` steps at a time."""
+    """The same arguments and results as ``selective_scan_reference``, ``chunk`` steps at a time. Under
+    autocast (16-mixed, bf16-mixed) it runs in float32: the state accumulates over thousands of steps, and
+    its buffers take one dtype."""
+    device = x.device.type
+    if torch.is_autocast_enabled(device):
+        with torch.autocast(device, enabled=False):
+            return SelectiveScan.apply(*(v.float() for v in (x, dt, A, B, C, h0)), chunk)
     return SelectiveScan.apply(x, dt, A, B, C, h0, chunk)
