@@ -15,7 +15,6 @@ def exporting() -> bool:
     return torch.compiler.is_exporting()
 
 
-
 def loop_over_time(step: Callable, state, inputs: tuple[torch.Tensor, ...], reverse: bool = False):
     """Run ``step(state, x_t) -> (state, y_t)`` over time.
 

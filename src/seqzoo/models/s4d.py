@@ -128,7 +128,7 @@ class S4DKernel(nn.Module):
     def real_discrete(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """``discrete`` in real arithmetic, in ``dtype``: -> a, b with dt A = a + ib (H, N2), and dB's real and
         imaginary parts. expm1(dt A) = (expm1(a) cos b - 2 sin^2(b/2)) + i e^a sin b keeps expm1's accuracy
-        for tiny steps. (ONNX has no complex numbers: the export path and ``step`` use this.)"""
+        for tiny steps. (ONNX has no complex numbers: ``real_kernel`` and ``real_step``, the export path, use this.)"""
         A_re, A_im = -torch.exp(self.log_A_re).to(dtype), self.A_im.to(dtype)  # (H, N2)
         dt = torch.exp(self.log_dt).to(dtype).unsqueeze(-1)
         a, b = dt * A_re, dt * A_im
