@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from seqzoo.data import packaged_series
-from seqzoo.data.series import SeriesDataModule, calendar_features
+from seqzoo.data.series import SeriesDataModule, calendar_cycles, calendar_features
 from seqzoo.data.series_frame import season_of
 from seqzoo.errors import SeqzooError
 from tests.data.fixtures import series_file
@@ -52,6 +52,22 @@ def test_items_hold_the_context_and_the_raw_horizon(tmp_path):
     assert item["inputs"].shape[1] == 1 + item["future"].shape[1]  # the features of each context step follow
     torch.testing.assert_close(item["inputs"][:, 1:], torch.tensor(dm.features[s][o - 28 : o], dtype=torch.float32))
     torch.testing.assert_close(item["future"], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
+
+
+def test_lagged_targets_are_known_features_scaled_like_the_context(tmp_path):
+    dm = module(series_file(tmp_path), lags=[14, 7])
+    for split in ("train", "test"):
+        s, o = dm.splits[split].pairs[0]
+        item = dm.splits[split][0]
+        values = torch.tensor(dm.series[s].values[:, 0], dtype=torch.float32)
+        for j, lag in enumerate(dm.lags):  # sorted: 7, then 14; then the covariate and calendar features
+            raw = torch.cat([item["inputs"][:, 1 + j], item["future"][:, j]]) * item["scale"] + item["loc"]  # (L + H,)
+            torch.testing.assert_close(raw, values[o - 28 - lag : o + 7 - lag], rtol=1e-5, atol=1e-3)
+        torch.testing.assert_close(item["future"][:, 2:], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
+    assert min(o for _, o in dm.splits["train"].pairs) == 28 + 14  # the first window reads the longest lag's values
+    assert dm.info["future_size"] == 2 + dm.features[0].shape[1] and dm.info["input_size"] == 1 + dm.info["future_size"]
+    with pytest.raises(SeqzooError, match="lag shorter than data.horizon=7"):
+        module(series_file(tmp_path), lags=[3])
 
 
 @pytest.mark.parametrize("scaling", ["window", "train"])
@@ -123,6 +139,20 @@ def test_seasons_and_calendar_features_follow_the_frequency():
     assert cal.shape == (96, 6)  # time of day, day of week, day of year
     assert cal[0, 0] == pytest.approx(0) and cal[12, 0] == pytest.approx(math.sin(math.pi / 2))  # 06:00: a quarter day
     assert calendar_features(pd.date_range("2024-01-01", periods=12, freq="MS"), "MS").shape == (12, 2)
+    assert calendar_cycles(pd.date_range("2024-01-01", periods=12, freq="D"), "D") == ["week", "year"]
+
+
+def test_calendar_cycles_are_those_the_training_period_covers_whole(tmp_path):
+    """Nine weeks of training days: the day of week is a feature, the day of year (a date stamp there) is not,
+    and a forecast from a file later uses the cycles fitted, whatever the length of its history."""
+    dm = module(daily(), series_id=None, covariates=[], val_size=14, test_size=14)  # 92 training days
+    assert dm.fitted["calendar"] == ["week"]
+    torch.testing.assert_close(dm.splits["test"][0]["future"], torch.tensor(calendar_features(
+        dm.series[0].times, "D", ["week"])[dm.splits["test"].pairs[0][1]:][:7], dtype=torch.float32))
+    assert module(daily(800), series_id=None, covariates=[]).fitted["calendar"] == ["week", "year"]
+    path = tmp_path / "history.csv"
+    daily(40).to_csv(path, index=False)
+    assert dm.encode_file(str(path))[1][0]["future"].shape == (7, 2)
 
 
 @pytest.mark.parametrize("reader,length,column", [("taylor_demand", 4032, "demand"), ("msft_prices", 7983, "Close"),
@@ -165,6 +195,19 @@ def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
     with pytest.raises(SeqzooError, match=r"end the series with 7 rows whose covariates are filled and targets empty \(3 found\)"):
         dm.encode_file(str(history(tmp_path, future_rows=3)[0]))
 
+
+
+def test_predict_with_lags_reads_the_lags_history_before_the_context(tmp_path):
+    dm = module(series_file(tmp_path), lags=[7])
+    path, frame = history(tmp_path)
+    names, items = dm.encode_file(str(path))
+    a = frame[frame.store == "a"].sales.to_numpy()
+    lagged = torch.cat([items[0]["inputs"][:, 1], items[0]["future"][:, 0]]) * items[0]["scale"] + items[0]["loc"]  # (L + H,)
+    torch.testing.assert_close(lagged, torch.tensor(a[92 - 7 : 127 - 7], dtype=torch.float32), rtol=1e-5, atol=1e-3)
+    short = pd.read_csv(path).groupby("store").tail(30 + 7)  # 30 rows of history, then the known future's 7
+    short.to_csv(tmp_path / "short.csv", index=False)
+    with pytest.raises(SeqzooError, match=r"30 rows of history; the model reads data.context=28 steps and values data.lags=\[7\]"):
+        dm.encode_file(str(tmp_path / "short.csv"))
 
 def test_parquet_without_pyarrow_and_unknown_files_are_named(tmp_path, monkeypatch):
     from seqzoo.data import series_frame

@@ -13,9 +13,13 @@ absolute seasonal difference, lag ``season``) come from each series' training pe
 ``train`` (each series' training period).
 
 An item: ``inputs`` (context, K + F) the scaled targets then the future-known features at each context step;
-``future`` (horizon, F) the known features of the horizon (covariate columns, and calendar features of the
-timestamps when ``calendar``); ``targets`` (horizon, K) raw; ``loc``, ``scale`` (K,) the target scaling;
-``mase_scale`` (K,); ``series`` and ``origin`` (which window, for plots and predictions).
+``future`` (horizon, F) the known features of the horizon: the targets ``lags`` steps back (scaled like the
+context; each lag at least the horizon, so its value is known at every step ahead), covariate columns, and,
+when ``calendar``, sin/cos of the calendar cycles that the training period covers whole; ``targets``
+(horizon, K) raw; ``loc``, ``scale`` (K,) the target scaling; ``mase_scale`` (K,); ``series`` and ``origin``
+(which window, for plots and predictions). A lag of the season (``lags: [336]`` for a weekly half-hourly
+series) puts last week's value beside each step, so that any family sees the week-on-week change where it
+happens instead of remembering a whole season (the lagged inputs of DeepAR, Salinas et al. 2020).
 """
 
 import math
@@ -32,24 +36,28 @@ from seqzoo.errors import SeqzooError
 SCALING = ("window", "train")
 
 
-def calendar_features(times: pd.Index, freq: str | None) -> np.ndarray:
-    """(T, F) sin/cos of the time of day, day of week and day of year, those that vary at this frequency."""
-    if not isinstance(times, pd.DatetimeIndex) or freq is None:
+CYCLES = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7), "year": pd.Timedelta(days=365)}
+
+
+def calendar_cycles(times: pd.Index, freq: str | None, span: pd.Timedelta | None = None) -> list[str]:
+    """The calendar cycles that vary at this frequency and, given the training period's ``span``, that it covers
+    whole: a day-of-year feature on nine summer weeks is a date stamp in disguise, which lets a network learn
+    each training day by heart and meets values it never saw in the validation and test periods."""
+    if not isinstance(times, pd.DatetimeIndex) or freq is None or len(times) < 2:
+        return []
+    step = pd.Series(times).diff().median()  # months and years have no fixed length; pandas 3's Day is no Timedelta
+    return [name for name, period in CYCLES.items() if step < period and (span is None or span >= period)]
+
+
+def calendar_features(times: pd.Index, freq: str | None, cycles: list[str] | None = None) -> np.ndarray:
+    """(T, 2 len(cycles)) sin/cos of the time of day, day of week and day of year; by default those that vary at
+    this frequency."""
+    cycles = calendar_cycles(times, freq) if cycles is None else cycles
+    if not cycles:
         return np.zeros((len(times), 0))
-    step = pd.tseries.frequencies.to_offset(freq)
-    day = pd.Timedelta(days=1)
-    try:
-        step_length = pd.Timedelta(step)
-    except ValueError:  # months, quarters, years: no fixed length
-        step_length = pd.Timedelta(days=28)
-    cycles = []
-    if step_length < day:
-        cycles.append((times.hour * 60 + times.minute) / 1440.0)
-    if step_length <= day:
-        cycles.append(times.dayofweek / 7.0)
-    if step_length < pd.Timedelta(days=365):
-        cycles.append((times.dayofyear - 1) / 365.25)
-    return np.stack([f(2 * math.pi * np.asarray(c)) for c in cycles for f in (np.sin, np.cos)], 1) if cycles else np.zeros((len(times), 0))
+    phase = {"day": lambda: (times.hour * 60 + times.minute) / 1440.0, "week": lambda: times.dayofweek / 7.0,
+             "year": lambda: (times.dayofyear - 1) / 365.25}
+    return np.stack([f(2 * math.pi * np.asarray(phase[c]())) for c in cycles for f in (np.sin, np.cos)], 1)
 
 
 def steps(size: float | int, n: int) -> int:
@@ -81,8 +89,9 @@ class SeriesDataModule(SequenceDataModule):
     def __init__(self, path: str | None = None, frame=None, time: str | None = None, series_id: str | None = None,
                  targets: list[str] = ("value",), covariates: list[str] = (), calendar: bool = True, context: int = 96,
                  horizon: int = 24, stride: int = 1, eval_stride: int | None = None, val_size: float = 0.1,
-                 test_size: float = 0.1, season: int | None = None, missing: str = "error", spacing: str = "strict",
-                 scaling: str = "window", name: str | None = None, batch_size: int = 32, num_workers: int = 0):
+                 test_size: float = 0.1, season: int | None = None, lags: list[int] = (), missing: str = "error",
+                 spacing: str = "strict", scaling: str = "window", name: str | None = None, batch_size: int = 32,
+                 num_workers: int = 0):
         super().__init__(batch_size, num_workers)
         if (path is None) == (frame is None):
             raise SeqzooError("data=series needs a file: data.path=<your .csv, .parquet or .npy>")
@@ -90,6 +99,10 @@ class SeriesDataModule(SequenceDataModule):
             raise SeqzooError(f"data.scaling={scaling} is not one of {', '.join(SCALING)}")
         if context < 1 or horizon < 1 or stride < 1:
             raise SeqzooError(f"data.context, data.horizon and data.stride must be at least 1 (got {context}, {horizon}, {stride})")
+        self.lags = sorted({int(lag) for lag in lags})
+        if self.lags and self.lags[0] < horizon:
+            raise SeqzooError(f"data.lags={list(lags)}: a lag shorter than data.horizon={horizon} is not known at every step "
+                              f"ahead; use lags of at least {horizon} (the autoregressive decoder already sees the previous step)")
         self.path, self.frame, self.time, self.series_id = path, frame, time, series_id
         self.targets, self.covariates, self.calendar = list(targets), list(covariates), calendar
         self.context, self.horizon, self.stride, self.eval_stride = context, horizon, stride, eval_stride or horizon
@@ -113,14 +126,15 @@ class SeriesDataModule(SequenceDataModule):
             n = len(s.values)
             n_test, n_val = steps(self.test_size, n), steps(self.val_size, n)
             n_train = n - n_val - n_test
-            need = self.context + self.horizon
+            need = self.history + self.horizon
             if n_test < self.horizon or n_val < self.horizon or n_train < need:
                 raise SeqzooError(
                     f"{self.name}, {s.name}: {n} steps split into train {n_train}, val {n_val}, test {n_test}; each of val and "
-                    f"test needs at least data.horizon={self.horizon} steps and train at least data.context + data.horizon = "
-                    f"{need}: shorten data.context or data.horizon, or change data.val_size / data.test_size")
+                    f"test needs at least data.horizon={self.horizon} steps and train at least data.context + the longest of "
+                    f"data.lags + data.horizon = {need}: shorten data.context, data.lags or data.horizon, or change "
+                    "data.val_size / data.test_size")
             bounds.append((n_train, n_train + n_val, n))
-            pairs["train"] += [(k, o) for o in range(self.context, n_train - self.horizon + 1, self.stride)]
+            pairs["train"] += [(k, o) for o in range(self.history, n_train - self.horizon + 1, self.stride)]
             pairs["val"] += [(k, o) for o in range(n_train, n_train + n_val - self.horizon + 1, self.eval_stride)]
             pairs["test"] += [(k, o) for o in range(n_train + n_val, n - self.horizon + 1, self.eval_stride)]
         if self.context < self.m:
@@ -132,14 +146,22 @@ class SeriesDataModule(SequenceDataModule):
         self.features = [self.known_features(s) for s in self.series]
         self.splits = {split: Windows(self, p) for split, p in pairs.items()}
 
+    @property
+    def history(self) -> int:
+        """The steps a window reads before its origin: the context and, before it, the longest lag."""
+        return self.context + (self.lags[-1] if self.lags else 0)
+
     def fit(self) -> dict:
-        """Statistics of the training periods only: covariate mean/std, per series target mean/std and MASE scale."""
+        """Statistics of the training periods only: covariate mean/std, per series target mean/std, MASE scale, and
+        the calendar cycles the training period covers whole."""
         train = [s.values[: b[0]] for s, b in zip(self.series, self.bounds)]
         covs = np.concatenate([s.covariates[: b[0]] for s, b in zip(self.series, self.bounds)]) if self.covariates else None
         m = self.m
         mase = [np.abs(v[m:] - v[:-m]).mean(0) if len(v) > m else np.abs(np.diff(v, axis=0)).mean(0) for v in train]
+        spans = [s.times[b[0] - 1] - s.times[0] for s, b in zip(self.series, self.bounds) if isinstance(s.times, pd.DatetimeIndex)]
         return {
             "names": [s.name for s in self.series], "freq": self.freq, "season": m,
+            "calendar": calendar_cycles(self.series[0].times, self.freq, max(spans)) if spans else [],
             "cov_mean": covs.mean(0).tolist() if covs is not None else [],
             "cov_std": (covs.std(0) + 1e-8).tolist() if covs is not None else [],
             "loc": [v.mean(0).tolist() for v in train],
@@ -150,7 +172,8 @@ class SeriesDataModule(SequenceDataModule):
     def known_features(self, s: Series) -> np.ndarray:
         """(T, F): standardised covariates, then calendar features."""
         covs = (s.covariates - np.array(self.fitted["cov_mean"])) / np.array(self.fitted["cov_std"]) if self.covariates else s.covariates
-        cal = calendar_features(s.times, self.freq) if self.calendar else np.zeros((len(s.times), 0))
+        cycles = self.fitted.get("calendar")  # absent from checkpoints before it was fitted: every cycle, as then
+        cal = calendar_features(s.times, self.freq, cycles) if self.calendar else np.zeros((len(s.times), 0))
         return np.concatenate([covs, cal], 1)
 
     # -- items ------------------------------------------------------------------------------------------
@@ -167,9 +190,13 @@ class SeriesDataModule(SequenceDataModule):
             scale = context.std(0) + 1e-3 * (np.abs(loc) + 1)  # a flat context must not blow its horizon up
         else:
             loc, scale = np.array(self.fitted["loc"][k]), np.array(self.fitted["scale"][k])
+        at = np.arange(origin - self.context, origin + self.horizon)  # (L + H,) the window's steps
+        lagged = [(values[at - lag] - loc) / scale for lag in self.lags]  # each (L + H, K): values before the origin only
+        f = np.concatenate([*lagged, f[at]], 1)  # (L + H, K len(lags) + F')
+        L = self.context
         return {
-            "inputs": as_tensor(np.concatenate([(context - loc) / scale, f[past]], 1)),  # (L, K + F)
-            "future": as_tensor(f[ahead]),  # (H, F)
+            "inputs": as_tensor(np.concatenate([(context - loc) / scale, f[:L]], 1)),  # (L, K + F)
+            "future": as_tensor(f[L:]),  # (H, F)
             "targets": as_tensor(values[ahead]),  # (H, K)
             "loc": as_tensor(loc), "scale": as_tensor(scale),
             "mase_scale": as_tensor(mase_scale),
@@ -188,8 +215,9 @@ class SeriesDataModule(SequenceDataModule):
         names, items = [], []
         for s in series:
             n = len(s.values)
-            if n < self.context:
-                raise SeqzooError(f"{path}, {s.name}: {n} rows of history; the model reads data.context={self.context} steps")
+            if n < self.history:
+                raise SeqzooError(f"{path}, {s.name}: {n} rows of history; the model reads data.context={self.context} steps"
+                                  + (f" and values data.lags={self.lags} steps before them" if self.lags else ""))
             ahead = frame[future_rows] if future_rows is not None else frame.iloc[:0]
             if self.series_id:
                 ahead = ahead[ahead[self.series_id].astype(str) == s.name.split("=", 1)[1]]
@@ -200,8 +228,8 @@ class SeriesDataModule(SequenceDataModule):
             if self.scaling == "train" and k is None:
                 raise SeqzooError(f"{path}: {s.name} was not among the training series; data.scaling=train scales each by its "
                                   "training period: forecast known series, or train with data.scaling=window")
-            future = Series(s.name, np.full((self.horizon, len(self.targets)), np.nan), ahead[self.covariates].to_numpy(np.float64)[: self.horizon],
-                            self.future_times(s.times, ahead))
+            known = ahead[self.covariates].to_numpy(np.float64)[: self.horizon] if self.covariates else np.zeros((self.horizon, 0))
+            future = Series(s.name, np.full((self.horizon, len(self.targets)), np.nan), known, self.future_times(s.times, ahead))
             whole = Series(s.name, np.concatenate([s.values, np.zeros_like(future.values)]),
                            np.concatenate([s.covariates, future.covariates]), s.times.append(future.times))
             names.append(s.name)
@@ -218,7 +246,7 @@ class SeriesDataModule(SequenceDataModule):
 
     @property
     def info(self) -> dict:
-        F = self.features[0].shape[1]
+        F = len(self.targets) * len(self.lags) + self.features[0].shape[1]
         return {"mapping": self.mapping, "max_length": self.context, "input_size": len(self.targets) + F, "num_targets": len(self.targets), "future_size": F,
                 "horizon": self.horizon, "season": self.m}
 
