@@ -9,8 +9,10 @@ into about sqrt(T) chunks of about sqrt(T) steps and
 2. carries the chunks' end states across chunks (sqrt(T) small steps),
 3. adds each chunk's carried-in state times the running product of its ``a`` (one pass).
 
-Work stays O(T) and nothing is divided, so it is exact up to rounding however small ``a`` gets (unlike a
-scan through cumulative products, or a log-space scan that needs ``b > 0``). Its backward is the same scan
+Work stays O(T) and nothing
+is divided, so it is exact up to rounding however small ``a`` gets (unlike a scan through cumulative products,
+or a log-space scan that needs ``b > 0``); sequences longer than ``BLOCK`` steps are scanned block by block,
+so that the memory each step touches stays the same at any length. Its backward is the same scan
 run backwards in time (``LinearScan``): dL/db_t = g_t + a_{t+1} dL/db_{t+1}, dL/da_t = dL/db_t * h_{t-1}, so
 autograd records three tensors, not one node per step.
 """
@@ -32,8 +34,22 @@ def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | 
     return loop_over_time(step, torch.zeros_like(b[:, 0]) if h0 is None else h0, (a, b))[1]
 
 
-def chunked_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
-    """The same, in about 2 sqrt(T) steps over chunks; no autograd of its own (see ``LinearScan``)."""
+BLOCK = 1024  # steps per block of a long sequence (see ``chunked_scan``)
+
+
+def chunked_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, block: int | None = None) -> torch.Tensor:
+    """The same, in about 2 sqrt(T) steps over chunks; no autograd of its own (see ``LinearScan``).
+
+    Longer than ``block`` steps, time is cut into blocks scanned one after the other (each from the last state
+    of the one before): a step over the chunks of one long scan touches the whole tensor, which stops fitting
+    the CPU's caches at some length, so that each step's cost would grow with T; blocks keep it flat."""
+    block = block or BLOCK
+    if a.shape[1] > block:
+        out, h = [], h0
+        for start in range(0, a.shape[1], block):
+            out.append(chunked_scan(a[:, start : start + block], b[:, start : start + block], h, block))
+            h = out[-1][:, -1]
+        return torch.cat(out, 1)
     B, T, rest = a.shape[0], a.shape[1], a.shape[2:]
     K = max(1, math.isqrt(T - 1) + 1) if T > 1 else 1  # chunk length ~ sqrt(T)
     n = -(-T // K)  # chunks
