@@ -34,7 +34,7 @@ def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | 
     return loop_over_time(step, torch.zeros_like(b[:, 0]) if h0 is None else h0, (a, b))[1]
 
 
-BLOCK = 1024  # steps per block of a long sequence (see ``chunked_scan``)
+BLOCK = 4096  # steps per block of a long sequence (see ``chunked_scan``); measured by scripts/bench_long.py
 
 
 def chunked_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, block: int | None = None) -> torch.Tensor:
