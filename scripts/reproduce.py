@@ -165,6 +165,14 @@ def tune_row(key: str, overrides: list[str], models: list[str], out: Path, trial
     return best
 
 
+def tuning_seconds(root: Path, family: str) -> float:
+    """The wall-clock time of every trial of ``<root>/<family>/study.db``, pruned and failed ones included."""
+    import optuna
+
+    study = optuna.load_study(study_name=family, storage=f"sqlite:///{root / family / 'study.db'}")
+    return round(sum(t.duration.total_seconds() for t in study.trials if t.duration is not None), 1)
+
+
 def best_settings(root: Path, family: str) -> list[str] | None:
     """The overrides of the best trial in ``<root>/<family>/study.db``, or None without a finished study."""
     import optuna
@@ -225,6 +233,7 @@ def over_seeds(runs: list[dict]) -> dict:
     std = (sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5
     notes = sorted({n for r in runs for n in r["notes"]})
     return {**runs[0], "value": mean, "std": std, "seeds": len(values), "values": values, "notes": notes,
+            "seconds": None if any(r.get("seconds") is None for r in runs) else sum(r["seconds"] for r in runs),
             "status": "cut short" if notes else "full", "runs": [r["run"] for r in runs]}
 
 
@@ -246,6 +255,7 @@ def gather_run(key: str, run: Path, family: str, extra: list[str]) -> dict:
         "notes": notes,
         "epochs": metrics["epochs"],
         "steps": metrics["global_step"],
+        "seconds": metrics.get("seconds"),  # training and final evaluation (absent from runs before it was recorded)
         "width": {knob: OmegaConf.to_container(run_cfg.model)[knob]},
         "curve": curve(run),
         "run": str(run),
@@ -275,7 +285,9 @@ def table(results: dict, models: list[str], scale: str) -> str:
             value = fmt(r["value"]) + (f" ± {fmt(r['std'])}" if "std" in r else "")
             cells.append("failed" if r["status"] == "failed" else value + (" †" if r["status"] == "cut short" else ""))
             if r.get("tuned"):
-                tuned.append(f"- {row.name}, {family}: {' '.join(r['tuned'])}")
+                final = "?" if r.get("seconds") is None else f"{r['seconds'] / 60:.0f}"
+                took = f" (tuning {r['tuning_seconds'] / 60:.0f} min, {r.get('seeds', 1)} final runs {final} min)"
+                tuned.append(f"- {row.name}, {family}: {' '.join(r['tuned'])}{took}")
             if r["notes"]:
                 notes.setdefault("; ".join(r["notes"]), []).append(family)
         for note, families in notes.items():
@@ -288,7 +300,7 @@ def table(results: dict, models: list[str], scale: str) -> str:
     if footnotes:
         text += "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures and missing data:\n" + "\n".join(footnotes) + "\n"
     if tuned:
-        text += "\nSettings each family ended up with (the best validation trial of its study):\n" + "\n".join(tuned) + "\n"
+        text += "\nSettings each family ended up with (the best validation trial of its study), and the time it took here:\n" + "\n".join(tuned) + "\n"
     baselines = [f"{r.name} {fmt(r.baseline)}" for k, r in ROWS.items() if k in results and r.baseline]
     if baselines:
         text += "\nLoss of a model that remembers nothing (predicts the mean, or blanks and a guess): " + ", ".join(baselines) + ".\n"
@@ -363,10 +375,11 @@ def main(argv=None) -> int:
             tuned = tune_row(key, overrides, models, out, args.tune) if args.tune else {}
             run_row(key, overrides, models, out, args.seeds, tuned)
         results[key] = gather(key, sweep, models, args.override)
-        for family in models:  # what tuning chose (also when only gathering)
+        for family in models:  # what tuning chose (also when only gathering), and how long it took
             settings = tuned.get(family) or best_settings(out / "tune" / key, family)
             if settings and family in results[key]:
                 results[key][family]["tuned"] = settings
+                results[key][family]["tuning_seconds"] = tuning_seconds(out / "tune" / key, family)
         plot(key, results[key], out / "curves" / f"{key}.png")
 
     text = table(results, models, args.scale)

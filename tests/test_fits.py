@@ -42,7 +42,7 @@ def test_allowed_changes_resume(lstm_run, tmp_path):
     """More epochs, other devices, loggers, callbacks, loader workers: the run continues."""
     metrics = train(make_cfg(tmp_path, QUICK + ["trainer.max_epochs=2", "logger=default", "data.num_workers=0",
                                                 "callbacks.progress_bar=null", "seed=9", f"ckpt_path={lstm_run}"]))
-    assert metrics["epochs"] == 2 and metrics["global_step"] == 6
+    assert metrics["epochs"] == 2 and metrics["global_step"] == 6 and metrics["seconds"] > 0
 
 
 def test_the_command_line_says_it_in_one_message_with_status_2(lstm_run, tmp_path):

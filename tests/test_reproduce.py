@@ -113,8 +113,9 @@ def test_every_family_gets_the_same_tuning_budget_and_seeds_give_mean_and_spread
         assert [o.split("=")[0] for o in r["tuned"]] == ["task.optimizer.lr", "trainer.gradient_clip_val", "model.dropout"]
         assert len(list((out / "tune" / "adding_t200" / family / "trials").iterdir())) == 2  # the same budget each
         assert sorted(p.name for p in (out / "runs" / "adding_t200" / family).glob("seed*")) == ["seed0", "seed1"]
+        assert r["tuning_seconds"] > 0 and r["seconds"] > 0  # how long the study and the final runs took
     table = (out / "table.md").read_text()
-    assert " ± " in table and "Settings each family ended up with" in table
+    assert " ± " in table and "Settings each family ended up with" in table and "2 final runs" in table
 
     # --resume after an interruption: only the missing seed runs again, the studies are complete already
     kept = out / "runs" / "adding_t200" / "gru" / "seed0" / "metrics.json"

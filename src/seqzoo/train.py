@@ -8,6 +8,7 @@ import copy
 import csv
 import inspect
 import math
+import time
 from pathlib import Path
 
 import lightning as L
@@ -156,6 +157,7 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
         (out / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
         print(text)
 
+    started = time.perf_counter()
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except Interrupted as e:  # saved at the step it stopped; say how to go on
@@ -182,6 +184,7 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
         "epochs": trainer.current_epoch,
         "global_step": trainer.global_step,
         "seed": cfg.get("seed"),
+        "seconds": round(time.perf_counter() - started, 1),  # training and the final evaluation, wall-clock
     }
     if trainer.is_global_zero:
         write_json(out / "metrics.json", metrics)
