@@ -112,3 +112,11 @@ def test_bench_compile_smoke(tmp_path):
     row = json.loads((tmp_path / "c.json").read_text())["rows"]["tcn"]
     assert row["encoder"]["max_abs_difference"] < 1e-4 and row["decoder_step"]["max_abs_difference"] < 1e-4
     assert row["encoder"]["compile_s"] > 0 and "| tcn |" in (tmp_path / "c.md").read_text()
+
+
+def test_bench_scan_blocks_smoke(tmp_path):
+    result = run_cli([str(ROOT / "scripts" / "bench_scan_blocks.py"), "--lengths", "9,5000", "--rounds", "1", "--width", "2",
+                      "--batch", "1"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 9 |") or line.startswith("| 5000 |")]
+    assert len(rows) == 2 and all(line.endswith("x |") for line in rows)
