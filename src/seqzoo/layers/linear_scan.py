@@ -9,11 +9,10 @@ into about sqrt(T) chunks of about sqrt(T) steps and
 2. carries the chunks' end states across chunks (sqrt(T) small steps),
 3. adds each chunk's carried-in state times the running product of its ``a`` (one pass).
 
-Work stays O(T) and nothing
-is divided, so it is exact up to rounding however small ``a`` gets (unlike a scan through cumulative products,
-or a log-space scan that needs ``b > 0``); sequences longer than ``BLOCK`` steps are scanned block by block,
-so that the memory each step touches stays the same at any length. Its backward is the same scan
-run backwards in time (``LinearScan``): dL/db_t = g_t + a_{t+1} dL/db_{t+1}, dL/da_t = dL/db_t * h_{t-1}, so
+Work stays O(T) and nothing is divided, so it is exact up to rounding however small ``a`` gets (unlike a
+scan through cumulative products, or a log-space scan that needs ``b > 0``); sequences longer than ``BLOCK``
+steps are scanned block by block, so that the memory each step touches stops growing with T. Its backward is
+the same scan run backwards in time (``LinearScan``): dL/db_t = g_t + a_{t+1} dL/db_{t+1}, dL/da_t = dL/db_t * h_{t-1}, so
 autograd records three tensors, not one node per step.
 """
 
@@ -34,7 +33,7 @@ def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | 
     return loop_over_time(step, torch.zeros_like(b[:, 0]) if h0 is None else h0, (a, b))[1]
 
 
-BLOCK = 4096  # steps per block of a long sequence (see ``chunked_scan``); measured by scripts/bench_long.py
+BLOCK = 4096  # steps per block of a long sequence (see ``chunked_scan``); scripts/bench_scan_blocks.py measures it
 
 
 def chunked_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, block: int | None = None) -> torch.Tensor:
@@ -42,7 +41,7 @@ def chunked_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, block: int 
 
     Longer than ``block`` steps, time is cut into blocks scanned one after the other (each from the last state
     of the one before): a step over the chunks of one long scan touches the whole tensor, which stops fitting
-    the CPU's caches at some length, so that each step's cost would grow with T; blocks keep it flat."""
+    the CPU's caches at some length, so that each step's cost grows with T; blocks bound what one step touches."""
     block = block or BLOCK
     if a.shape[1] > block:
         out, h = [], h0
