@@ -40,8 +40,8 @@ def main() -> None:
     for T in map(int, args.lengths.split(",")):
         times = {blocked: [], whole: []}
         for _ in range(args.rounds):
-            for block in times:
-                times[block].append(once(T, block, args.batch, args.width))
+            for block, runs in times.items():
+                runs.append(once(T, block, args.batch, args.width))
         ms = {k: 1e6 * sorted(v)[len(v) // 2] / (T * args.batch) for k, v in times.items()}
         print(f"| {T} | {ms[blocked]:.2f} | {ms[whole]:.2f} | {ms[whole] / ms[blocked]:.2f}x |", flush=True)
     scan.BLOCK = blocked

@@ -118,5 +118,5 @@ def test_bench_scan_blocks_smoke(tmp_path):
     result = run_cli([str(ROOT / "scripts" / "bench_scan_blocks.py"), "--lengths", "9,5000", "--rounds", "1", "--width", "2",
                       "--batch", "1"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| 9 |") or line.startswith("| 5000 |")]
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("| 9 |", "| 5000 |"))]
     assert len(rows) == 2 and all(line.endswith("x |") for line in rows)

@@ -200,7 +200,7 @@ def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
 def test_predict_with_lags_reads_the_lags_history_before_the_context(tmp_path):
     dm = module(series_file(tmp_path), lags=[7])
     path, frame = history(tmp_path)
-    names, items = dm.encode_file(str(path))
+    items = dm.encode_file(str(path))[1]
     a = frame[frame.store == "a"].sales.to_numpy()
     lagged = torch.cat([items[0]["inputs"][:, 1], items[0]["future"][:, 0]]) * items[0]["scale"] + items[0]["loc"]  # (L + H,)
     torch.testing.assert_close(lagged, torch.tensor(a[92 - 7 : 127 - 7], dtype=torch.float32), rtol=1e-5, atol=1e-3)
