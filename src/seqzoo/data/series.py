@@ -217,7 +217,8 @@ class SeriesDataModule(SequenceDataModule):
             n = len(s.values)
             if n < self.history:
                 raise SeqzooError(f"{path}, {s.name}: {n} rows of history; the model reads data.context={self.context} steps"
-                                  + (f" and values data.lags={self.lags} steps before them" if self.lags else ""))
+                                  + (f" and values data.lags={self.lags} steps before them: give at least {self.history} rows"
+                                     if self.lags else ""))
             ahead = frame[future_rows] if future_rows is not None else frame.iloc[:0]
             if self.series_id:
                 ahead = ahead[ahead[self.series_id].astype(str) == s.name.split("=", 1)[1]]
