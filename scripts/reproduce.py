@@ -214,7 +214,7 @@ def shortfall(run_cfg, paper_cfg, epochs_done: int) -> list[str]:
 
 def gather(key: str, sweep: Path, models: list[str], extra: list[str]) -> dict:
     """Per family: the test figure, epochs, parameters, whether the run was full, and its curve."""
-    row, results = ROWS[key], {}
+    results = {}
     for family in models:
         seeded = sorted((sweep / family).glob("seed*/metrics.json"))
         if seeded:
