@@ -165,23 +165,28 @@ def tune_row(key: str, overrides: list[str], models: list[str], out: Path, trial
     return best
 
 
-def tuning_seconds(root: Path, family: str) -> float:
-    """The wall-clock time of every trial of ``<root>/<family>/study.db``, pruned and failed ones included."""
-    import optuna
-
-    study = optuna.load_study(study_name=family, storage=f"sqlite:///{root / family / 'study.db'}")
-    return round(sum(t.duration.total_seconds() for t in study.trials if t.duration is not None), 1)
-
-
-def best_settings(root: Path, family: str) -> list[str] | None:
-    """The overrides of the best trial in ``<root>/<family>/study.db``, or None without a finished study."""
+def study(root: Path, family: str):
+    """The Optuna study ``seqzoo-tune`` stored in ``<root>/<family>/study.db``, or None without one."""
     import optuna
 
     if not (root / family / "study.db").exists():
         return None
-    study = optuna.load_study(study_name=family, storage=f"sqlite:///{root / family / 'study.db'}")
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return study.best_trial.user_attrs["overrides"] if done else None
+    return optuna.load_study(study_name=family, storage=f"sqlite:///{root / family / 'study.db'}")
+
+
+def tuning_seconds(root: Path, family: str) -> float:
+    """The wall-clock time of every trial of the family's study, pruned and failed ones included."""
+    return round(sum(t.duration.total_seconds() for t in study(root, family).trials if t.duration is not None), 1)
+
+
+def best_settings(root: Path, family: str) -> list[str] | None:
+    """The overrides of the best trial of the family's study, or None without a finished study."""
+    import optuna
+
+    found = study(root, family)
+    if found is None or not any(t.state == optuna.trial.TrialState.COMPLETE for t in found.trials):
+        return None
+    return found.best_trial.user_attrs["overrides"]
 
 
 def curve(run: Path) -> list[tuple[int, float]]:

@@ -196,7 +196,6 @@ def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
         dm.encode_file(str(history(tmp_path, future_rows=3)[0]))
 
 
-
 def test_predict_with_lags_reads_the_lags_history_before_the_context(tmp_path):
     dm = module(series_file(tmp_path), lags=[7])
     path, frame = history(tmp_path)
@@ -208,6 +207,7 @@ def test_predict_with_lags_reads_the_lags_history_before_the_context(tmp_path):
     short.to_csv(tmp_path / "short.csv", index=False)
     with pytest.raises(SeqzooError, match=r"30 rows of history; the model reads data.context=28 steps and values data.lags=\[7\]"):
         dm.encode_file(str(tmp_path / "short.csv"))
+
 
 def test_parquet_without_pyarrow_and_unknown_files_are_named(tmp_path, monkeypatch):
     from seqzoo.data import series_frame

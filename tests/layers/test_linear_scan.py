@@ -41,7 +41,9 @@ def test_blocks_of_a_long_scan_carry_the_state_values_and_gradients():
     for block in (64, 999, 1000):  # blocks that divide T, one that leaves a single step, one block
         torch.testing.assert_close(chunked_scan(a, b, h0, block), ref, atol=1e-10, rtol=1e-10)
     inputs = [t.requires_grad_() for t in (a, b, h0)]
-    with patch("seqzoo.layers.linear_scan.BLOCK", 128), patch("seqzoo.layers.linear_scan.chunked_scan", wraps=chunked_scan) as scans:  # the default block, through autograd (forward and backward)
+    # the default block, through autograd (forward and backward)
+    with patch("seqzoo.layers.linear_scan.BLOCK", 128), \
+            patch("seqzoo.layers.linear_scan.chunked_scan", wraps=chunked_scan) as scans:
         out = linear_scan(*inputs)
         grads = torch.autograd.grad(out.square().sum(), inputs)
     assert scans.call_count == 2 * (1 + 8)  # forward and backward each: one call, then 7 blocks of 128 and one of 104

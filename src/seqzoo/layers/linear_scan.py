@@ -12,8 +12,8 @@ into about sqrt(T) chunks of about sqrt(T) steps and
 Work stays O(T) and nothing is divided, so it is exact up to rounding however small ``a`` gets (unlike a
 scan through cumulative products, or a log-space scan that needs ``b > 0``); sequences longer than ``BLOCK``
 steps are scanned block by block, so that the memory each step touches stops growing with T. Its backward is
-the same scan run backwards in time (``LinearScan``): dL/db_t = g_t + a_{t+1} dL/db_{t+1}, dL/da_t = dL/db_t * h_{t-1}, so
-autograd records three tensors, not one node per step.
+the same scan run backwards in time (``LinearScan``): dL/db_t = g_t + a_{t+1} dL/db_{t+1},
+dL/da_t = dL/db_t * h_{t-1}, so autograd records three tensors, not one node per step.
 """
 
 import math
