@@ -72,3 +72,18 @@ def test_refusals_name_the_problem(walks):
         module(walks, context=64)
     with pytest.raises(SeqzooError, match="the label column 'activity' is empty at row 3"):
         module(walks.assign(activity=walks.activity.where(walks.index != 3, np.nan)))
+
+
+def test_calendar_features_only_for_cycles_the_training_period_covers_whole(walks):
+    """Half-hourly walks of 240 steps (five days, 168 in training): time of day is a feature; day of week and day
+    of year, which those days do not cover, are not (they would name each training day); a rebuilt module
+    uses the fitted cycles."""
+    frame = walks.assign(time=walks.groupby("walk").cumcount().map(lambda i: pd.Timestamp("2024-03-01") + pd.Timedelta(minutes=30 * i)))
+    dm = module(frame, time="time", calendar=True)
+    assert dm.fitted["calendar"] == ["day"]
+    assert dm.info["input_size"] == 2 + 2  # ax, ay, then sin/cos of the time of day
+    again = LabelledSeriesDataModule(frame=frame, series_id="walk", values=["ax", "ay"], label="activity", context=16,
+                                     time="time", calendar=True)
+    again.load_state_dict(dm.state_dict())
+    again.setup()
+    torch.testing.assert_close(again.splits["test"][0]["inputs"], dm.splits["test"][0]["inputs"])

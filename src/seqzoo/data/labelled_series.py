@@ -9,8 +9,9 @@ forecasting (``series_frame.py``), windows of ``context`` steps as inputs, and t
 
 With ``window`` and ``step``, splits are chronological per series, as in forecasting, and a window lies
 entirely inside one split, labels included. Inputs are the value columns (``values``) and covariates,
-standardised by the training period's statistics, plus calendar features when ``calendar``. A label column
-of text or integers is classes (named in the training split's order of sorted names); floats are regression.
+standardised by the training period's statistics, plus calendar features when ``calendar`` (the cycles the
+training periods cover whole). A label column of text or integers is classes (named in the training split's
+order of sorted names); floats are regression.
 """
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 import torch
 
 from seqzoo.data.base import ArrayItems, SequenceDataModule
-from seqzoo.data.series import calendar_features, steps
+from seqzoo.data.series import calendar_features, fitted_cycles, steps
 from seqzoo.data.series_frame import read_frame, split_series
 from seqzoo.errors import SeqzooError
 
@@ -56,15 +57,18 @@ class LabelledSeriesDataModule(SequenceDataModule):
         for s, y in zip(series, labels):
             if pd.isna(y).any():
                 raise SeqzooError(f"{self.name}, {s.name}: the label column {self.label!r} is empty at row {int(np.argmax(pd.isna(y)))}")
-        inputs = [np.concatenate([s.values, s.covariates, calendar_features(s.times, freq) if self.calendar else np.zeros((len(s.times), 0))], 1)
-                  for s in series]
         parts = self.split(series, labels)
-        if not self.fitted:
+        fresh = not self.fitted
+        # the cycles the training periods cover whole (as for forecasting); a checkpoint from before: every cycle
+        cycles = fitted_cycles([series[k].times[a:b] for k, a, b in parts["train"]], freq) if fresh else self.fitted.get("calendar")
+        inputs = [np.concatenate([s.values, s.covariates, calendar_features(s.times, freq, cycles) if self.calendar else np.zeros((len(s.times), 0))], 1)
+                  for s in series]
+        if fresh:
             train_x = np.concatenate([inputs[k][a:b] for k, a, b in parts["train"]])
             train_y = np.concatenate([labels[k][a:b] for k, a, b in parts["train"]])
             classes = not pd.api.types.is_float_dtype(train_y)
             self.fitted = {"mean": train_x.mean(0).tolist(), "std": (train_x.std(0) + 1e-8).tolist(),
-                           "classes": sorted(map(str, set(train_y.tolist()))) if classes else None}
+                           "classes": sorted(map(str, set(train_y.tolist()))) if classes else None, "calendar": cycles}
         mean, std = np.array(self.fitted["mean"]), np.array(self.fitted["std"])
         scaled = [(x - mean) / std for x in inputs]
         self.splits = {split: self.examples(scaled, labels, spans, split) for split, spans in parts.items()}

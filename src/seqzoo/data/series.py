@@ -49,6 +49,12 @@ def calendar_cycles(times: pd.Index, freq: str | None, span: pd.Timedelta | None
     return [name for name, period in CYCLES.items() if step < period and (span is None or span >= period)]
 
 
+def fitted_cycles(periods: list[pd.Index], freq: str | None) -> list[str]:
+    """The calendar cycles that the longest of the training ``periods`` (their timestamps) covers whole."""
+    spans = [t[-1] - t[0] for t in periods if isinstance(t, pd.DatetimeIndex) and len(t)]
+    return calendar_cycles(periods[0], freq, max(spans)) if spans else []
+
+
 def calendar_features(times: pd.Index, freq: str | None, cycles: list[str] | None = None) -> np.ndarray:
     """(T, 2 len(cycles)) sin/cos of the time of day, day of week and day of year; by default those that vary at
     this frequency."""
@@ -158,10 +164,9 @@ class SeriesDataModule(SequenceDataModule):
         covs = np.concatenate([s.covariates[: b[0]] for s, b in zip(self.series, self.bounds)]) if self.covariates else None
         m = self.m
         mase = [np.abs(v[m:] - v[:-m]).mean(0) if len(v) > m else np.abs(np.diff(v, axis=0)).mean(0) for v in train]
-        spans = [s.times[b[0] - 1] - s.times[0] for s, b in zip(self.series, self.bounds) if isinstance(s.times, pd.DatetimeIndex)]
         return {
             "names": [s.name for s in self.series], "freq": self.freq, "season": m,
-            "calendar": calendar_cycles(self.series[0].times, self.freq, max(spans)) if spans else [],
+            "calendar": fitted_cycles([s.times[: b[0]] for s, b in zip(self.series, self.bounds)], self.freq),
             "cov_mean": covs.mean(0).tolist() if covs is not None else [],
             "cov_std": (covs.std(0) + 1e-8).tolist() if covs is not None else [],
             "loc": [v.mean(0).tolist() for v in train],
