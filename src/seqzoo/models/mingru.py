@@ -19,6 +19,8 @@ finite (and sum to one) at any gate pre-activation.
 Stacked layers with dropout between them; an optional bidirectional encoder (a second scan backwards in
 time); the final state ``(layers * dirs, B, H)`` in torch.nn's layout. Padded steps output zeros and leave
 the state as it was (a = 1, b = 0), so the final state is each sequence's state at its last real step.
+On a CPU a causal stack runs long sequences block by block in time (``layers/time_blocks.py``: the same
+numbers, with tensors that stay cache-sized however long the sequence).
 
 Parameters: ``sum over layers and directions of (in_l + 1) * G * H``, G = 2 for minGRU and 3 for minLSTM,
 in_0 = input_size and in_l = dirs * H above the first layer.
@@ -28,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqzoo.layers import time_blocks
 from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
 from seqzoo.layers.masking import check_inputs
 from seqzoo.layers.time_loop import exporting
@@ -71,9 +74,16 @@ class MinRecurrent(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None):
         """x (B, T, C), mask (B, T), state (layers * dirs, B, H) -> output (B, T, dirs * H), state (layers * dirs, B, H)"""
         check_inputs(self, x, mask)
-        keep = None if mask is None else mask.unsqueeze(-1)  # (B, T, 1)
         if state is None:
             state = x.new_zeros(self.num_layers * self.dirs, x.shape[0], self.hidden_size)
+        block = time_blocks.steps_per_block(x, self.gates * self.hidden_size) if self.causal and not exporting() else None
+        if block:  # long on a CPU: block by block in time, the same numbers with block-sized tensors
+            return time_blocks.in_time_blocks(lambda xb, mb, s, last: self.run(xb, mb, s), x, mask, state, block)
+        return self.run(x, mask, state)
+
+    def run(self, x: torch.Tensor, mask: torch.Tensor | None, state: torch.Tensor):
+        """``forward`` on a checked mask (or a block of one, where a row may be all padding)."""
+        keep = None if mask is None else mask.unsqueeze(-1)  # (B, T, 1)
         run = linear_scan if self.impl == "scan" and not exporting() else linear_recurrence_loop  # export: ONNX Scan
         finals = []
         for i, directions in enumerate(self.layers):

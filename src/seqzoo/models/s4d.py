@@ -61,6 +61,16 @@ def power_tables(dtA: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Te
     return powers(dtA, steps[:M] * S), powers(dtA, steps[:S]), S
 
 
+def mode_sum(weights: torch.Tensor, P: torch.Tensor, Q: torch.Tensor, length: int) -> torch.Tensor:
+    """2 Re(sum_n w_n dA_n^l) for l < length, from the tables of ``power_tables``: weights (..., H, N2) complex
+    -> (..., H, length) real. The kernel (w = C dB) and what an initial state adds to the output (w = C dA s0)."""
+    wp = weights.unsqueeze(-1) * P  # (..., H, N2, M)
+    # Re(sum_n w_n q_n) = sum_n (Re w Re q - Im w Im q): one real product over 2 N2, not a complex one
+    left = torch.cat([wp.real, -wp.imag], dim=-2).transpose(-1, -2)  # (..., H, M, 2 N2)
+    K = left @ torch.cat([Q.real, Q.imag], dim=1)  # (..., H, M, S)
+    return 2 * K.flatten(-2)[..., :length]
+
+
 class FFTConv(torch.autograd.Function):
     """Causal convolution of u (B, H, T) with kernel (H, T) -> (B, H, T), by FFT over n >= 2T - 1 points (no
     wrap-around). The backward pass is written out: both gradients are correlations with the incoming
@@ -119,11 +129,7 @@ class S4DKernel(nn.Module):
         """-> K (dirs, H, length), real, and the discrete system for the state."""
         dtA, dB, C = self.discrete()
         P, Q, S = power_tables(dtA, length)  # (H, N2, M), (H, N2, S)
-        weights = (C * dB).unsqueeze(-1) * P  # (dirs, H, N2, M)
-        # Re(sum_n w_n q_n) = sum_n (Re w Re q - Im w Im q): one real product over 2 N2, not a complex one
-        left = torch.cat([weights.real, -weights.imag], dim=2).transpose(-1, -2)  # (dirs, H, M, 2 N2)
-        K = left @ torch.cat([Q.real, Q.imag], dim=1)  # (dirs, H, M, S)
-        return 2 * K.reshape(C.shape[0], C.shape[1], -1)[..., :length], (dtA, dB, C, P, Q, S)
+        return mode_sum(C * dB, P, Q, length), (dtA, dB, C, P, Q, S)
 
     def real_discrete(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """``discrete`` in real arithmetic, in ``dtype``: -> a, b with dt A = a + ib (H, N2), and dB's real and
@@ -164,7 +170,7 @@ class S4DKernel(nn.Module):
         if K.shape[0] == 2:  # the backward reading: the same convolution on the reversed sequence
             y = y + fft_conv(u.flip(-1), K[1]).flip(-1)
         if state is not None:  # an initial state adds 2 Re(C dA^(t+1) s0) at every step
-            y = y + 2 * torch.einsum("bhn,hnt->bht", C[0] * state, powers(dtA, torch.arange(1, T + 1, device=u.device))).real
+            y = y + mode_sum(C[0] * torch.exp(dtA) * state, P, Q, T)
         if not need_state:
             return y, None
         # the final state: sum_j dA^j dB u_(len-1-j), u read from each sequence's last real step backwards
