@@ -2,9 +2,12 @@
 state and every gradient (x, dt, A, B, C, h0), across chunk boundaries, with a last chunk cut short, at step
 sizes from 0 (a padded step) to large, and with a gradient flowing into the final state."""
 
+from unittest.mock import patch
+
 import pytest
 import torch
 
+from seqzoo.layers import selective_scan as module
 from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
 
 
@@ -43,3 +46,18 @@ def test_gradcheck_and_an_unused_final_state():
     want = torch.autograd.grad(selective_scan_reference(*args)[0].sum(), args)
     for a, b in zip(got, want):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+def test_a_big_batch_gets_cache_sized_chunks_on_a_cpu_with_the_same_numbers():
+    x, dt, A, B, C, h0 = inputs(40, "uniform")  # B x E x N = 30 numbers per step
+    seen = []
+    apply = module.SelectiveScan.apply
+    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-1]) or apply(*a)), \
+            patch.object(module.time_blocks, "ELEMENTS", 300), patch.object(module, "MIN_CHUNK", 4):
+        y, h = selective_scan(x, dt, A, B, C, h0, chunk=64)
+        y_floor, _ = selective_scan(x, dt, A, B, C, h0, chunk=3)  # a chunk below the cap is kept
+    assert seen == [10, 3]  # 300 // 30
+    y_ref, h_ref = selective_scan_reference(x, dt, A, B, C, h0)
+    torch.testing.assert_close(y, y_ref, atol=1e-10, rtol=1e-10)
+    torch.testing.assert_close(h, h_ref, atol=1e-10, rtol=1e-10)
+    torch.testing.assert_close(y_floor, y_ref, atol=1e-10, rtol=1e-10)

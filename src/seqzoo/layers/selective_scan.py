@@ -26,7 +26,10 @@ price of staying in PyTorch alone, without a compiled kernel.
 
 import torch
 
+from seqzoo.layers import time_blocks
 from seqzoo.layers.time_loop import loop_over_time
+
+MIN_CHUNK = 16  # smaller chunks of a huge batch would pay more per-step Python than they gain in cache
 
 
 def selective_scan_reference(x, dt, A, B, C, h):
@@ -112,10 +115,15 @@ class SelectiveScan(torch.autograd.Function):
 
 @torch.compiler.disable  # torch.compile would unroll its loop step by step (minutes of compiling): it runs as written
 def selective_scan(x, dt, A, B, C, h0, chunk: int = 64):
-    """The same arguments and results as ``selective_scan_reference``, ``chunk`` steps at a time. Under
-    autocast (16-mixed, bf16-mixed) it runs in float32: the state accumulates over thousands of steps, and
-    its buffers take one dtype."""
+    """The same arguments and results as ``selective_scan_reference``, at most ``chunk`` steps at a time: on
+    a CPU fewer (not under ``MIN_CHUNK``) when a chunk's (chunk, B, E, N) tensors would hold more than
+    ``time_blocks.ELEMENTS`` numbers, so that they stay in cache at large batches (1.6x faster training at
+    batch 64, d_inner 156: ``python scripts/bench_long.py --models mamba,mamba:chunk=16 --batch 64 --width 78
+    --lengths 272 --baseline mamba`` before this rule). Under autocast (16-mixed, bf16-mixed) it runs in
+    float32: the state accumulates over thousands of steps, and its buffers take one dtype."""
     device = x.device.type
+    if device == "cpu":
+        chunk = min(chunk, max(MIN_CHUNK, time_blocks.ELEMENTS // (h0.shape[0] * h0.shape[1] * h0.shape[2])))
     if torch.is_autocast_enabled(device):
         with torch.autocast(device, enabled=False):
             return SelectiveScan.apply(*(v.float() for v in (x, dt, A, B, C, h0)), chunk)

@@ -16,10 +16,10 @@ d_state numbers per channel::
 The backbone: a linear input projection to d_model, ``num_layers`` blocks, a final RMSNorm.
 
 ``impl="reference"`` runs the selective scan one step at a time, as written, through autograd.
-``impl="scan"`` (``layers/selective_scan.py``) computes the same numbers ``chunk`` steps at a time with a
-backward pass written by hand: each chunk's (chunk, B, d_inner, d_state) tensors are built, used and
-overwritten (recomputed in the backward pass), so memory grows with T only through the (B, T, d_inner)
-streams, not T x d_inner x d_state. Padded steps get dt = 0 (the state passes through) and output zeros.
+``impl="scan"`` (``layers/selective_scan.py``) computes the same numbers at most ``chunk`` steps at a time
+(fewer on a CPU at big batches, to stay in cache) with a backward pass written by hand: each chunk's
+(chunk, B, d_inner, d_state) tensors are built, used and overwritten (recomputed in the backward pass), so
+memory grows with T only through the (B, T, d_inner) streams, not T x d_inner x d_state. Padded steps get dt = 0 (the state passes through) and output zeros.
 
 ``step()`` carries, per block, the convolution's last d_conv - 1 inputs and the SSM state: a fixed cost per
 token at any position. ``forward(x, state=...)`` continues from such a state.
