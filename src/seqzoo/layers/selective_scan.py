@@ -123,7 +123,7 @@ def selective_scan(x, dt, A, B, C, h0, chunk: int = 64):
     float32: the state accumulates over thousands of steps, and its buffers take one dtype."""
     device = x.device.type
     if device == "cpu":
-        chunk = min(chunk, max(MIN_CHUNK, time_blocks.ELEMENTS // (h0.shape[0] * h0.shape[1] * h0.shape[2])))
+        chunk = min(chunk, max(MIN_CHUNK, time_blocks.ELEMENTS // h0.numel()))  # h0 (B, E, N): numbers per step of a chunk
     if torch.is_autocast_enabled(device):
         with torch.autocast(device, enabled=False):
             return SelectiveScan.apply(*(v.float() for v in (x, dt, A, B, C, h0)), chunk)
