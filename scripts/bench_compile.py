@@ -122,20 +122,36 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--merge", action="store_true", help="keep the other families' rows already in --out")
     args = parser.parse_args(argv)
-    rows = {}
+    unknown = sorted(set(args.families.split(",")) - set(config_options("model")))
+    if unknown:
+        parser.error(f"unknown families {unknown}; known: {', '.join(config_options('model'))}")
+    rows = json.loads(args.out.read_text())["rows"] if args.merge and args.out and args.out.exists() else {}
     for name in args.families.split(","):
-        eager, compiled, check = encoder_case(name, args)
-        row = {"encoder": measure(eager, compiled, args)}
-        row["encoder"].update(check())
+        try:
+            rows[name] = family_row(name, args)
+        except Exception as e:  # a family that does not compile is a finding: record it and go on
+            rows[name] = {"error": f"{type(e).__name__}: {str(e).strip().splitlines()[0][:200]}"}
         torch._dynamo.reset()
-        eager, compiled, check = decoder_case(name, args)
-        row["decoder_step"] = measure(eager, compiled, args)
-        row["decoder_step"].update(check())
-        torch._dynamo.reset()
-        rows[name] = row
-        print(name, json.dumps(row), flush=True)
-    if args.merge and args.out and args.out.exists():
-        rows = {**json.loads(args.out.read_text())["rows"], **rows}
+        print(name, json.dumps(rows[name]), flush=True)
+        report(rows, args)  # after every family: a run stopped by a time limit keeps what it measured
+    print("\n" + report(rows, args))
+    return 0
+
+
+def family_row(name: str, args) -> dict:
+    """Compile time, eager and compiled times and the largest difference, for the encoder and the decoder step."""
+    eager, compiled, check = encoder_case(name, args)
+    row = {"encoder": measure(eager, compiled, args)}
+    row["encoder"].update(check())
+    torch._dynamo.reset()
+    eager, compiled, check = decoder_case(name, args)
+    row["decoder_step"] = measure(eager, compiled, args)
+    row["decoder_step"].update(check())
+    return row
+
+
+def report(rows: dict, args) -> str:
+    """The table (beside --out as .md) and the JSON; -> the table."""
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
     lines = [f"torch.compile against eager, {device}, torch {torch.__version__}; encoder: forward + backward, batch "
              f"{args.batch} x {args.length} steps (padded); decoder: {args.steps} steps of batch {args.batch}; medians "
@@ -143,17 +159,19 @@ def main(argv=None) -> int:
              "| family | graph breaks | encoder compile (s) | encoder eager (ms) | compiled (ms) | speed-up | max diff | "
              "step compile (s) | step loop eager (ms) | compiled (ms) | speed-up | max diff |", "|---" * 12 + "|"]
     for name, r in rows.items():
+        if "error" in r:
+            lines.append(f"| {name} | fails: {r['error']} |" + " |" * 10)
+            continue
         e, d = r["encoder"], r["decoder_step"]
         lines.append(f"| {name} | {e['graph_breaks']} | {e['compile_s']} | {e['eager_ms']} | {e['compiled_ms']} | {e['speedup']}x | "
                      f"{e['max_abs_difference']:.0e} | {d['compile_s']} | {d['eager_ms']} | {d['compiled_ms']} | {d['speedup']}x | "
                      f"{d['max_abs_difference']:.0e} |")
-    breaks = [f"- {n}: {r['encoder']['first_break']}" for n, r in rows.items() if r["encoder"]["graph_breaks"]]
+    breaks = [f"- {n}: {r['encoder']['first_break']}" for n, r in rows.items() if r.get("encoder", {}).get("graph_breaks")]
     text = "\n".join(lines + (["", "First graph break of each family that has one:", *breaks] if breaks else [])) + "\n"
-    print("\n" + text)
     if args.out:
         args.out.write_text(json.dumps({"device": device, "args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1) + "\n")
         args.out.with_suffix(".md").write_text(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":

@@ -32,14 +32,17 @@ from seqzoo.models.budget import width_value
 from seqzoo.models.interface import run_encoder
 
 
-def build(spec: str, width: int, features: int) -> torch.nn.Module:
-    """``spec``: a family, optionally with constructor overrides: ``mamba:impl=reference``."""
+def build(spec: str, width: int, features: int, length: int) -> torch.nn.Module:
+    """``spec``: a family, optionally with constructor overrides: ``mamba:impl=reference``; a family with a
+    position table (the Transformer's ``max_len``) gets one that reaches ``length``."""
     name, _, extra = spec.partition(":")
     node = compose_config([f"model={name}", *(f"model.{kv}" for kv in extra.split(";") if kv)]).model
     family = get_class(node._target_)
     kwargs = {k: v for k, v in OmegaConf.to_container(node).items() if k not in ("_target_", "target_params")}
     kwargs[family.width.key] = width_value(family, kwargs, width)
     kwargs.update({k: 1 for k in ("num_layers",) if k in kwargs})
+    if "max_len" in kwargs:
+        kwargs["max_len"] = max(kwargs["max_len"], length)
     return family(input_size=features, **kwargs)
 
 
@@ -80,7 +83,7 @@ def main() -> None:
     elements = {m: int(float(m.partition("@elements=")[2] or time_blocks.ELEMENTS)) for m in models}
     for T in (int(v) for v in args.lengths.split(",")):
         torch.manual_seed(0)
-        nets = {m: build(m.partition("@")[0], args.width, args.features).to(args.device) for m in models}
+        nets = {m: build(m.partition("@")[0], args.width, args.features, T).to(args.device) for m in models}
         x = torch.randn(args.batch, T, args.features, device=args.device)
         times = {m: [] for m in models}
         for _ in range(args.rounds):

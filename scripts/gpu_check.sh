@@ -8,11 +8,14 @@
 # Every step writes JSON and its printed table (markdown) under OUT, with the card's name in card.txt; a
 # step that fails or runs out of its time is recorded in OUT/summary.md and the others still run.
 # DEVICE=cpu QUICK=1 runs the same steps at toy sizes on a CPU (what the test suite checks).
+# STEPS="cuda_tests" runs only the steps named (so other GPU work can share the test step but not a timing);
+# APPEND=1 adds to OUT/summary.md instead of starting it; WORKERS (default 4) test processes share the GPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs/gpu}
 DEVICE=${DEVICE:-cuda}
 PY=${PYTHON:-python}
+STEPS=${STEPS:-cuda_tests bench_backbones bench_train bench_long bench_compile}
 mkdir -p "$OUT"
 if [ "${QUICK:-0}" = 1 ]; then
   BACKBONES="--batch 4 --length 16 --repeats 2 --iters 1"
@@ -21,11 +24,11 @@ if [ "${QUICK:-0}" = 1 ]; then
   COMPILE="--families gru --length 16 --steps 4 --repeats 2"
   LIMIT=300
 else
-  BACKBONES="--batch 64 --length 256"
-  TRAIN="--steps 60 --lengths 256,1024,4096"
+  BACKBONES="--batch 64 --length 256 --repeats 3 --iters 2"   # the readable loops take ~0.5 s a call on a GPU
+  TRAIN="--steps 30 --repeats 2 --lengths 256,1024,4096"
   LONG="--lengths 256,1024,4096,16384"
   COMPILE=""
-  LIMIT=75   # 150 s of tests + 4 x 75 s of benchmarks: 7.5 minutes at most
+  LIMIT=${LIMIT:-75}   # 150 s of tests + 4 x 75 s of benchmarks: 7.5 minutes at most
 fi
 
 if [ "$DEVICE" = cuda ]; then
@@ -33,11 +36,12 @@ if [ "$DEVICE" = cuda ]; then
 else
   echo "cpu ($(nproc) cores)" > "$OUT/card.txt"
 fi
-echo "# GPU check on $(cat "$OUT/card.txt"), $(date -u +%Y-%m-%d)" > "$OUT/summary.md"
+[ "${APPEND:-0}" = 1 ] || echo "# GPU check on $(cat "$OUT/card.txt"), $(date -u +%Y-%m-%d)" > "$OUT/summary.md"
 
 step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep its output, note how it ended
   local name=$1 limit=$2
   shift 2
+  [[ " $STEPS " == *" $name "* ]] || return 0
   local start=$SECONDS
   timeout "$limit" "$@" > "$OUT/$name.md" 2>"$OUT/$name.log"
   local rc=$?
@@ -47,7 +51,10 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep its output
   echo "- $name: $how in $((SECONDS - start)) s" | tee -a "$OUT/summary.md"
 }
 
-step cuda_tests 150 $PY -m pytest -m cuda -q -rs -p no:cacheprovider tests/test_cuda.py
+WORKERS=${WORKERS:-4}
+XDIST=""
+$PY -c "import xdist" 2>/dev/null && [ "$WORKERS" -gt 1 ] && XDIST="-n $WORKERS"
+step cuda_tests 150 $PY -m pytest -m cuda -q -rs -p no:cacheprovider $XDIST tests/test_cuda.py
 step bench_backbones $LIMIT $PY scripts/bench_backbones.py --device "$DEVICE" $BACKBONES --out "$OUT/bench_backbones.json"
 step bench_train $LIMIT $PY scripts/bench_train.py --device "$DEVICE" $TRAIN --plot "$OUT/throughput_vs_length.png" --out "$OUT/bench_train.json"
 step bench_long $LIMIT $PY scripts/bench_long.py --device "$DEVICE" $LONG --out "$OUT/bench_long.json"

@@ -166,11 +166,12 @@ def tune_row(key: str, overrides: list[str], models: list[str], out: Path, trial
 
 
 def study(root: Path, family: str):
-    """The Optuna study ``seqzoo-tune`` stored in ``<root>/<family>/study.db``, or None without one."""
-    import optuna
-
+    """The Optuna study ``seqzoo-tune`` stored in ``<root>/<family>/study.db``, or None without one (then
+    optuna, the ``tune`` extra, is not needed)."""
     if not (root / family / "study.db").exists():
         return None
+    import optuna
+
     return optuna.load_study(study_name=family, storage=f"sqlite:///{root / family / 'study.db'}")
 
 
@@ -181,10 +182,8 @@ def tuning_seconds(root: Path, family: str) -> float:
 
 def best_settings(root: Path, family: str) -> list[str] | None:
     """The overrides of the best trial of the family's study, or None without a finished study."""
-    import optuna
-
     found = study(root, family)
-    if found is None or not any(t.state == optuna.trial.TrialState.COMPLETE for t in found.trials):
+    if found is None or not any(t.state.name == "COMPLETE" for t in found.trials):
         return None
     return found.best_trial.user_attrs["overrides"]
 

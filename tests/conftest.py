@@ -1,6 +1,7 @@
 """Shared fixtures: compose the real configs, shrunk to CPU, a temp run dir and a few batches."""
 
 import functools
+import importlib.util
 import os
 import subprocess
 import sys
@@ -65,6 +66,14 @@ def cfg_factory(tmp_path):
         return make_cfg(out or tmp_path / "run", overrides, name)
 
     return factory
+
+
+def load_script(name: str):
+    """scripts/<name>.py as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(args: list[str], cwd: Path, timeout: int = 300, threads: int | None = None) -> subprocess.CompletedProcess:

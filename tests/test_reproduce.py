@@ -1,8 +1,8 @@
 """The Bai et al. 2018 reproduction: presets give every family its shape and budget, and the CI-scale suite
 runs end to end (every row, every family, MNIST from fixture files) into a table, results and curves."""
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from seqzoo.cli import compose_config
 from seqzoo.configs import CONFIG_DIR
 from seqzoo.models.budget import count_parameters
 from seqzoo.train import build_task
-from tests.conftest import ROOT, config_names, run_cli
+from tests.conftest import ROOT, config_names, load_script, run_cli
 from tests.data.fixtures import mnist_root
 
 FAMILIES = config_names("model")
@@ -22,13 +22,6 @@ PRESETS = sorted(f"bai2018/{p.stem}" for p in (Path(CONFIG_DIR) / "experiment" /
 SMALL = {"bai2018/adding": ["data.n_train=8", "data.n_val=8", "data.n_test=8"],
          "bai2018/copy_memory": ["data.n_train=8", "data.n_val=8", "data.n_test=8"],
          "bai2018/seq_mnist": ["data.n_val=8"]}
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("reproduce", ROOT / "scripts" / "reproduce.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("experiment", PRESETS)
@@ -64,13 +57,21 @@ def test_a_preset_without_family_settings_still_composes():
 
 
 def test_shortfall_names_what_a_run_did_less_than_the_paper():
-    shortfall = load_script().shortfall
+    shortfall = load_script("reproduce").shortfall
     paper = OmegaConf.create({"trainer": {"max_epochs": 10}, "data": {"n_train": 50000}})
     full = OmegaConf.create({"trainer": {"max_epochs": 10}, "data": {"n_train": 50000}})
     short = OmegaConf.create({"trainer": {"max_epochs": 4, "limit_train_batches": 2}, "data": {"n_train": 6400}})
     assert shortfall(full, paper, epochs_done=10) == []
     assert shortfall(full, paper, epochs_done=3) == ["stopped by the time limit after 3 of 10 epochs"]
     assert shortfall(short, paper, epochs_done=4) == ["4 of 10 epochs", "6,400 of 50,000 training sequences", "2 batches per epoch"]
+
+
+def test_an_untuned_row_gathers_without_optuna(tmp_path, monkeypatch):
+    """A plain run (no --tune) must not need the tune extra: on a GPU machine without optuna the gather step
+    of a paper-scale run died on ``import optuna``."""
+    script = load_script("reproduce")
+    monkeypatch.setitem(sys.modules, "optuna", None)  # any import of optuna now raises ImportError
+    assert script.best_settings(tmp_path / "tune" / "adding_t600", "tcn") is None
 
 
 @pytest.mark.slow
@@ -92,7 +93,7 @@ def test_ci_scale_suite_runs_every_row_and_family(tmp_path):
     seq = json.loads((out / "runs" / "seq_mnist" / "tcn" / "metrics.json").read_text())
     assert 0.0 <= seq["test"]["test/acc"] <= 1.0
     table = (out / "table.md").read_text()
-    script = load_script()
+    script = load_script("reproduce")
     paper = script.ROWS["adding_t600"].paper  # the paper's figures under the families in configs/ order, "-" elsewhere
     expected = "| | | Bai et al. 2018 | " + " | ".join(script.fmt(paper[f]) if f in paper else "-" for f in FAMILIES) + " |"
     assert "| Adding problem T=600 |" in table and expected in table and "0.1640" in expected

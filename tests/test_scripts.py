@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from tests.conftest import ROOT, run_cli
+from seqzoo.models.interface import run_encoder
+from tests.conftest import ROOT, load_script, run_cli
 
 
 def test_bench_backbones_smoke(tmp_path):
@@ -129,3 +131,32 @@ def test_bench_long_runs_a_family_with_and_without_time_blocks(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     row = json.loads(out.read_text())["lengths"]["300"]
     assert set(row) == {"mingru", "mingru@elements=1e12"} and all(r["tokens_per_s"] > 0 for r in row.values())
+
+
+def test_bench_long_gives_the_transformer_positions_past_its_configured_max_len():
+    """The GPU run stopped at T=16384: the Transformer's position table ended at its config's 4096."""
+    bench = load_script("bench_long")
+    net = bench.build("transformer", 8, 3, 5000)
+    assert net.max_len >= 5000 and bench.build("transformer", 8, 3, 100).max_len == 4096
+    assert run_encoder(net, torch.randn(1, 5000, 3)).shape == (1, 5000, 8)
+
+
+def test_bench_compile_records_a_family_that_fails_and_goes_on(tmp_path, monkeypatch, capsys):
+    """On the GPU (torch 2.11) one family's compile raised and the whole benchmark stopped with no table."""
+    bench = load_script("bench_compile")
+    real = bench.family_row
+
+    def row(name, args):
+        if name == "gru":
+            raise RuntimeError("cannot compile this\nsecond line")
+        return real(name, args)
+
+    monkeypatch.setattr(bench, "family_row", row)
+    out = tmp_path / "c.json"
+    assert bench.main(["--families", "gru,tcn", "--length", "8", "--steps", "2", "--repeats", "1", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert rows["gru"] == {"error": "RuntimeError: cannot compile this"} and rows["tcn"]["encoder"]["compile_s"] > 0
+    assert "| gru | fails: RuntimeError: cannot compile this |" in out.with_suffix(".md").read_text()
+    with pytest.raises(SystemExit):
+        bench.main(["--families", "gruu"])
+    assert "unknown families ['gruu']" in capsys.readouterr().err

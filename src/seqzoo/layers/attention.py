@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqzoo.layers.time_loop import exporting
+
 
 def attention_mask(key_mask: torch.Tensor | None, t_q: int, t_k: int, causal: bool, device) -> torch.Tensor | None:
     """Bool mask, True = may attend, broadcastable to (B, heads, T_q, T_k); None when nothing is masked.
@@ -82,7 +84,7 @@ class MultiHeadAttention(nn.Module):
             weights = scores.masked_fill(~mask, float("-inf")).softmax(-1) if mask is not None else scores.softmax(-1)
             out = self.out_proj((weights @ v).transpose(1, 2).flatten(2))
             return out, weights.mean(1)
-        if causal and key_mask is None and q.shape[2] == k.shape[2] and not torch.compiler.is_exporting():
+        if causal and key_mask is None and q.shape[2] == k.shape[2] and not exporting():
             # no explicit mask: lets SDPA pick the flash kernel on GPU
             out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
         else:

@@ -11,8 +11,12 @@ import torch
 
 def exporting() -> bool:
     """True while torch.export traces a model: families then take their export-friendly paths (no loop over a
-    traced length, no branch on tensor values, no complex numbers)."""
-    return torch.compiler.is_exporting()
+    traced length, no branch on tensor values, no complex numbers). Not under ``torch.compile``: before torch
+    2.14 dynamo answered ``is_exporting()`` with True while compiling too (pytorch#176347), which sent compiled
+    recurrences down the scan path (and on a GPU, whose cuDNN weights are views of one buffer, into an error),
+    so the flag torch.export sets is read directly where it exists."""
+    flag = getattr(torch.compiler, "_is_exporting_flag", None)
+    return torch.compiler.is_exporting() if flag is None else flag
 
 
 def loop_over_time(step: Callable, state, inputs: tuple[torch.Tensor, ...], reverse: bool = False):

@@ -156,15 +156,22 @@ class S4DKernel(nn.Module):
     def forward(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None, need_state: bool = True):
         """u (B, H, T), zero at padded steps; lengths (B,); state (B, H, N2) complex or None
         -> y (B, H, T) and the state after each sequence's last real step (None unless ``need_state``)."""
-        B, H, T = u.shape
         if exporting():  # the output alone, with no complex number and no FFT (the final state is complex)
             if state is not None or need_state:
                 raise NotImplementedError("an exported S4D forward computes outputs only (its final state is a complex "
                                           "contraction); call it with need_state=False and no initial state, and "
                                           "step() to carry a state")
-            K = self.real_kernel(T)
+            K = self.real_kernel(u.shape[-1])
             y = direct_conv(u, K[0]) + self.D.unsqueeze(-1) * u
             return (y + direct_conv(u.flip(-1), K[1]).flip(-1) if K.shape[0] == 2 else y), None
+        # in float32 under mixed precision: cuFFT has no bfloat16, and half-precision spectra lose the kernel's tail
+        with torch.autocast(u.device.type, enabled=False):
+            y, final = self.convolve(u.float(), lengths, state, need_state)
+        return y.to(u.dtype), final
+
+    def convolve(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None, need_state: bool):
+        """``forward`` by FFT, in float32."""
+        B, H, T = u.shape
         K, (dtA, dB, C, P, Q, S) = self.kernel(T)
         y = fft_conv(u, K[0]) + self.D.unsqueeze(-1) * u
         if K.shape[0] == 2:  # the backward reading: the same convolution on the reversed sequence
