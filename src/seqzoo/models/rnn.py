@@ -213,6 +213,9 @@ class Recurrent(nn.Module):
                 self.hidden_size, 0, self.num_layers, True, self.bidirectional,
             )
 
+    # Eager under torch.compile, as torch keeps nn.RNN out of compiled graphs: on an H200 (torch 2.11) tracing
+    # cuDNN's call with fake tensors raised, and compiling a single fused kernel gains nothing.
+    @torch.compiler.disable
     def _forward_fused(self, x: torch.Tensor, mask: torch.Tensor | None, states: State):
         weights = self.flat_weights()
         hx = states if self.mode == "LSTM" else states[0]

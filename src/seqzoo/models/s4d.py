@@ -164,13 +164,14 @@ class S4DKernel(nn.Module):
             K = self.real_kernel(u.shape[-1])
             y = direct_conv(u, K[0]) + self.D.unsqueeze(-1) * u
             return (y + direct_conv(u.flip(-1), K[1]).flip(-1) if K.shape[0] == 2 else y), None
-        # in float32 under mixed precision: cuFFT has no bfloat16, and half-precision spectra lose the kernel's tail
+        # at least float32 under mixed precision: cuFFT has no bfloat16, and half-precision spectra lose the
+        # kernel's tail (float64 stays float64)
         with torch.autocast(u.device.type, enabled=False):
-            y, final = self.convolve(u.float(), lengths, state, need_state)
+            y, final = self.convolve(u.to(torch.promote_types(u.dtype, torch.float32)), lengths, state, need_state)
         return y.to(u.dtype), final
 
     def convolve(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None, need_state: bool):
-        """``forward`` by FFT, in float32."""
+        """``forward`` by FFT, in float32 or float64."""
         B, H, T = u.shape
         K, (dtA, dB, C, P, Q, S) = self.kernel(T)
         y = fft_conv(u, K[0]) + self.D.unsqueeze(-1) * u
