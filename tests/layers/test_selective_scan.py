@@ -22,11 +22,13 @@ def inputs(T, regime, seed=0, E=5, N=3):
     return [t.requires_grad_() for t in (x, dt, A, B, C, h0)]
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["loop", "parallel"])  # parallel: the GPU's in-chunk scans
 @pytest.mark.parametrize("T,chunk", [(1, 4), (7, 7), (37, 8), (64, 16), (300, 64)])
 @pytest.mark.parametrize("regime", ["plain", "extremes"])
-def test_values_and_gradients_equal_the_recurrence(T, chunk, regime):
+def test_values_and_gradients_equal_the_recurrence(T, chunk, regime, parallel):
     args = inputs(T, regime, seed=T)
-    y, h = selective_scan(*args, chunk=chunk)
+    with patch.object(module, "PARALLEL_ELEMENTS", 1):  # keep the test's chunks, so that states cross chunk boundaries
+        y, h = selective_scan(*args, chunk=chunk, parallel=parallel)
     y_ref, h_ref = selective_scan_reference(*args)
     torch.testing.assert_close(y, y_ref, atol=1e-12, rtol=1e-12)
     torch.testing.assert_close(h, h_ref, atol=1e-12, rtol=1e-12)
@@ -38,9 +40,10 @@ def test_values_and_gradients_equal_the_recurrence(T, chunk, regime):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10, msg=lambda m, name=name: f"d/d{name}: {m}")
 
 
-def test_gradcheck_and_an_unused_final_state():
+@pytest.mark.parametrize("parallel", [False, True], ids=["loop", "parallel"])
+def test_gradcheck_and_an_unused_final_state(parallel):
     args = inputs(11, "plain", E=2, N=2)
-    assert torch.autograd.gradcheck(lambda *a: selective_scan(*a, chunk=4), args)
+    assert torch.autograd.gradcheck(lambda *a: selective_scan(*a, chunk=4, parallel=parallel), args)
     y, _ = selective_scan(*args, chunk=4)  # only y used: the final state's gradient arrives as None
     got = torch.autograd.grad(y.sum(), args)
     want = torch.autograd.grad(selective_scan_reference(*args)[0].sum(), args)
@@ -52,7 +55,7 @@ def test_a_big_batch_gets_cache_sized_chunks_on_a_cpu_with_the_same_numbers():
     x, dt, A, B, C, h0 = inputs(40, "uniform")  # B x E x N = 30 numbers per step
     seen = []
     apply = module.SelectiveScan.apply
-    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-1]) or apply(*a)), \
+    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2]) or apply(*a)), \
             patch.object(module.time_blocks, "ELEMENTS", 300), patch.object(module, "MIN_CHUNK", 4):
         y, h = selective_scan(x, dt, A, B, C, h0, chunk=64)
         y_floor, _ = selective_scan(x, dt, A, B, C, h0, chunk=3)  # a chunk below the cap is kept
@@ -61,3 +64,15 @@ def test_a_big_batch_gets_cache_sized_chunks_on_a_cpu_with_the_same_numbers():
     torch.testing.assert_close(y, y_ref, atol=1e-10, rtol=1e-10)
     torch.testing.assert_close(h, h_ref, atol=1e-10, rtol=1e-10)
     torch.testing.assert_close(y_floor, y_ref, atol=1e-10, rtol=1e-10)
+
+
+def test_off_a_cpu_the_chunks_are_long_and_scanned_in_parallel():
+    """A GPU gets chunks of PARALLEL_ELEMENTS numbers with scans inside them (a launch per step left an H200 idle);
+    the meta device stands in for it here."""
+    args = [t.detach().to("meta") for t in inputs(40, "plain")]
+    seen = []
+    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2:])), \
+            patch.object(module.torch, "is_autocast_enabled", return_value=False):  # autocast knows no meta device
+        selective_scan(*args, chunk=64)
+        selective_scan(*inputs(40, "plain"), chunk=64)
+    assert seen == [(module.PARALLEL_ELEMENTS // 30, True), (64, False)]  # h0: 2 x 5 x 3 numbers

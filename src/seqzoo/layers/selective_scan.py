@@ -19,17 +19,24 @@ every step is one contiguous block:
   product or an elementwise product over the chunk.
 
 So memory grows with T only through (B, T, E) streams, the big tensors stay the size of one chunk (in cache on
-a CPU), and nothing is divided or taken the log of: exact up to rounding at any step size. The loop over time
-is a Python loop of one operation per step; on a GPU that is a kernel launch per step (~4,000 for T = 4096), the
-price of staying in PyTorch alone, without a compiled kernel.
+a CPU), and nothing is divided or taken the log of: exact up to rounding at any step size. On a CPU the loop
+over time is a Python loop of one operation per step. On a GPU that was a kernel launch per step, which left
+an H200 idle (80k tokens/s at any length, 0.08x the cuDNN LSTM, ``docs/gpu/bench_long.md``), so there
+(``parallel``) a chunk holds up to ``PARALLEL_ELEMENTS`` numbers per (chunk, B, E, N) tensor (4,096 steps at
+batch 4, d_inner 256, d_state 16) and both recurrences inside it run as ``linear_scan.chunked_scan``: about
+2 sqrt(chunk) steps over whole tensors instead of chunk steps, the same numbers (tested on the CPU by asking
+for it), more memory per chunk, which a GPU has. ``scripts/count_ops.py`` counts the operations: one
+training step at T = 16384, batch 4, goes from 78,549 to 8,549 (``docs/count_ops_16k.txt``).
 """
 
 import torch
 
 from seqzoo.layers import time_blocks
+from seqzoo.layers.linear_scan import chunked_scan
 from seqzoo.layers.time_loop import loop_over_time
 
 MIN_CHUNK = 16  # smaller chunks of a huge batch would pay more per-step Python than they gain in cache
+PARALLEL_ELEMENTS = 1 << 26  # numbers per (chunk, B, E, N) tensor on a GPU: 256 MiB in float32
 
 
 def selective_scan_reference(x, dt, A, B, C, h):
@@ -44,16 +51,30 @@ def selective_scan_reference(x, dt, A, B, C, h):
     return y, h
 
 
-def chunk_states(dt, u, A, B, h0, a, hs):
+def chunk_states(dt, u, A, B, h0, a, hs, parallel: bool):
     """One chunk, time-major: dt, u = dt x (c, B, E); B (c, B, N); h0 (B, E, N). Fills the decays a (c, B, E, N)
     and the states hs (c + 1, B, E, N), the entering state first (buffers reused across chunks: a fresh
     multi-megabyte tensor per chunk costs more in page faults than the arithmetic)."""
     torch.mul(dt.unsqueeze(-1), A, out=a).exp_()  # a_t = exp(dt_t A)
     hs[0] = h0
     torch.mul(u.unsqueeze(-1), B.unsqueeze(2), out=hs[1:])  # the inputs dt x B, overwritten by the states
+    if parallel:
+        hs[1:] = chunked_scan(a.transpose(0, 1), hs[1:].transpose(0, 1), h0).transpose(0, 1)
+        return
     h, a_t = hs.unbind(0), a.unbind(0)  # views made once: indexing inside the loop costs as much as the step
     for t in range(len(a_t)):
         torch.addcmul(h[t + 1], a_t[t], h[t], out=h[t + 1])  # h_t = a_t h_{t-1} + b_t
+
+
+def adjoint(g, a, parallel: bool) -> None:
+    """In place, backwards in time: g_t += a_{t+1} g_{t+1} (g, a: (c, B, E, N))."""
+    if parallel:  # the same recurrence read from the end: decay a_{c-j} at reversed step j (a_0 meets a zero state)
+        rev = chunked_scan(a.roll(-1, 0).flip(0).transpose(0, 1), g.flip(0).transpose(0, 1), torch.zeros_like(g[0]))
+        g.copy_(rev.transpose(0, 1).flip(0))
+        return
+    g_t, a_t = g.unbind(0), a.unbind(0)
+    for t in reversed(range(len(g_t) - 1)):
+        torch.addcmul(g_t[t], a_t[t + 1], g_t[t + 1], out=g_t[t])
 
 
 def buffers(chunk: int, h0: torch.Tensor, n: int):
@@ -63,7 +84,7 @@ def buffers(chunk: int, h0: torch.Tensor, n: int):
 
 class SelectiveScan(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, dt, A, B, C, h0, chunk: int):
+    def forward(ctx, x, dt, A, B, C, h0, chunk: int, parallel: bool = False):
         x, dt, B, C = (v.transpose(0, 1).contiguous() for v in (x, dt, B, C))  # time-major (T, B, ...)
         u = dt * x  # (T, B, E)
         y = x.new_empty(x.shape)  # (T, B, E)
@@ -73,10 +94,10 @@ class SelectiveScan(torch.autograd.Function):
             part = slice(s, s + chunk)
             c = len(x[part])
             entering.append(h)
-            chunk_states(dt[part], u[part], A, B[part], h, a_buf[:c], hs_buf[: c + 1])
+            chunk_states(dt[part], u[part], A, B[part], h, a_buf[:c], hs_buf[: c + 1], parallel)
             torch.matmul(hs_buf[1 : c + 1], C[part].unsqueeze(-1), out=y[part].unsqueeze(-1))  # sum_n C h
             h = hs_buf[c].clone()  # a copy: the buffer is overwritten by the next chunk
-        ctx.chunk = chunk
+        ctx.chunk, ctx.parallel = chunk, parallel
         ctx.save_for_backward(x, dt, u, A, B, C, *entering)
         return y.transpose(0, 1), h
 
@@ -92,12 +113,10 @@ class SelectiveScan(torch.autograd.Function):
             part = slice(k * ctx.chunk, (k + 1) * ctx.chunk)
             c = len(x[part])
             a, hs, g = a_buf[:c], hs_buf[: c + 1], g_buf[:c]
-            chunk_states(dt[part], u[part], A, B[part], entering[k], a, hs)
+            chunk_states(dt[part], u[part], A, B[part], entering[k], a, hs, ctx.parallel)
             torch.mul(gy[part].unsqueeze(-1), C[part].unsqueeze(2), out=g)  # (c, B, E, N): dy_t/dh_t, then dL/dh_t
             g[-1] += carry
-            g_t, a_t = g.unbind(0), a.unbind(0)
-            for t in reversed(range(c - 1)):
-                torch.addcmul(g_t[t], a_t[t + 1], g_t[t + 1], out=g_t[t])  # g_t += a_{t+1} g_{t+1}
+            adjoint(g, a, ctx.parallel)  # g_t += a_{t+1} g_{t+1}
             carry = a[0] * g[0]
             gu = torch.matmul(g, B[part].unsqueeze(-1)).squeeze(-1)  # (c, B, E)
             torch.matmul(u[part].unsqueeze(2), g, out=gB[part].unsqueeze(2))  # (c, B, 1, N): sum_e g u
@@ -110,21 +129,25 @@ class SelectiveScan(torch.autograd.Function):
             gx[part] = gu * dt[part]
         # batch-first and contiguous: torch.compile's traced backward assumes the layout of its inputs
         gx, gdt, gB, gC = (v.transpose(0, 1).contiguous() for v in (gx, gdt, gB, gC))
-        return gx, gdt, gA, gB, gC, carry, None
+        return gx, gdt, gA, gB, gC, carry, None, None
 
 
 @torch.compiler.disable  # torch.compile would unroll its loop step by step (minutes of compiling): it runs as written
-def selective_scan(x, dt, A, B, C, h0, chunk: int = 64):
+def selective_scan(x, dt, A, B, C, h0, chunk: int = 64, parallel: bool | None = None):
     """The same arguments and results as ``selective_scan_reference``, at most ``chunk`` steps at a time: on
     a CPU fewer (not under ``MIN_CHUNK``) when a chunk's (chunk, B, E, N) tensors would hold more than
     ``time_blocks.ELEMENTS`` numbers, so that they stay in cache at large batches (1.6x faster training at
     batch 64, d_inner 156: ``python scripts/bench_long.py --models mamba,mamba:chunk=16 --batch 64 --width 78
     --lengths 272 --baseline mamba`` before this rule). Under autocast (16-mixed, bf16-mixed) it runs in
-    float32: the state accumulates over thousands of steps, and its buffers take one dtype."""
+    float32: the state accumulates over thousands of steps, and its buffers take one dtype. ``parallel``
+    (default: on any device but a CPU) scans inside chunks of up to ``PARALLEL_ELEMENTS`` numbers (module docstring)."""
     device = x.device.type
-    if device == "cpu":
+    parallel = device != "cpu" if parallel is None else parallel
+    if parallel:
+        chunk = max(chunk, PARALLEL_ELEMENTS // h0.numel())  # h0 (B, E, N): numbers per step of a chunk
+    elif device == "cpu":
         chunk = min(chunk, max(MIN_CHUNK, time_blocks.ELEMENTS // h0.numel()))  # h0 (B, E, N): numbers per step of a chunk
     if torch.is_autocast_enabled(device):
         with torch.autocast(device, enabled=False):
-            return SelectiveScan.apply(*(v.float() for v in (x, dt, A, B, C, h0)), chunk)
-    return SelectiveScan.apply(x, dt, A, B, C, h0, chunk)
+            return SelectiveScan.apply(*(v.float() for v in (x, dt, A, B, C, h0)), chunk, parallel)
+    return SelectiveScan.apply(x, dt, A, B, C, h0, chunk, parallel)
