@@ -75,4 +75,9 @@ def test_off_a_cpu_the_chunks_are_long_and_scanned_in_parallel():
             patch.object(module.torch, "is_autocast_enabled", return_value=False):  # autocast knows no meta device
         selective_scan(*args, chunk=64)
         selective_scan(*inputs(40, "plain"), chunk=64)
-    assert seen == [(module.PARALLEL_ELEMENTS // 30, True), (64, False)]  # h0: 2 x 5 x 3 numbers
+    assert seen == [(40, True), (40, False)]  # as long as the sequence, however many numbers a GPU chunk may hold
+    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2:])), \
+            patch.object(module.torch, "is_autocast_enabled", return_value=False), \
+            patch.object(module, "PARALLEL_ELEMENTS", 300):
+        selective_scan(*args, chunk=4)
+    assert seen[-1] == (10, True)  # 300 numbers // (2 x 5 x 3) per step

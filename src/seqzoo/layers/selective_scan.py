@@ -146,7 +146,8 @@ def selective_scan(x, dt, A, B, C, h0, chunk: int = 64, parallel: bool | None = 
     if parallel:
         chunk = max(chunk, PARALLEL_ELEMENTS // h0.numel())  # h0 (B, E, N): numbers per step of a chunk
     elif device == "cpu":
-        chunk = min(chunk, max(MIN_CHUNK, time_blocks.ELEMENTS // h0.numel()))  # h0 (B, E, N): numbers per step of a chunk
+        chunk = min(chunk, max(MIN_CHUNK, time_blocks.ELEMENTS // h0.numel()))
+    chunk = max(1, min(chunk, x.shape[1]))  # the buffers are chunk steps long: no longer than the sequence
     if torch.is_autocast_enabled(device):
         with torch.autocast(device, enabled=False):
             return SelectiveScan.apply(*(v.float() for v in (x, dt, A, B, C, h0)), chunk, parallel)
