@@ -129,14 +129,14 @@ def main(argv=None) -> int:
     for name in args.families.split(","):
         try:
             rows[name] = family_row(name, args)
-        except Exception as e:  # a family that does not compile is a finding: record it and go on
+        except Exception as e:  # noqa: BLE001 -- a family that does not compile is a finding: record it and go on
             lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [""]
             said = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"  # torch's cause is often last
             rows[name] = {"error": f"{type(e).__name__}: {said[:300]}"}
         torch._dynamo.reset()
         print(name, json.dumps(rows[name]), flush=True)
-        report(rows, args)  # after every family: a run stopped by a time limit keeps what it measured
-    print("\n" + report(rows, args))
+        table = report(rows, args)  # after every family: a run stopped by a time limit keeps what it measured
+    print("\n" + table)
     return 0
 
 

@@ -44,6 +44,11 @@ def small_part(group: str, name: str, width: int = 8):
     return functools.partial(family, **kwargs)
 
 
+def families_of(base: type) -> list[str]:
+    """The model families in configs/model/ whose class derives from ``base`` (e.g. the recurrent ones)."""
+    return [n for n in config_names("model") if issubclass(small_part("model", n).func, base)]
+
+
 def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu: bool = True) -> DictConfig:
     cfg = compose_config(overrides, name, output_dir=out_dir)
     with open_dict(cfg):

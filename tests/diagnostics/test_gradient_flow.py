@@ -14,11 +14,11 @@ from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
 from seqzoo.models import LSTM, TCN
 from seqzoo.models.rnn import Recurrent
-from tests.conftest import config_names, small_part
+from tests.conftest import families_of, small_part
 
 T = 200
 # every recurrent family in configs/model/ (the hidden-state flow is defined for them), 64 units
-RECURRENT = [n for n in config_names("model") if issubclass(small_part("model", n).func, Recurrent)]
+RECURRENT = families_of(Recurrent)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import torch
 
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
-from tests.conftest import config_names, small_part
+from seqzoo.models.rnn import Recurrent
+from tests.conftest import config_names, families_of, small_part
 
 BACKENDS = ["aot_eager", pytest.param("inductor", marks=pytest.mark.slow)]
 
@@ -54,7 +55,7 @@ def test_compiled_decoder_step_equals_eager(family, backend):
         torch.testing.assert_close(run(step), run(dec.step), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("family", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("family", families_of(Recurrent))
 def test_the_fused_recurrent_kernel_stays_out_of_compiled_graphs(family):
     """As torch keeps nn.RNN/LSTM/GRU out of dynamo's graphs: on an H200 with torch 2.11, tracing the fused
     cuDNN call with fake tensors raised, so the compiled GRU and LSTM did not run at all. Eager runs that
