@@ -27,7 +27,8 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   BACKBONES="--batch 64 --length 256 --repeats 3 --iters 2"   # the readable loops take ~0.5 s a call on a GPU
   TRAIN="--steps 30 --repeats 2 --lengths 256,1024,4096"
-  LONG="--lengths 256,1024,4096,16384"
+  # every family, and Mamba with the step-by-step loop inside its chunks beside its parallel scan
+  LONG="--models $($PY -c "from seqzoo.configs import config_options; print(','.join(config_options('model')))"),mamba:parallel=false --lengths 256,1024,4096,16384"
   COMPILE="--repeats 3"
   # seconds per step, 8 minutes in all; on an H200 the tests took 71 s (8 workers), backbones 32, train 49,
   # long 32, and compile 10-20 s per family and part (the longest: it gets what is left)

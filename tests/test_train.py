@@ -2,6 +2,9 @@
 
 import csv
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,7 +17,7 @@ from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import UEADataModule
 from seqzoo.errors import SeqzooError
 from seqzoo.train import check_mapping, evaluate, predict, train
-from tests.conftest import make_cfg
+from tests.conftest import ROOT, make_cfg
 
 QUICK = ["debug=limit", "logger=csv", "model.hidden_size=16"]
 
@@ -148,3 +151,26 @@ def test_a_family_without_a_decoder_is_refused_in_the_decoder_role(tmp_path):
         del cfg["decoder"]  # what composing a family with no configs/decoder/<family>.yaml leaves
     with pytest.raises(SeqzooError, match="needs a decoder.*choose decoder=" + "\\|".join(config_options("decoder"))):
         train(cfg)
+
+
+@pytest.mark.parametrize("flush", [True, False])
+def test_a_run_flushes_subnormal_floats_on_every_cpu_thread(tmp_path, flush):
+    """``flush_denormal`` is set before torch starts its threads, so all of them see it: on two threads an
+    elementwise op over subnormal inputs gives all zeros (half, had only the main thread been set)."""
+    (tmp_path / "metrics.json").write_text("{}")  # train() stops at once: the folder already holds a run
+    code = f"""
+import sys, torch
+from seqzoo.errors import SeqzooError
+from seqzoo.train import train
+from tests.conftest import make_cfg
+try:
+    train(make_cfg(sys.argv[1], ["flush_denormal={str(flush).lower()}"]))
+except SeqzooError:
+    pass
+torch.set_num_threads(2)
+print(((torch.full((1 << 21,), 1e-39) * 1.0) == 0).float().mean().item())
+"""
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.split()[-1]) == (1.0 if flush else 0.0)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import torch
 from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -119,6 +120,8 @@ def saved_checkpoints(trainer) -> dict[str, str]:
 def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir.
     ``extra_callbacks``: objects the config cannot name (a search trial's pruning callback)."""
+    if cfg.get("flush_denormal") is not None:  # first: the threads torch starts later copy this thread's setting
+        torch.set_flush_denormal(cfg.flush_denormal)
     out = Path(cfg.paths.output_dir)
     check_new(out, bool(cfg.get("overwrite")))  # also for train(cfg) called from Python
     mark_slurm_folder(out)

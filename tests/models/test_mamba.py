@@ -4,9 +4,12 @@ nothing is NaN; the parameter count is the docstring's formula."""
 
 import math
 
+from unittest.mock import patch
+
 import pytest
 import torch
 
+from seqzoo.layers import selective_scan as scan_module
 from seqzoo.models import Mamba
 from tests.models.state_contract import check_padding, stepped
 
@@ -53,6 +56,24 @@ def test_step_by_step_and_prefix_then_rest_equal_one_forward():
     rest, end = model(x[:, 11:], state=mid)
     torch.testing.assert_close(torch.cat([first, rest], 1), whole, atol=1e-5, rtol=1e-5)
     equal_states(end, final, 1e-5)
+
+
+@pytest.mark.parametrize("parallel", [None, False, True])
+def test_parallel_chooses_the_scan_inside_chunks_and_changes_no_number(parallel):
+    """``parallel`` reaches every block's scan (None: by device, the loop on a CPU); values and gradients are
+    those of the step-by-step loop."""
+    x, real, outputs = torch.randn(2, 70, C), scan_module.chunk_states, {}
+    for choice in (False, parallel):
+        model, seen = built(num_layers=2, parallel=choice), []
+        with patch.object(scan_module, "chunk_states", lambda *a: seen.append(a[-1]) or real(*a)):
+            out, state = model(x)
+            out.square().sum().backward()
+        outputs[choice] = (out, state[-1][1], [p.grad for p in model.parameters()])
+        assert seen and set(seen) == {bool(choice)}  # forward and backward, both blocks
+    for got, want in zip(outputs[parallel][:2], outputs[False][:2]):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    for got, want in zip(outputs[parallel][2], outputs[False][2]):
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
 
 
 def test_padding_changes_nothing_real_and_nothing_is_nan():

@@ -17,7 +17,9 @@ The backbone: a linear input projection to d_model, ``num_layers`` blocks, a fin
 
 ``impl="reference"`` runs the selective scan one step at a time, as written, through autograd.
 ``impl="scan"`` (``layers/selective_scan.py``) computes the same numbers at most ``chunk`` steps at a time
-(fewer on a CPU at big batches, to stay in cache) with a backward pass written by hand: each chunk's
+(fewer on a CPU at big batches, to stay in cache) with a backward pass written by hand; off a CPU (or with
+``parallel=True``) in long chunks whose recurrence is itself a parallel scan (``parallel=False`` keeps the
+step-by-step loop inside chunks on any device): each chunk's
 (chunk, B, d_inner, d_state) tensors are built, used and overwritten (recomputed in the backward pass), so
 memory grows with T only through the (B, T, d_inner) streams, not T x d_inner x d_state. Padded steps get dt = 0 (the state passes through) and output zeros.
 
@@ -74,7 +76,8 @@ class MambaBlock(nn.Module):
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.A_log.shape[1], self.A_log.shape[1]], dim=-1)
         return F.softplus(self.dt_proj(dt)), B, C, -torch.exp(self.A_log)
 
-    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, lengths: torch.Tensor, state, impl: str, chunk: int):
+    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, lengths: torch.Tensor, state, impl: str, chunk: int,
+                parallel: bool | None = None):
         """u (B, T, d_model), keep (B, T, 1) or None, lengths (B,), state (conv (B, E, K-1), ssm (B, E, N)) or None
         -> (B, T, d_model) and the state after each sequence's last real step."""
         x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, T, E) each
@@ -91,7 +94,7 @@ class MambaBlock(nn.Module):
         if impl == "reference" or exporting():  # export: the recurrence as one ONNX Scan over any length
             y, h = selective_scan_reference(xc, dt, A, B, C, h)
         else:
-            y, h = selective_scan(xc, dt, A, B, C, h, chunk)
+            y, h = selective_scan(xc, dt, A, B, C, h, chunk, parallel)
         y = (y + self.D * xc) * F.silu(z)
         out = u + self.dropout(self.out_proj(y))
         index = (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
@@ -113,11 +116,12 @@ class Mamba(nn.Module):
     causal = True
 
     def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
-                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64):
+                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64,
+                 parallel: bool | None = None):
         super().__init__()
         if impl not in ("scan", "reference"):
             raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
-        self.input_size, self.d_model, self.impl, self.chunk = input_size, d_model, impl, chunk
+        self.input_size, self.d_model, self.impl, self.chunk, self.parallel = input_size, d_model, impl, chunk, parallel
         self.input_proj = nn.Linear(input_size, d_model)
         self.layers = nn.ModuleList(MambaBlock(d_model, d_state, d_conv, expand, dropout) for _ in range(num_layers))
         self.norm = RMSNorm(d_model)
@@ -134,7 +138,7 @@ class Mamba(nn.Module):
         lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else lengths_from_mask(mask)
         h, finals = self.input_proj(x), []
         for i, block in enumerate(self.layers):
-            h, final = block(h, keep, lengths, None if state is None else state[i], self.impl, self.chunk)
+            h, final = block(h, keep, lengths, None if state is None else state[i], self.impl, self.chunk, self.parallel)
             finals.append(final)
         out = self.norm(h)
         return (out if keep is None else out * keep), finals
@@ -159,7 +163,8 @@ class MambaDecoder(StreamDecoder):
     width = Width("d_model")
 
     def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
-                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64, condition_size: int | None = None,
-                 memory_size: int | None = None, attention: str | None = "general"):
-        backbone = Mamba(input_size + (condition_size or 0), d_model, num_layers, d_state, d_conv, expand, dropout, impl, chunk)
+                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64, parallel: bool | None = None,
+                 condition_size: int | None = None, memory_size: int | None = None, attention: str | None = "general"):
+        backbone = Mamba(input_size + (condition_size or 0), d_model, num_layers, d_state, d_conv, expand, dropout, impl, chunk,
+                         parallel)
         super().__init__(backbone, condition_size, memory_size, attention)
