@@ -2,13 +2,17 @@
 
 Configs pass the optimiser as a partial (``_partial_: true``) that takes the parameters, and the schedule
 as a partial that takes the optimiser; a schedule that names ``total_steps`` gets the run's total from the
-Trainer, so no config has to know the data set's size.
+Trainer, so no config has to know the data set's size. Under ``trainer.max_time`` a schedule that names
+``time_used`` also gets the fraction of that time spent (Lightning's Timer, restored on resume), and counts
+its progress as the larger of the two: a run that the clock stops still ends its decay instead of being cut
+at a high rate (such a run was never exactly repeatable: where it stops depends on the clock).
 """
 
 import inspect
 import math
 
 import torch
+from lightning.pytorch.callbacks import Timer
 
 
 def warmup(step: int, warmup_steps: int) -> float:
@@ -16,25 +20,32 @@ def warmup(step: int, warmup_steps: int) -> float:
     return (step + 1) / warmup_steps if step < warmup_steps else 1.0
 
 
-def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0, min_ratio: float = 0.0):
+def progress(step: int, total_steps: int, time_used=None, start: int = 0) -> float:
+    """How far training is, 0 to 1, after ``start`` steps: by steps, or by time where that is further."""
+    by_steps = (step - start) / max(1, total_steps - start)
+    return min(1.0, max(by_steps, time_used() if time_used is not None else 0.0))
+
+
+def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0, min_ratio: float = 0.0,
+                  time_used=None):
     """Linear warm-up over ``warmup_steps``, then cosine decay to ``min_ratio`` x the base rate."""
 
     def factor(step: int) -> float:
         if step < warmup_steps:
             return warmup(step, warmup_steps)
-        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+        done = progress(step, total_steps, time_used, warmup_steps)
+        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * done))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0.5,), gamma: float = 0.1, warmup_steps: int = 0):
+def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0.5,), gamma: float = 0.1, warmup_steps: int = 0,
+               time_used=None):
     """Multiply the rate by ``gamma`` at each milestone, given as a fraction of training (0.5: halfway), so a
     schedule written for 20 epochs keeps its shape in a shortened run; optional linear warm-up first."""
-    at = sorted(int(m * total_steps) for m in milestones)
 
     def factor(step: int) -> float:
-        return warmup(step, warmup_steps) * gamma ** sum(step >= a for a in at)
+        return warmup(step, warmup_steps) * gamma ** sum(progress(step, total_steps, time_used) >= m for m in milestones)
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -44,8 +55,12 @@ def configure_optimizers(module, optimizer, scheduler=None):
     opt = optimizer(module.parameters()) if optimizer is not None else torch.optim.Adam(module.parameters())
     if scheduler is None:
         return opt
-    func = getattr(scheduler, "func", scheduler)
+    named = inspect.signature(getattr(scheduler, "func", scheduler)).parameters
+    given = getattr(scheduler, "keywords", {})
     kwargs = {}
-    if "total_steps" in inspect.signature(func).parameters and "total_steps" not in getattr(scheduler, "keywords", {}):
+    if "total_steps" in named and "total_steps" not in given:
         kwargs["total_steps"] = int(module.trainer.estimated_stepping_batches)
+    timer = next((c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None)
+    if "time_used" in named and "time_used" not in given and timer is not None:
+        kwargs["time_used"] = lambda: timer.time_elapsed() / (timer.time_elapsed() + timer.time_remaining())
     return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler(opt, **kwargs), "interval": "step"}}
