@@ -1,21 +1,17 @@
 """Count the tensor operations (ATen calls; on a GPU roughly one kernel launch each) of one training step of a
 family's encoder, forward and backward: where a GPU idles between launches, this is the number to cut.
 
-    python scripts/count_ops.py --models lstm,mingru,mamba,mamba@parallel --length 4096
+    python scripts/count_ops.py --models lstm,mingru,mamba,mamba:parallel=true --length 4096
 
-``mamba@parallel`` runs Mamba's selective scan as it runs on a GPU (long chunks with scans inside
-them) on this CPU, so that the two paths are counted side by side without a GPU.
+A model is a ``bench_long.py`` spec: ``mamba:parallel=true`` runs Mamba's selective scan as it runs on a GPU
+(long chunks with scans inside them) on this CPU, so that the two paths are counted side by side without a GPU.
 """
 
 import argparse
-import functools
-from unittest.mock import patch
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from seqzoo.layers.selective_scan import selective_scan
-from seqzoo.models import mamba
 from seqzoo.models.interface import run_encoder
 
 
@@ -33,7 +29,7 @@ def main(argv=None) -> int:
     from bench_long import build  # scripts/ is on sys.path when this runs as a script
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default="lstm,mingru,mamba,mamba@parallel")
+    p.add_argument("--models", default="lstm,mingru,mamba,mamba:parallel=true")
     p.add_argument("--length", type=int, default=4096)
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--batch", type=int, default=2)
@@ -42,12 +38,10 @@ def main(argv=None) -> int:
     print(f"ATen operations in one forward + backward: batch {args.batch}, T={args.length}, width {args.width}, one layer\n")
     print("| model | operations | per step |\n|---|---|---|")
     for name in args.models.split(","):
-        family, _, mode = name.partition("@")
         torch.manual_seed(0)
-        net = build(family, args.width, args.features, args.length)
+        net = build(name, args.width, args.features, args.length)
         x = torch.randn(args.batch, args.length, args.features)
-        scan = functools.partial(selective_scan, parallel=True) if mode == "parallel" else selective_scan
-        with patch.object(mamba, "selective_scan", scan), CountOps() as counter:
+        with CountOps() as counter:
             run_encoder(net, x).square().mean().backward()
         print(f"| {name} | {counter.count:,} | {counter.count / args.length:.2f} |", flush=True)
     return 0

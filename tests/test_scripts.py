@@ -163,9 +163,9 @@ def test_bench_compile_records_a_family_that_fails_and_goes_on(tmp_path, monkeyp
 
 
 def test_count_ops_shows_the_gpu_path_of_mambas_scan_launching_fewer_operations(tmp_path):
-    result = run_cli([str(ROOT / "scripts" / "count_ops.py"), "--models", "mamba,mamba@parallel", "--length", "1000",
+    result = run_cli([str(ROOT / "scripts" / "count_ops.py"), "--models", "mamba,mamba:parallel=true", "--length", "1000",
                       "--width", "8"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     counts = {line.split("|")[1].strip(): int(line.split("|")[2].replace(",", "")) for line in result.stdout.splitlines()
               if line.startswith("| mamba")}
-    assert counts["mamba@parallel"] < counts["mamba"] / 2
+    assert counts["mamba:parallel=true"] < counts["mamba"] / 2

@@ -3,7 +3,6 @@ and at extreme step sizes; step() and prefix-then-rest equal one forward; paddin
 nothing is NaN; the parameter count is the docstring's formula."""
 
 import math
-
 from unittest.mock import patch
 
 import pytest
@@ -65,7 +64,7 @@ def test_parallel_chooses_the_scan_inside_chunks_and_changes_no_number(parallel)
     x, real, outputs = torch.randn(2, 70, C), scan_module.chunk_states, {}
     for choice in (False, parallel):
         model, seen = built(num_layers=2, parallel=choice), []
-        with patch.object(scan_module, "chunk_states", lambda *a: seen.append(a[-1]) or real(*a)):
+        with patch.object(scan_module, "chunk_states", lambda *a, seen=seen: seen.append(a[-1]) or real(*a)):
             out, state = model(x)
             out.square().sum().backward()
         outputs[choice] = (out, state[-1][1], [p.grad for p in model.parameters()])
