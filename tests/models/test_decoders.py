@@ -7,6 +7,7 @@ import torch
 
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import RNNDecoder, TCNDecoder, TransformerDecoder
+from seqzoo.models.rnn_decoder import CELLS
 from tests.conftest import config_names, small_part
 
 B, T, C, S, M, K = 3, 6, 5, 4, 7, 3
@@ -24,7 +25,7 @@ def build(kind: str, variant):
 
 
 CASES = (
-    [("rnn", v) for v in itertools.product(["rnn", "lstm", "gru"], [None, "dot", "general", "additive"], [1, 2])]
+    [("rnn", v) for v in itertools.product(CELLS, [None, "dot", "general", "additive"], [1, 2])]
     + [("tcn", v) for v in itertools.product([False, True], [None, "general", "additive"])]
     + [("transformer", None)]
 )

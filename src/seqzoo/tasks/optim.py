@@ -45,7 +45,8 @@ def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0
     schedule written for 20 epochs keeps its shape in a shortened run; optional linear warm-up first."""
 
     def factor(step: int) -> float:
-        return warmup(step, warmup_steps) * gamma ** sum(progress(step, total_steps, time_used) >= m for m in milestones)
+        done = progress(step, total_steps, time_used)
+        return warmup(step, warmup_steps) * gamma ** sum(done >= m for m in milestones)
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -60,7 +61,9 @@ def configure_optimizers(module, optimizer, scheduler=None):
     kwargs = {}
     if "total_steps" in named and "total_steps" not in given:
         kwargs["total_steps"] = int(module.trainer.estimated_stepping_batches)
-    timer = next((c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None)
-    if "time_used" in named and "time_used" not in given and timer is not None:
-        kwargs["time_used"] = lambda: timer.time_elapsed() / (timer.time_elapsed() + timer.time_remaining())
+    if "time_used" in named and "time_used" not in given:
+        timer = next((c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None)
+        if timer is not None:
+            budget = timer.time_elapsed() + timer.time_remaining()  # trainer.max_time, in seconds
+            kwargs["time_used"] = lambda: timer.time_elapsed() / budget
     return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler(opt, **kwargs), "interval": "step"}}
