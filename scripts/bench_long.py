@@ -5,13 +5,15 @@ one width for every family, side by side in one run.
     python scripts/bench_long.py --models lstm,mingru --lengths 1024,4096,16384 --out docs/bench_long.json
     python scripts/bench_long.py --models mamba,mamba:impl=reference --lengths 4096   # fast path against the loop
     python scripts/bench_long.py --models mingru,mingru@elements=1000000000000 --lengths 16384   # blocks against none
+    python scripts/bench_long.py --models s4d,s4d@relayout=view --lengths 1024,16384   # copies against views
 
 Each family is built from its config with its width knob at ``--width`` and one layer (``num_layers=1``
 where the family has it), on random inputs of ``--features`` channels, batch ``--batch``. Within each of
 ``--rounds`` rounds every family runs once in turn (the first round is warm-up), so a drift in machine load
 hits all alike; the table gives tokens/s (median) and each family's ratio to ``--baseline`` measured in the
 same rounds. ``@elements=N`` runs a family with ``layers/time_blocks.py``'s ELEMENTS set to N (the size of a
-block of time on a CPU). Memory is what autograd saves for the backward pass (the activations that grow with
+block of time on a CPU); ``@relayout=view`` runs it with ``layers/relayout.py``'s time/channel swaps as bare
+transposes (views) instead of copies. Memory is what autograd saves for the backward pass (the activations that grow with
 T), counted through ``saved_tensors_hooks``, so it is measured the same way on a CPU and a GPU.
 """
 
@@ -27,7 +29,7 @@ from omegaconf import OmegaConf
 
 from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
-from seqzoo.layers import time_blocks
+from seqzoo.layers import relayout, time_blocks
 from seqzoo.models.budget import width_value
 from seqzoo.models.interface import run_encoder
 
@@ -80,7 +82,14 @@ def main() -> None:
     models = args.models.split(",")
     results = {"device": torch.cuda.get_device_name() if args.device == "cuda" else f"cpu, {torch.get_num_threads()} threads",
                "width": args.width, "batch": args.batch, "features": args.features, "lengths": {}}
-    elements = {m: int(float(m.partition("@elements=")[2] or time_blocks.ELEMENTS)) for m in models}
+    settings = {m: dict(kv.split("=") for kv in m.split("@")[1:]) for m in models}
+    elements = time_blocks.ELEMENTS
+
+    def apply(m: str) -> None:
+        """The module settings ``m`` asks for after its ``@``s, the defaults otherwise."""
+        time_blocks.ELEMENTS = int(float(settings[m].get("elements", elements)))
+        relayout.COPY = settings[m].get("relayout", "copy") == "copy"
+
     for T in (int(v) for v in args.lengths.split(",")):
         torch.manual_seed(0)
         nets = {m: build(m.partition("@")[0], args.width, args.features, T).to(args.device) for m in models}
@@ -88,7 +97,7 @@ def main() -> None:
         times = {m: [] for m in models}
         for _ in range(args.rounds):
             for m, net in nets.items():
-                time_blocks.ELEMENTS = elements[m]
+                apply(m)
                 sync(args.device)
                 start = time.perf_counter()
                 run_encoder(net, x).square().mean().backward()
@@ -96,7 +105,7 @@ def main() -> None:
                 times[m].append(time.perf_counter() - start)
         row = {}
         for m, net in nets.items():
-            time_blocks.ELEMENTS = elements[m]
+            apply(m)
             speed = args.batch * T / statistics.median(times[m][1:])
             base = statistics.median(b / a for a, b in zip(times[m][1:], times.get(args.baseline, times[m])[1:]))
             row[m] = {"tokens_per_s": speed, f"x_{args.baseline}": base,

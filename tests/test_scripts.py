@@ -124,13 +124,14 @@ def test_bench_scan_blocks_smoke(tmp_path):
     assert len(rows) == 2 and all(line.endswith("x |") for line in rows)
 
 
-def test_bench_long_runs_a_family_with_and_without_time_blocks(tmp_path):
+def test_bench_long_runs_a_family_with_and_without_its_module_settings(tmp_path):
     out = tmp_path / "long.json"
-    result = run_cli([str(ROOT / "scripts" / "bench_long.py"), "--models", "mingru,mingru@elements=1e12", "--lengths", "300",
+    models = "mingru,mingru@elements=1e12,s4d@relayout=view"
+    result = run_cli([str(ROOT / "scripts" / "bench_long.py"), "--models", models, "--lengths", "300",
                       "--rounds", "2", "--width", "4", "--batch", "1", "--out", str(out)], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     row = json.loads(out.read_text())["lengths"]["300"]
-    assert set(row) == {"mingru", "mingru@elements=1e12"} and all(r["tokens_per_s"] > 0 for r in row.values())
+    assert set(row) == set(models.split(",")) and all(r["tokens_per_s"] > 0 for r in row.values())
 
 
 def test_bench_long_gives_the_transformer_positions_past_its_configured_max_len():

@@ -7,9 +7,10 @@ import math
 import pytest
 import torch
 
+from seqzoo.layers import time_blocks
 from seqzoo.models import S4D, S4DDecoder
 from seqzoo.models.interface import run_encoder
-from seqzoo.models.s4d import fft_conv
+from seqzoo.models.s4d import channel_groups, fft_conv
 from tests.models.state_contract import check_padding, stepped
 
 C, H, N = 3, 8, 8
@@ -83,10 +84,14 @@ def test_run_encoder_skips_the_final_state_and_changes_no_output():
     torch.testing.assert_close(causal(x[:, 7:], state=mid, need_state=False)[0], causal(x[:, 7:], state=mid)[0])
 
 
-def test_the_fft_convolution_and_its_written_backward_equal_the_direct_sum():
+@pytest.mark.parametrize("elements", [1 << 20, 128, 1], ids=["one-group", "groups-of-2", "groups-of-1"])
+def test_the_fft_convolution_and_its_written_backward_equal_the_direct_sum(elements, monkeypatch):
+    """In one piece, and channel group by channel group (B x group x 32 points <= elements: 2 of 5, then 1)."""
+    monkeypatch.setattr(time_blocks, "ELEMENTS", elements)
     g = torch.Generator().manual_seed(0)
-    u = torch.randn(2, 3, 9, generator=g, dtype=torch.float64, requires_grad=True)
-    k = torch.randn(3, 9, generator=g, dtype=torch.float64, requires_grad=True)
+    u = torch.randn(2, 5, 9, generator=g, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(5, 9, generator=g, dtype=torch.float64, requires_grad=True)
+    assert len(channel_groups(u, 32)) == {1 << 20: 1, 128: 3, 1: 5}[elements]
     direct = torch.stack([(k[:, : t + 1].flip(-1) * u[..., : t + 1]).sum(-1) for t in range(9)], -1)  # sum_j k_j u_(t-j)
     torch.testing.assert_close(fft_conv(u, k), direct)
     assert torch.autograd.gradcheck(fft_conv, (u, k))

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqzoo.layers.relayout import swap_time_channels
+
 
 class ConvEmbedding(nn.Module):
     def __init__(self, input_size: int, d_model: int, kernel_size: int = 1, causal: bool = False):
@@ -29,5 +31,5 @@ class ConvEmbedding(nn.Module):
             return F.linear(x, self.conv.weight[..., 0], self.conv.bias)
         if mask is not None:
             x = x * mask.unsqueeze(-1).to(x.dtype)
-        h = F.pad(x.transpose(1, 2), self.pad)  # (B, C, pad + T)
-        return self.conv(h).transpose(1, 2)
+        h = F.pad(swap_time_channels(x), self.pad)  # (B, C, pad + T)
+        return swap_time_channels(self.conv(h))  # (B, T, D) in memory too: the residual stream after it is

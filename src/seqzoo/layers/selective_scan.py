@@ -99,7 +99,7 @@ class SelectiveScan(torch.autograd.Function):
             h = hs_buf[c].clone()  # a copy: the buffer is overwritten by the next chunk
         ctx.chunk, ctx.parallel = chunk, parallel
         ctx.save_for_backward(x, dt, u, A, B, C, *entering)
-        return y.transpose(0, 1), h
+        return y.transpose(0, 1).contiguous(), h  # batch-first in memory too: the gating after it mixes no layouts
 
     @staticmethod
     def backward(ctx, gy, gh):

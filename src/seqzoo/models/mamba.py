@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
+from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
 from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
@@ -85,8 +86,8 @@ class MambaBlock(nn.Module):
             x = x * keep
         Bsz, T, E = x.shape
         past = x.new_zeros(Bsz, E, self.d_conv - 1) if state is None else state[0]
-        window = torch.cat([past, x.transpose(1, 2)], dim=-1)  # (B, E, K - 1 + T)
-        xc = F.silu(self.conv(window)).transpose(1, 2)  # (B, T, E)
+        window = torch.cat([past, swap_time_channels(x)], dim=-1)  # (B, E, K - 1 + T)
+        xc = swap_time_channels(F.silu(self.conv(window)))  # (B, T, E), contiguous: no kernel mixes layouts
         dt, B, C, A = self.ssm_inputs(xc)
         if keep is not None:
             dt = dt * keep  # a padded step: exp(0 A) = 1 and no input, the state passes through

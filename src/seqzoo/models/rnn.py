@@ -222,13 +222,13 @@ class Recurrent(nn.Module):
         flags = (self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
         if mask is None:
             output, *states = FUSED[self.mode](x, hx, weights, *flags, True)
-            return output, tuple(states)
+            return output.contiguous(), tuple(states)  # batch-first in memory (the kernel's is a time-major view)
         packed = pack_padded_sequence(x, lengths_from_mask(mask).cpu(), batch_first=True, enforce_sorted=False)
         hx = tuple(s.index_select(1, packed.sorted_indices) for s in states)
         data, *states = FUSED[self.mode](packed.data, packed.batch_sizes, hx if self.mode == "LSTM" else hx[0], weights, *flags)
         packed_out = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
         output, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
-        return output, tuple(s.index_select(1, packed.unsorted_indices) for s in states)
+        return output.contiguous(), tuple(s.index_select(1, packed.unsorted_indices) for s in states)
 
     def extra_repr(self) -> str:
         extra = ", bidirectional=True" if self.bidirectional else ""

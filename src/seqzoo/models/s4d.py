@@ -35,7 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqzoo.layers import time_blocks
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
+from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
 from seqzoo.models.stream_decoder import StreamDecoder
@@ -76,24 +78,45 @@ class FFTConv(torch.autograd.Function):
     wrap-around). The backward pass is written out: both gradients are correlations with the incoming
     gradient, computed from the spectra kept by the forward pass (one FFT of the gradient and two inverse
     ones, the kernel's summed over the batch before its inverse), where autograd would transform, pad and
-    copy its way back through each step."""
+    copy its way back through each step. On a CPU the channels go through in groups whose (B, group, n)
+    spectra hold about ``time_blocks.ELEMENTS`` numbers (exact: channels do not mix): each group's transform,
+    product and inverse stay in cache, and no intermediate is big enough for glibc to map it afresh from the
+    kernel at every call (the cliff ``layers/time_blocks.py`` describes)."""
 
     @staticmethod
     def forward(ctx, u, kernel):
         T = u.shape[-1]
         n = 1 << (2 * T - 1).bit_length()  # a fast FFT size
-        U, Kf = torch.fft.rfft(u, n=n), torch.fft.rfft(kernel, n=n)  # (B, H, n/2 + 1), (H, n/2 + 1)
-        ctx.save_for_backward(U, Kf)
-        ctx.T, ctx.n = T, n
-        return torch.fft.irfft(U * Kf, n=n)[..., :T]
+        groups = channel_groups(u, n)
+        y = u.new_empty(u.shape)
+        spectra = []
+        for g in groups:
+            U, Kf = torch.fft.rfft(u[:, g], n=n), torch.fft.rfft(kernel[g], n=n)  # (B, G, n/2 + 1), (G, n/2 + 1)
+            y[:, g] = torch.fft.irfft(U * Kf, n=n)[..., :T]
+            spectra += [U, Kf]
+        ctx.save_for_backward(*spectra)
+        ctx.T, ctx.n, ctx.groups = T, n, groups
+        return y
 
     @staticmethod
-    def backward(ctx, g):
-        U, Kf = ctx.saved_tensors
-        G = torch.fft.rfft(g, n=ctx.n)  # (B, H, n/2 + 1)
-        gu = torch.fft.irfft(G * Kf.conj(), n=ctx.n)[..., : ctx.T] if ctx.needs_input_grad[0] else None
-        gk = torch.fft.irfft((G * U.conj()).sum(0), n=ctx.n)[..., : ctx.T] if ctx.needs_input_grad[1] else None
+    def backward(ctx, grad):
+        spectra, T, n = ctx.saved_tensors, ctx.T, ctx.n
+        gu = grad.new_empty(grad.shape) if ctx.needs_input_grad[0] else None
+        gk = grad.new_empty(grad.shape[1:]) if ctx.needs_input_grad[1] else None
+        for g, U, Kf in zip(ctx.groups, spectra[::2], spectra[1::2]):
+            G = torch.fft.rfft(grad[:, g], n=n)  # (B, G, n/2 + 1)
+            if gu is not None:
+                gu[:, g] = torch.fft.irfft(G * Kf.conj(), n=n)[..., :T]
+            if gk is not None:
+                gk[g] = torch.fft.irfft((G * U.conj()).sum(0), n=n)[..., :T]
         return gu, gk
+
+
+def channel_groups(u: torch.Tensor, n: int) -> list[slice]:
+    """Slices of u's H channels (u (B, H, T), spectra of n points): one group on a GPU, or when all fit."""
+    B, H = u.shape[:2]
+    size = H if u.device.type != "cpu" else max(1, min(H, time_blocks.ELEMENTS // (B * n)))
+    return [slice(i, i + size) for i in range(0, H, size)]
 
 
 def fft_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -261,8 +284,8 @@ class S4D(nn.Module):
         for i, layer in enumerate(self.layers):
             u = layer.norm(h) if keep is None else layer.norm(h) * keep
             start = None if state is None else torch.view_as_complex(state[i].contiguous())  # (B, H, N2)
-            y, final = layer.ssm(u.transpose(1, 2), lengths, start, need_state)  # (B, H, T)
-            h = h + layer.out(y.transpose(1, 2))
+            y, final = layer.ssm(swap_time_channels(u), lengths, start, need_state)  # (B, H, T)
+            h = h + layer.out(swap_time_channels(y))
             h = h if keep is None else h * keep
             finals.append(final)
         out = self.norm(h)

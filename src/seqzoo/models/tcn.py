@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm
 
 from seqzoo.layers.masking import check_inputs
+from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.models.interface import Width
 
 
@@ -118,11 +119,11 @@ class TCN(nn.Module):
                 "invisible to late outputs; add levels or widen kernel_size if the task needs them"
             )
         keep = None if mask is None else mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
-        h = x.transpose(1, 2)  # (B, C, T)
+        h = swap_time_channels(x)  # (B, C, T), in memory too (and so are the gradients)
         h = h if keep is None else h * keep
         for block in self.blocks:
             h = block(h, keep)
-        return h.transpose(1, 2)  # (B, T, D)
+        return swap_time_channels(h)  # (B, T, D)
 
     def init_state(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Zero input buffers for ``step``, shaped for a batch like x (B, C): what left padding would hold."""
