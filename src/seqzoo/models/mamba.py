@@ -86,7 +86,7 @@ class MambaBlock(nn.Module):
             x = x * keep
         Bsz, T, E = x.shape
         past = x.new_zeros(Bsz, E, self.d_conv - 1) if state is None else state[0]
-        window = torch.cat([past, swap_time_channels(x)], dim=-1)  # (B, E, K - 1 + T)
+        window = torch.cat([past, x.transpose(1, 2)], dim=-1)  # (B, E, K - 1 + T): cat copies, and only copies read its gradient
         xc = swap_time_channels(F.silu(self.conv(window)))  # (B, T, E), contiguous: no kernel mixes layouts
         dt, B, C, A = self.ssm_inputs(xc)
         if keep is not None:
