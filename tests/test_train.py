@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 
 import numpy as np
 import pytest
@@ -82,6 +83,22 @@ def test_eval_recomputes_the_runs_test_metrics(trained, tmp_path):
     out, metrics = trained
     test = evaluate(make_cfg(tmp_path, [f"ckpt_path={out}/checkpoints/best.ckpt"], name="eval"))
     assert test == pytest.approx(metrics["test"], rel=1e-6)
+
+
+def test_runs_and_checkpoints_record_their_versions_and_eval_names_other_ones(trained, tmp_path, capsys):
+    out, _ = trained
+    recorded = json.loads((out / "metrics.json").read_text())["versions"]
+    assert recorded["torch"] == version("torch") and set(recorded) == {"torch", "lightning", "hydra-core", "numpy", "seqzoo"}
+    ckpt = torch.load(out / "checkpoints" / "best.ckpt", weights_only=True)
+    assert ckpt["seqzoo"]["versions"] == recorded
+    evaluate(make_cfg(tmp_path / "same", [f"ckpt_path={out}/checkpoints/best.ckpt"], name="eval"))
+    assert "other versions" not in capsys.readouterr().out  # the same stack: nothing to say
+    ckpt["seqzoo"]["versions"] |= {"torch": "2.0.0", "numpy": "1.24.0"}
+    torch.save(ckpt, tmp_path / "older.ckpt")
+    evaluate(make_cfg(tmp_path / "older", [f"ckpt_path={tmp_path}/older.ckpt"], name="eval"))
+    said = [line for line in capsys.readouterr().out.splitlines() if "other versions" in line]
+    assert len(said) == 1 and f"torch 2.0.0 -> {version('torch')}" in said[0] and f"numpy 1.24.0 -> {version('numpy')}" in said[0]
+    assert json.loads((tmp_path / "older" / "metrics.json").read_text())["versions"] == recorded
 
 
 def test_predict_writes_readable_predictions(trained, tmp_path):

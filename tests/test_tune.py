@@ -17,8 +17,7 @@ BASE = ["model=gru", "model.hidden_size=16", "data=japanese_vowels", "trainer.ma
 
 @pytest.fixture
 def config_dir(tmp_path, monkeypatch):
-    """A copy of configs/ (the study writes its preset into experiment/tuned/), with a search space of two learning
-    rates: 0.01 learns, 1e-9 cannot."""
+    """A copy of seqzoo's configs with a search space of two learning rates: 0.01 learns, 1e-9 cannot."""
     root = tmp_path / "configs"
     shutil.copytree(configs.CONFIG_DIR, root)
     (root / "tune" / "lr.yaml").write_text(
@@ -47,9 +46,12 @@ def test_a_study_prunes_the_bad_trial_continues_and_writes_a_preset_that_trains(
     assert main(["tune=lr", f"tune.root={root}", "tune.n_trials=3", *BASE]) == 0  # run again: one more trial, not three
     assert len(optuna.load_study(study_name="lr", storage=storage).trials) == 3
 
-    written = (config_dir / "experiment" / "tuned" / "lr.yaml").read_text()
+    assert not (config_dir / "experiment" / "tuned").exists()  # the installed configs are never written to
+    own = root / "lr" / "configs"
+    written = (own / "experiment" / "tuned" / "lr.yaml").read_text()
     assert "override /model: gru" in written and "lr: 0.01" in written
-    cfg = compose_config(["experiment=tuned/lr", "trainer.max_epochs=1"], output_dir=tmp_path / "again")
+    cfg = compose_config([f"hydra.searchpath=[file://{own}]", "experiment=tuned/lr", "trainer.max_epochs=1"],
+                         output_dir=tmp_path / "again")
     assert cfg.task.optimizer.lr == 0.01 and cfg.model.hidden_size == 16 and cfg.model._target_.endswith("GRU")
     assert train(cfg)["test"]["test/acc"] > 0
 
@@ -62,4 +64,4 @@ def test_arguments_and_presets():
 
 def test_an_unknown_space_is_named(capsys):
     assert main(["tune=nope", "model=gru"]) == 2
-    assert "tune=nope: no configs/tune/nope.yaml; known: bai2018, default" in capsys.readouterr().err
+    assert "tune=nope: no tune/nope.yaml in seqzoo's configs; known: bai2018, default" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 data only: ``torch.load(weights_only=True)``).
 
 Under ``checkpoint["seqzoo"]``: the resolved run config, the data's sizes and class names (``data_info``)
-and the DataModule's fitted state (normalisation, vocabularies). With these, evaluate and predict rebuild
+the DataModule's fitted state (normalisation, vocabularies) and the package versions it was made with. With these, evaluate and predict rebuild
 the exact model and preprocessing from the checkpoint alone. A checkpoint saved in the middle of an epoch
 (an interrupt, ``checkpoint_every_n_steps``) also holds the random number generators' state, and resuming
 it skips the batches the epoch has already trained on: the resumed run takes the steps the uninterrupted
@@ -17,6 +17,7 @@ import lightning as L
 import torch
 
 from seqzoo.errors import SeqzooError
+from seqzoo.versions import versions
 
 KEY = "seqzoo"
 # Lightning warns on every mid-epoch resume that the loader cannot resume; ours can (RunInfo below)
@@ -27,7 +28,7 @@ class RunInfo(L.Callback):
     """Writes the run's config and data state into every checkpoint the Trainer saves."""
 
     def __init__(self, config: dict, data_info: dict, data_state: dict):
-        self.payload = {"config": config, "data_info": data_info, "data_state": data_state}
+        self.payload = {"config": config, "data_info": data_info, "data_state": data_state, "versions": versions()}
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         rng = {"cpu": torch.get_rng_state()}

@@ -19,7 +19,6 @@ from omegaconf import DictConfig, open_dict
 
 from seqzoo import configs, run_dirs  # noqa: F401  (run_dirs registers the ${run_id:} resolver)
 from seqzoo import train as run
-from seqzoo.configs import CONFIG_DIR
 from seqzoo.errors import SeqzooError, unwrap
 
 
@@ -62,31 +61,31 @@ def guarded(fn, cfg: DictConfig):
                        f'pip install -e ".[{missing_extra(str(e.__cause__))}]"')
         else:
             message = (f"seqzoo: error: cannot build an object from the config: {e}\n"
-                       "Check the keys you overrode against configs/ (python train.py --cfg job prints the composed config).")
+                       "Check the keys you overrode against seqzoo's configs (seqzoo-train --cfg job prints the composed config).")
     print(message, file=sys.stderr)
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         raise SeqzooError(message) from None
     sys.exit(status)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+@hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="train")
 def train_main(cfg: DictConfig) -> float | None:
     """Train; returns the monitored validation metric (``callbacks.model_checkpoint.monitor``) so that a
     sweeper can optimise it. ``train_main(cfg)`` with a composed config runs without parsing the command line."""
     return run.monitored(cfg, guarded(run.train, cfg))
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")
+@hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="eval")
 def eval_main(cfg: DictConfig) -> None:
     guarded(run.evaluate, cfg)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
+@hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="predict")
 def predict_main(cfg: DictConfig) -> None:
     guarded(run.predict, cfg)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
+@hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="export")
 def export_main(cfg: DictConfig) -> None:
     from seqzoo import export
 

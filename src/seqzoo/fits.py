@@ -12,8 +12,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from seqzoo import configs
-from seqzoo.configs import config_options
+from seqzoo.configs import config_file, config_options
 from seqzoo.errors import SeqzooError
 
 GROUPS = ("model", "decoder", "task", "data")
@@ -55,7 +54,7 @@ def as_override(key: str, value) -> str:
     differs is named by its config (``model=lstm``), not by its class."""
     if key.endswith("._target_"):
         group = key.split(".")[0]
-        names = [n for n in config_options(group) if OmegaConf.load(Path(configs.CONFIG_DIR) / group / f"{n}.yaml").get("_target_") == value]
+        names = [n for n in config_options(group) if OmegaConf.load(config_file(group, n)).get("_target_") == value]
         return f"{group}={names[0] if len(names) == 1 else '|'.join(names) or '<the config of ' + str(value) + '>'}"
     return f"{key}={json.dumps(value) if not isinstance(value, str) else value}"
 

@@ -3,10 +3,17 @@
 import json
 from pathlib import Path
 
+from seqzoo.versions import versions
+
 
 def write_json(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_metrics(path: Path, metrics: dict) -> None:
+    """metrics.json, with the versions of the packages that made it."""
+    write_json(path, {**metrics, "versions": versions()})
 
 
 def scalars(metrics: dict) -> dict:

@@ -29,10 +29,11 @@ from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError, unwrap
 from seqzoo.fits import FROM_DATA, GROUPS, check_fits, config_differences, size_differences
 from seqzoo.models.budget import fit_family
-from seqzoo.reports import print_table, scalars, write_json
+from seqzoo.reports import print_table, scalars, write_metrics
 from seqzoo.run_dirs import check_new, mark_slurm_folder
 from seqzoo.training_budget import apply_budget
 from seqzoo.trusted import check_trusted
+from seqzoo.versions import version_note
 
 
 def make(node: DictConfig, **kwargs):
@@ -165,13 +166,13 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except Interrupted as e:  # saved at the step it stopped; say how to go on
         if trainer.is_global_zero:
-            write_json(out / "metrics.json", {"interrupted": {"signal": e.signum, "step": e.step, "checkpoint": e.saved}, "seed": cfg.get("seed")})
+            write_metrics(out / "metrics.json", {"interrupted": {"signal": e.signum, "step": e.step, "checkpoint": e.saved}, "seed": cfg.get("seed")})
         e.args = (f"{e}. Resume with:\n  {resume_command(e.saved)}",)
         raise
     except Diverged as e:  # recorded as such; the checkpoints on disk hold the last finite weights
         saved = saved_checkpoints(trainer)
         if trainer.is_global_zero:
-            write_json(out / "metrics.json", {"diverged": {"what": e.what, "step": e.step}, "checkpoints": saved, "seed": cfg.get("seed")})
+            write_metrics(out / "metrics.json", {"diverged": {"what": e.what, "step": e.step}, "checkpoints": saved, "seed": cfg.get("seed")})
         kept = saved.get("last") or saved.get("best")
         raise SeqzooError(f"{e}. {'The last finite weights: ' + kept if kept else 'No checkpoint was saved before it.'}") from None
     which, ckpt = chosen_weights(cfg.get("select"), trainer, len(datamodule.splits.get("val", ())))
@@ -190,7 +191,7 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
         "seconds": round(time.perf_counter() - started, 1),  # training and the final evaluation, wall-clock
     }
     if trainer.is_global_zero:
-        write_json(out / "metrics.json", metrics)
+        write_metrics(out / "metrics.json", metrics)
         print_table(f"final metrics of the {which} weights ({ckpt or 'in memory'})", {"val": val, "test": test})
         print(f"run directory: {out}")
     return metrics
@@ -216,6 +217,9 @@ def restore(cfg: DictConfig, stage: str | None = None):
     ckpt = load_checkpoint(cfg.ckpt_path)
     saved = ckpt[KEY]
     check_trusted(saved["config"], GROUPS, cfg.ckpt_path, cfg.get("trusted_targets"))
+    note = version_note(saved.get("versions"), f"checkpoint {cfg.ckpt_path}")
+    if note:
+        print(f"seqzoo: note: {note}")
     run_cfg = OmegaConf.create(saved["config"])
     for key in ("data", "task"):  # e.g. +data.root=... for data that moved, +task.decoding.method=beam
         if cfg.get(key):
@@ -243,7 +247,7 @@ def evaluate(cfg: DictConfig) -> dict:
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     test = scalars(trainer.test(task, datamodule=datamodule, verbose=False)[0])
     if trainer.is_global_zero:
-        write_json(Path(cfg.paths.output_dir) / "metrics.json", {"test": test, "checkpoint": str(cfg.ckpt_path)})
+        write_metrics(Path(cfg.paths.output_dir) / "metrics.json", {"test": test, "checkpoint": str(cfg.ckpt_path)})
         print_table(f"test metrics of {cfg.ckpt_path}", {"test": test})
     return test
 

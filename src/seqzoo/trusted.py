@@ -91,7 +91,7 @@ def untrusted_entries(node, trusted: set[str], where: str = "") -> list[str]:
 
 def check_trusted(config: dict, groups: tuple[str, ...], source, vouched=()) -> None:
     """Refuse, before anything is imported or built, a saved config whose ``groups`` name anything else."""
-    trusted = set(installed_targets(configs.CONFIG_DIR)) | set(vouched or ())
+    trusted = set().union(*(installed_targets(str(d)) for d in configs.search_dirs())) | set(vouched or ())  # a folder the user named is theirs
     bad = [e for g in groups for e in untrusted_entries(config.get(g), trusted, g)]
     if bad:
         raise SeqzooError(

@@ -4,7 +4,7 @@ tuning budget instead of one fixed setting.
     seqzoo-tune tune=default model=gru data=japanese_vowels tune.n_trials=30
     seqzoo-tune tune=default model=gru data=japanese_vowels tune.n_trials=30   # again: the study goes on
 
-Arguments are train.py overrides, plus ``tune=<name>`` (``configs/tune/<name>.yaml``: the search space and
+Arguments are train.py overrides, plus ``tune=<name>`` (``seqzoo/configs/tune/<name>.yaml``: the search space and
 the study's settings) and ``tune.<key>=<value>`` for those settings. Each trial is one ``train(cfg)`` with the
 sampled values as overrides, in ``<study>/trials/<number>/``, judged by the checkpoint callback's monitor
 (``val/loss`` unless configured otherwise: never a test figure). TPE samples; Optuna's median pruner stops a
@@ -13,8 +13,9 @@ callback). The study lives in ``<study>/study.db`` (SQLite), so running the comm
 several processes running the same command share it (one trial each at a time).
 
 At the end: ``trials.md`` (every trial: number, state, value, parameters), ``history.png`` and
-``importance.png`` (Optuna's matplotlib plots), and the best trial as a preset,
-``configs/experiment/tuned/<study>.yaml``: ``python train.py experiment=tuned/<study>`` trains it again.
+``importance.png`` (Optuna's matplotlib plots), and the best trial as a preset in a config folder of the study's
+own, ``<study>/configs/experiment/tuned/<study>.yaml`` (never inside the installed package):
+``seqzoo-train --config-dir <study>/configs experiment=tuned/<study>`` trains it again.
 """
 
 import re
@@ -45,10 +46,9 @@ def split_arguments(argv: list[str]) -> tuple[str, dict, list[str]]:
 
 
 def load_settings(name: str, settings: dict):
-    path = Path(configs.CONFIG_DIR) / "tune" / f"{name}.yaml"  # read at call time: tests point it elsewhere
-    if not path.is_file():
-        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise SeqzooError(f"tune={name}: no configs/tune/{name}.yaml; known: {', '.join(known)}")
+    path = configs.config_file("tune", name)
+    if path is None:
+        raise SeqzooError(f"tune={name}: no tune/{name}.yaml in seqzoo's configs; known: {', '.join(configs.config_options('tune'))}")
     cfg = OmegaConf.load(path)
     return OmegaConf.merge(cfg, OmegaConf.from_dotlist([f"{k}={v}" for k, v in settings.items()]))
 
@@ -136,12 +136,13 @@ def report(study, folder: Path, base: list[str], monitor: str) -> None:
         print(f"no trial completed; see {folder / 'trials.md'}")
         return
     best = study.best_trial
-    target = Path(configs.CONFIG_DIR) / "experiment" / "tuned" / f"{study.study_name}.yaml"
+    own = folder / "configs"
+    target = own / "experiment" / "tuned" / f"{study.study_name}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(preset(base, best.user_attrs["overrides"]))
     plots(study, folder, len(complete))
     print(f"best trial {best.number}: {monitor} {best.value:.4f} with {' '.join(best.user_attrs['overrides'])}")
-    print(f"preset written: python train.py experiment=tuned/{study.study_name}")
+    print(f"preset written: seqzoo-train --config-dir {own} experiment=tuned/{study.study_name}")
 
 
 def plots(study, folder: Path, complete: int) -> None:

@@ -12,6 +12,7 @@ import torch
 from seqzoo.layers.masking import MaskError, mask_from_lengths
 from seqzoo.models.interface import Encoder, is_causal, run_encoder
 from tests.conftest import config_names, small_part
+from tests.tolerance import assert_within, bound, chain_depth
 
 C = 5
 
@@ -42,11 +43,13 @@ def check_encoder_contract(model: torch.nn.Module) -> None:
 
     longer = torch.cat([x, 10 * torch.randn(3, 5, C)], 1)
     longer_mask = torch.cat([mask, torch.zeros(3, 5, dtype=torch.bool)], 1)
-    torch.testing.assert_close(run_encoder(model, longer, longer_mask)[:, :9][mask], out[mask], atol=1e-5, rtol=1e-5)
+    depth = chain_depth(model, 14)
+    assert_within(run_encoder(model, longer, longer_mask)[:, :9][mask], out[mask], torch.float32, depth, "real steps with more padding", both=True)
 
     changed = x.clone()
     changed[:, 5:] = torch.randn(3, 4, C)
-    same_past = torch.allclose(run_encoder(model, changed)[:, :5], run_encoder(model, x)[:, :5], atol=1e-6)
+    past = run_encoder(model, x)[:, :5]
+    same_past = (run_encoder(model, changed)[:, :5] - past).abs().max() <= bound(past, torch.float32, depth, both=True)
     assert same_past == is_causal(model), "causal models ignore the future; the others use it"
 
     model.train()

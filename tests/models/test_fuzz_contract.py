@@ -22,10 +22,10 @@ from seqzoo.models.interface import is_causal, run_encoder
 from tests.conftest import small_part
 from tests.models.test_contract import CASES as VARIANTS
 from tests.models.test_contract import C
+from tests.tolerance import assert_within, chain_depth
 
 CASES = 25
 FUZZ = settings(max_examples=CASES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
-TOL = {torch.float32: 1e-4, torch.float64: 1e-9}
 
 
 @st.composite
@@ -42,7 +42,7 @@ def test_the_contract_holds_on_random_batches(name, variant, dtype):
     torch.manual_seed(0)
     model = small_part("model", name)(input_size=C, **variant).to(dtype).eval()
     carries_state = "state" in inspect.signature(model.forward).parameters and not variant.get("bidirectional")
-    tol, ran = TOL[dtype], []
+    ran = []
 
     @FUZZ
     @given(batches())
@@ -58,18 +58,19 @@ def test_the_contract_holds_on_random_batches(name, variant, dtype):
             assert torch.isfinite(out).all()
             for i, n in enumerate(lengths):
                 alone = run_encoder(model, x[i : i + 1, :n])
-                torch.testing.assert_close(out[i, :n], alone[0], atol=tol, rtol=tol)
+                assert_within(out[i, :n], alone[0], dtype, chain_depth(model, t), f"{name}: row {i} padded and alone", both=True)
             if is_causal(model) and t > 1:
                 cut = int(torch.randint(1, t, (), generator=g))
                 changed = x.clone()
                 changed[:, cut:] = torch.randn(len(lengths), t - cut, C, generator=g, dtype=dtype)
-                torch.testing.assert_close(run_encoder(model, changed)[:, :cut], run_encoder(model, x)[:, :cut], atol=tol, rtol=tol)
+                assert_within(run_encoder(model, changed)[:, :cut], run_encoder(model, x)[:, :cut], dtype, chain_depth(model, t),
+                              f"{name}: steps before a change", both=True)
             if carries_state and t > 1:
                 cut = int(torch.randint(1, t, (), generator=g))
                 whole, _ = model(x)
                 first, state = model(x[:, :cut])
                 rest, _ = model(x[:, cut:], state=state)
-                torch.testing.assert_close(torch.cat([first, rest], 1), whole, atol=tol, rtol=tol)
+                assert_within(torch.cat([first, rest], 1), whole, dtype, chain_depth(model, t), f"{name}: prefix then rest", both=True)
 
     check()
     assert len(ran) >= CASES
