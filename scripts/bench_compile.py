@@ -67,9 +67,11 @@ def encoder_case(name: str, args):
     @torch.no_grad()
     def check() -> dict:  # in eval mode: dropout off
         enc.eval()
-        diff = float((run_encoder(compiled, x, mask) - run_encoder(enc, x, mask)).abs().max())
+        want = run_encoder(enc, x, mask)
+        diff = float((run_encoder(compiled, x, mask) - want).abs().max())
         enc.train()
-        return {"graph_breaks": explained.graph_break_count, "first_break": reasons[0] if reasons else None, "max_abs_difference": diff}
+        return {"graph_breaks": explained.graph_break_count, "first_break": reasons[0] if reasons else None, "max_abs_difference": diff,
+                "largest_magnitude": float(want.abs().max())}
 
     return make(enc), make(compiled), check
 
@@ -96,7 +98,12 @@ def decoder_case(name: str, args):
         return loop
 
     eager, compiled = make(dec.step), make(compiled_step)
-    return eager, compiled, lambda: {"max_abs_difference": float((compiled() - eager()).abs().max())}
+
+    def check() -> dict:
+        want = eager()
+        return {"max_abs_difference": float((compiled() - want).abs().max()), "largest_magnitude": float(want.abs().max())}
+
+    return eager, compiled, check
 
 
 def measure(eager, compiled, args) -> dict:

@@ -15,7 +15,6 @@ import torch
 from hydra.utils import instantiate
 
 from seqzoo.cli import compose_config
-
 from tests.callbacks.test_interrupt import RUN
 from tests.conftest import ROOT
 

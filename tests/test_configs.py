@@ -11,7 +11,6 @@ from lightning.pytorch.loggers import Logger
 from omegaconf import OmegaConf
 
 from seqzoo.configs import CONFIG_DIR
-
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
 from tests.conftest import chosen, config_names, make_cfg

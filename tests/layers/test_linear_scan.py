@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from seqzoo.layers.linear_scan import chunked_scan, linear_recurrence_loop, linear_scan
+from tests.tolerance import assert_within
 
 
 @pytest.mark.parametrize("T", [1, 2, 3, 17, 257, 4096])
@@ -21,16 +22,16 @@ def test_scan_equals_the_loop_values_and_gradients(T, regime):
     b, h0 = torch.randn(2, T, 3, generator=g, dtype=torch.float64), torch.randn(2, 3, generator=g, dtype=torch.float64)
     inputs = [t.requires_grad_() for t in (a, b, h0)]
     ref, out = linear_recurrence_loop(*inputs), linear_scan(*inputs)
-    torch.testing.assert_close(out, ref, atol=1e-10, rtol=1e-10)
+    assert_within(out, ref, torch.float64, T, f"scan against loop, {regime}, T={T}", both=True)
     w = torch.randn(ref.shape, generator=g, dtype=torch.float64)
     for got, want in zip(torch.autograd.grad((out * w).sum(), inputs), torch.autograd.grad((ref * w).sum(), inputs)):
-        torch.testing.assert_close(got, want, atol=1e-9, rtol=1e-9)
+        assert_within(got, want, torch.float64, 2 * T, f"scan against loop, {regime}, T={T}: gradients", both=True)
 
 
 def test_float32_scan_against_a_float64_loop_and_extra_dimensions():
     a, b = torch.rand(3, 1000, 4, 2), torch.randn(3, 1000, 4, 2)
     ref = linear_recurrence_loop(a.double(), b.double())
-    torch.testing.assert_close(linear_scan(a, b).double(), ref, atol=1e-5, rtol=1e-5)
+    assert_within(linear_scan(a, b), ref, torch.float32, 1000, "a float32 scan against a float64 loop")
 
 
 def test_blocks_of_a_long_scan_carry_the_state_values_and_gradients():
@@ -39,7 +40,7 @@ def test_blocks_of_a_long_scan_carry_the_state_values_and_gradients():
     h0 = torch.randn(2, 3, generator=g, dtype=torch.float64)
     ref = linear_recurrence_loop(a, b, h0)
     for block in (64, 999, 1000):  # blocks that divide T, one that leaves a single step, one block
-        torch.testing.assert_close(chunked_scan(a, b, h0, block), ref, atol=1e-10, rtol=1e-10)
+        assert_within(chunked_scan(a, b, h0, block), ref, torch.float64, 1000, f"blocks of {block}", both=True)
     inputs = [t.requires_grad_() for t in (a, b, h0)]
     # the default block, through autograd (forward and backward)
     with patch("seqzoo.layers.linear_scan.BLOCK", 128), \
@@ -48,9 +49,9 @@ def test_blocks_of_a_long_scan_carry_the_state_values_and_gradients():
         grads = torch.autograd.grad(out.square().sum(), inputs)
     assert scans.call_count == 2 * (1 + 8)  # forward and backward each: one call, then 7 blocks of 128 and one of 104
     ref = linear_recurrence_loop(*inputs)
-    torch.testing.assert_close(out, ref, atol=1e-10, rtol=1e-10)
+    assert_within(out, ref, torch.float64, 1000, "the default block", both=True)
     for got, want in zip(grads, torch.autograd.grad(ref.square().sum(), inputs)):
-        torch.testing.assert_close(got, want, atol=1e-9, rtol=1e-9)
+        assert_within(got, want, torch.float64, 2000, "the default block: gradients", both=True)
 
 
 def test_mismatched_shapes_are_refused():

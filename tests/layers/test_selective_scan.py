@@ -9,6 +9,7 @@ import torch
 
 from seqzoo.layers import selective_scan as module
 from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
+from tests.tolerance import assert_within
 
 
 def inputs(T, regime, seed=0, E=5, N=3):
@@ -30,14 +31,15 @@ def test_values_and_gradients_equal_the_recurrence(T, chunk, regime, parallel):
     with patch.object(module, "PARALLEL_ELEMENTS", 1):  # keep the test's chunks, so that states cross chunk boundaries
         y, h = selective_scan(*args, chunk=chunk, parallel=parallel)
     y_ref, h_ref = selective_scan_reference(*args)
-    torch.testing.assert_close(y, y_ref, atol=1e-12, rtol=1e-12)
-    torch.testing.assert_close(h, h_ref, atol=1e-12, rtol=1e-12)
+    depth, what = T + 3, f"selective scan, {regime}, T={T}, chunk={chunk}"  # T steps, then a sum over N = 3 states
+    assert_within(y, y_ref, torch.float64, depth, what, both=True)
+    assert_within(h, h_ref, torch.float64, depth, what + ": final state", both=True)
     g = torch.Generator().manual_seed(1)
     wy, wh = torch.randn(y.shape, generator=g, dtype=y.dtype), torch.randn(h.shape, generator=g, dtype=h.dtype)
     got = torch.autograd.grad((y * wy).sum() + (h * wh).sum(), args)
     want = torch.autograd.grad((y_ref * wy).sum() + (h_ref * wh).sum(), args)
     for name, a, b in zip(("x", "dt", "A", "B", "C", "h0"), got, want):
-        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10, msg=lambda m, name=name: f"d/d{name}: {m}")
+        assert_within(a, b, torch.float64, 2 * depth + 2 * T, f"{what}: d/d{name}", both=True)  # back, then summed over B x T
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["loop", "parallel"])
@@ -48,7 +50,7 @@ def test_gradcheck_and_an_unused_final_state(parallel):
     got = torch.autograd.grad(y.sum(), args)
     want = torch.autograd.grad(selective_scan_reference(*args)[0].sum(), args)
     for a, b in zip(got, want):
-        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+        assert_within(a, b, torch.float64, 2 * (11 + 2) + 2 * 11, "an unused final state: gradients", both=True)
 
 
 def test_a_big_batch_gets_cache_sized_chunks_on_a_cpu_with_the_same_numbers():
@@ -61,9 +63,8 @@ def test_a_big_batch_gets_cache_sized_chunks_on_a_cpu_with_the_same_numbers():
         y_floor, _ = selective_scan(x, dt, A, B, C, h0, chunk=3)  # a chunk below the cap is kept
     assert seen == [10, 3]  # 300 // 30
     y_ref, h_ref = selective_scan_reference(x, dt, A, B, C, h0)
-    torch.testing.assert_close(y, y_ref, atol=1e-10, rtol=1e-10)
-    torch.testing.assert_close(h, h_ref, atol=1e-10, rtol=1e-10)
-    torch.testing.assert_close(y_floor, y_ref, atol=1e-10, rtol=1e-10)
+    for got, want, what in ((y, y_ref, "cache-sized chunks"), (h, h_ref, "cache-sized chunks: state"), (y_floor, y_ref, "chunks of 3")):
+        assert_within(got, want, torch.float64, 40 + 3, what, both=True)
 
 
 def test_off_a_cpu_the_chunks_are_long_and_scanned_in_parallel():

@@ -6,9 +6,9 @@ import torch
 
 from seqzoo.data.vocab import EOS_ID
 from seqzoo.layers.masking import IGNORE_INDEX, mask_from_lengths
-from tests.conftest import config_names, small_part
 from seqzoo.tasks.decoding import length_penalty, lengths_to_eos
 from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
+from tests.conftest import config_names, small_part
 
 V, E, M, B = 12, 16, 10, 5
 DECODERS = {name: small_part("decoder", name, width=16) for name in config_names("decoder")}  # every family's decoder

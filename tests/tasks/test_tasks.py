@@ -74,14 +74,14 @@ def test_one_to_many_predicts_captions_for_images(tmp_path):
 @pytest.mark.parametrize("decoder", ["rnn", "tcn", "transformer"])
 def test_one_to_many_from_a_vector(tmp_path, decoder):
     """A vector condition through the MLP encoder: no memory, the condition alone starts the decoder."""
-    import torch
     from functools import partial
 
+    import torch
     from hydra.utils import instantiate
 
     from seqzoo.data.batch import CONDITION, TARGETS
-    from seqzoo.tasks import OneToMany
     from seqzoo.models.conditioning import MLPCondition
+    from seqzoo.tasks import OneToMany
 
     torch.manual_seed(0)
     cfg = make_cfg(tmp_path, [f"decoder={decoder}", "decoder.dropout=0"])
