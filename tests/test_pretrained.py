@@ -17,6 +17,7 @@ from seqzoo.train import evaluate, predict
 from tests.conftest import make_cfg
 
 SHIPPED = ["digits_caption_gru", "japanese_vowels_lstm", "reverse_lstm"]
+STORED = 0.5e-4 + 1e-6  # the registry stores four decimals: half a unit of the last, plus float32's rounding of a mean
 
 
 def test_the_shipped_models_are_listed_with_their_figures():
@@ -31,7 +32,7 @@ def test_the_shipped_models_are_listed_with_their_figures():
 def test_eval_by_name_reproduces_the_registered_test_figures(tmp_path, name):
     test = evaluate(make_cfg(tmp_path / "eval", [f"pretrained={name}"], name="eval"))
     for k, v in pretrained.entry(name)["metrics"].items():
-        assert test[f"test/{k}"] == pytest.approx(v, abs=1e-4), k
+        assert abs(test[f"test/{k}"] - v) <= STORED, k
 
 
 def test_predict_by_name_and_load_by_name(tmp_path):
@@ -40,7 +41,7 @@ def test_predict_by_name_and_load_by_name(tmp_path):
     rows = list(csv.DictReader(open(predict(make_cfg(tmp_path / "p", ["pretrained=japanese_vowels_lstm", f"input={tmp_path}/test.npz"],
                                                      name="predict")))))
     accuracy = np.mean([r["prediction"] == y for r, y in zip(rows, labels)])
-    assert accuracy == pytest.approx(pretrained.entry("japanese_vowels_lstm")["metrics"]["acc"], abs=1e-4)
+    assert abs(accuracy - pretrained.entry("japanese_vowels_lstm")["metrics"]["acc"]) <= STORED
     task = pretrained.load_pretrained("japanese_vowels_lstm")
     assert not task.training and task.datamodule.state_dict()  # normalisation fitted on training data comes along
 

@@ -19,6 +19,7 @@ from seqzoo.data.uea import UEADataModule
 from seqzoo.errors import SeqzooError
 from seqzoo.train import check_mapping, evaluate, predict, train
 from tests.conftest import ROOT, make_cfg
+from tests.tolerance import bound
 
 QUICK = ["debug=limit", "logger=csv", "model.hidden_size=16"]
 
@@ -58,7 +59,7 @@ def test_resume_continues_where_the_run_stopped(tmp_path):
     assert resumed["global_step"] == straight["global_step"] == 12
     for split in ("val", "test"):
         for k, v in straight[split].items():
-            assert resumed[split][k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
+            assert resumed[split][k] == v, k  # the same operations in the same order: bit for bit
 
 
 def test_a_checkpoint_every_n_steps_resumes_mid_epoch_where_the_run_was(tmp_path):
@@ -69,7 +70,7 @@ def test_a_checkpoint_every_n_steps_resumes_mid_epoch_where_the_run_was(tmp_path
     assert torch.load(last, weights_only=True)["global_step"] == 4  # 3 batches an epoch: mid-way through the second
     resumed = train(make_cfg(tmp_path / "resumed", common + [f"ckpt_path={last}"]))
     assert resumed["global_step"] == straight["global_step"] == 6
-    assert resumed["test"] == pytest.approx(straight["test"], rel=1e-5, abs=1e-6)
+    assert resumed["test"] == straight["test"]  # the same operations in the same order: bit for bit
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def trained(tmp_path_factory):
 def test_eval_recomputes_the_runs_test_metrics(trained, tmp_path):
     out, metrics = trained
     test = evaluate(make_cfg(tmp_path, [f"ckpt_path={out}/checkpoints/best.ckpt"], name="eval"))
-    assert test == pytest.approx(metrics["test"], rel=1e-6)
+    assert test == metrics["test"]  # the same weights, batches and operations: bit for bit
 
 
 def test_runs_and_checkpoints_record_their_versions_and_eval_names_other_ones(trained, tmp_path, capsys):
@@ -111,7 +112,8 @@ def test_predict_writes_readable_predictions(trained, tmp_path):
     assert [r["name"] for r in rows] == [f"u{i}" for i in range(len(series))]
     assert {r["prediction"] for r in rows} <= set("123456789")
     accuracy = np.mean([r["prediction"] == y for r, y in zip(rows, labels)])
-    assert accuracy == pytest.approx(metrics["test"]["test/acc"], abs=1e-6)  # same preprocessing, same model
+    # the same predictions counted twice: a float32 mean (torchmetrics) against a float64 one
+    assert abs(accuracy - metrics["test"]["test/acc"]) <= bound(accuracy, torch.float32, len(rows))
     assert all(0 < float(r["probability"]) <= 1 for r in rows)
 
 

@@ -13,6 +13,7 @@ from seqzoo.data.series import SeriesDataModule, calendar_cycles, calendar_featu
 from seqzoo.data.series_frame import season_of
 from seqzoo.errors import SeqzooError
 from tests.data.fixtures import series_file
+from tests.tolerance import assert_within
 
 
 def module(frame_or_path, **kwargs) -> SeriesDataModule:
@@ -46,12 +47,12 @@ def test_items_hold_the_context_and_the_raw_horizon(tmp_path):
     s, o = dm.splits["test"].pairs[0]
     item = dm.splits["test"][0]
     values = dm.series[s].values
-    torch.testing.assert_close(item["targets"], torch.tensor(values[o : o + 7], dtype=torch.float32))
+    assert torch.equal(item["targets"], torch.tensor(values[o : o + 7], dtype=torch.float32))
     context = item["inputs"][:, :1] * item["scale"] + item["loc"]  # the scaled targets undo to the raw context
-    torch.testing.assert_close(context, torch.tensor(values[o - 28 : o], dtype=torch.float32), rtol=1e-5, atol=1e-4)
+    assert_within(context, values[o - 28 : o], torch.float32, 4, "the context scaled and back")  # subtract, divide, multiply, add
     assert item["inputs"].shape[1] == 1 + item["future"].shape[1]  # the features of each context step follow
-    torch.testing.assert_close(item["inputs"][:, 1:], torch.tensor(dm.features[s][o - 28 : o], dtype=torch.float32))
-    torch.testing.assert_close(item["future"], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
+    assert torch.equal(item["inputs"][:, 1:], torch.tensor(dm.features[s][o - 28 : o], dtype=torch.float32))
+    assert torch.equal(item["future"], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
 
 
 def test_lagged_targets_are_known_features_scaled_like_the_context(tmp_path):
@@ -62,8 +63,8 @@ def test_lagged_targets_are_known_features_scaled_like_the_context(tmp_path):
         values = torch.tensor(dm.series[s].values[:, 0], dtype=torch.float32)
         for j, lag in enumerate(dm.lags):  # sorted: 7, then 14; then the covariate and calendar features
             raw = torch.cat([item["inputs"][:, 1 + j], item["future"][:, j]]) * item["scale"] + item["loc"]  # (L + H,)
-            torch.testing.assert_close(raw, values[o - 28 - lag : o + 7 - lag], rtol=1e-5, atol=1e-3)
-        torch.testing.assert_close(item["future"][:, 2:], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
+            assert_within(raw, values[o - 28 - lag : o + 7 - lag], torch.float32, 4, f"lag {lag} scaled and back")
+        assert torch.equal(item["future"][:, 2:], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
     assert min(o for _, o in dm.splits["train"].pairs) == 28 + 14  # the first window reads the longest lag's values
     assert dm.info["future_size"] == 2 + dm.features[0].shape[1] and dm.info["input_size"] == 1 + dm.info["future_size"]
     with pytest.raises(SeqzooError, match="lag shorter than data.horizon=7"):
@@ -84,7 +85,7 @@ def test_nothing_fitted_looks_at_the_future(tmp_path, scaling):
     assert other.fitted == dm.fitted
     first = dm.splits["val"][0]  # its context lies in the training period: unchanged, and so its scaling
     for key in ("inputs", "loc", "scale", "mase_scale"):
-        torch.testing.assert_close(other.splits["val"][0][key], first[key])
+        assert torch.equal(other.splits["val"][0][key], first[key])
 
 
 def test_mase_scale_is_the_in_sample_seasonal_naive_error(tmp_path):
@@ -147,7 +148,7 @@ def test_calendar_cycles_are_those_the_training_period_covers_whole(tmp_path):
     and a forecast from a file later uses the cycles fitted, whatever the length of its history."""
     dm = module(daily(), series_id=None, covariates=[], val_size=14, test_size=14)  # 92 training days
     assert dm.fitted["calendar"] == ["week"]
-    torch.testing.assert_close(dm.splits["test"][0]["future"], torch.tensor(calendar_features(
+    assert torch.equal(dm.splits["test"][0]["future"], torch.tensor(calendar_features(
         dm.series[0].times, "D", ["week"])[dm.splits["test"].pairs[0][1]:][:7], dtype=torch.float32))
     assert module(daily(800), series_id=None, covariates=[]).fitted["calendar"] == ["week", "year"]
     path = tmp_path / "history.csv"
@@ -188,10 +189,10 @@ def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
     assert names == ["store=a", "store=b"]
     a = frame[frame.store == "a"]
     context = items[0]["inputs"][:, 0] * items[0]["scale"] + items[0]["loc"]
-    torch.testing.assert_close(context, torch.tensor(a.sales.to_numpy()[92:120], dtype=torch.float32), rtol=1e-5, atol=1e-3)
+    assert_within(context, torch.tensor(a.sales.to_numpy()[92:120]), torch.float32, 4, "a history's context scaled and back")
     future_price = (a.price.to_numpy()[120:127] - dm.fitted["cov_mean"][0]) / dm.fitted["cov_std"][0]
-    torch.testing.assert_close(items[0]["future"][:, 0], torch.tensor(future_price, dtype=torch.float32))
-    torch.testing.assert_close(items[0]["future"][:, 1:], torch.tensor(dm.features[0][120:127, 1:], dtype=torch.float32))  # calendar
+    assert torch.equal(items[0]["future"][:, 0], torch.tensor(future_price, dtype=torch.float32))
+    assert torch.equal(items[0]["future"][:, 1:], torch.tensor(dm.features[0][120:127, 1:], dtype=torch.float32))  # calendar
     with pytest.raises(SeqzooError, match=r"end the series with 7 rows whose covariates are filled and targets empty \(3 found\)"):
         dm.encode_file(str(history(tmp_path, future_rows=3)[0]))
 
@@ -202,7 +203,7 @@ def test_predict_with_lags_reads_the_lags_history_before_the_context(tmp_path):
     items = dm.encode_file(str(path))[1]
     a = frame[frame.store == "a"].sales.to_numpy()
     lagged = torch.cat([items[0]["inputs"][:, 1], items[0]["future"][:, 0]]) * items[0]["scale"] + items[0]["loc"]  # (L + H,)
-    torch.testing.assert_close(lagged, torch.tensor(a[92 - 7 : 127 - 7], dtype=torch.float32), rtol=1e-5, atol=1e-3)
+    assert_within(lagged, torch.tensor(a[92 - 7 : 127 - 7]), torch.float32, 4, "a history's lag scaled and back")
     short = pd.read_csv(path).groupby("store").tail(30 + 7)  # 30 rows of history, then the known future's 7
     short.to_csv(tmp_path / "short.csv", index=False)
     with pytest.raises(SeqzooError, match=r"30 rows of history; the model reads data.context=28 steps and values data.lags=\[7\]"):

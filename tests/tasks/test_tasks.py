@@ -5,10 +5,12 @@ import csv
 
 import numpy as np
 import pytest
+import torch
 
 from seqzoo.errors import SeqzooError
 from seqzoo.train import evaluate, predict, train
 from tests.conftest import make_cfg
+from tests.tolerance import bound
 
 TINY_S2S = ["task=seq2seq", "data=reverse", "data.n_train=256", "data.n_val=32", "data.n_test=32", "data.max_length=4",
             "model.hidden_size=32", "decoder.hidden_size=32", "task.embedding_size=16", "trainer.max_epochs=2", "logger=csv"]
@@ -35,7 +37,8 @@ def test_char_lm_trains_reports_bpc_and_writes_on_from_a_prompt(tmp_path):
     out = tmp_path / "run"
     metrics = train(make_cfg(out, ["task=aligned", "data=char_lm", "model.hidden_size=32", "data.sequence_length=64",
                                    "debug=limit", "logger=csv"]))
-    assert metrics["test"]["test/bpc"] == pytest.approx(metrics["test"]["test/loss"] / np.log(2), rel=1e-5)
+    bpc, nats = metrics["test"]["test/bpc"], metrics["test"]["test/loss"]
+    assert abs(bpc - nats / np.log(2)) <= bound(bpc, torch.float32, 2)  # one division, in float32
     (tmp_path / "prompts.txt").write_text("def \nclass A:\n")
     cfg = make_cfg(tmp_path / "p", [f"ckpt_path={out}/checkpoints/best.ckpt", f"input={tmp_path}/prompts.txt",
                                     "+task.sampling.length=25"], name="predict")
@@ -49,7 +52,7 @@ def test_seq2seq_round_trip_through_eval_and_predict(tmp_path):
     assert {"test/exact", "test/ter", "test/loss"} <= set(metrics["test"])
     ckpt = f"ckpt_path={out}/checkpoints/best.ckpt"
     again = evaluate(make_cfg(tmp_path / "e", [ckpt], name="eval"))
-    assert again == pytest.approx(metrics["test"], rel=1e-6)
+    assert again == metrics["test"]  # the same weights, batches and operations: bit for bit
     (tmp_path / "words.txt").write_text("123\n4021\n")
     for method in ("greedy", "beam"):
         cfg = make_cfg(tmp_path / method, [ckpt, f"input={tmp_path}/words.txt", f"+task.decoding.method={method}"], name="predict")
@@ -116,4 +119,4 @@ def test_training_loss_is_logged_on_logging_steps_with_its_epoch_mean(tmp_path, 
     if every == 1:  # every step seen: the epoch mean is their mean (equal batch sizes)
         for epoch, mean in enumerate(means):
             losses = [v for e, v in steps if e == epoch]
-            assert mean == pytest.approx(sum(losses) / len(losses), rel=1e-5)
+            assert abs(mean - sum(losses) / len(losses)) <= bound(mean, torch.float32, len(losses), both=True)  # float32 mean
