@@ -14,6 +14,9 @@ largest difference is reported (and must stay within ``tolerance``).
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import torch
 from torch import nn
 from torch.utils._pytree import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
+from seqzoo.atomic import write_text
 from seqzoo.data.batch import CONDITION, INPUT_MASK, INPUTS
 from seqzoo.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from seqzoo.errors import SeqzooError
@@ -131,7 +135,7 @@ def describe_sequence_model(task: nn.Module) -> dict:
 
 def write_description(path: Path, info: dict) -> Path:
     meta = path.with_suffix(".json")
-    meta.write_text(json.dumps(info, indent=1) + "\n")
+    write_text(meta, json.dumps(info, indent=1) + "\n")
     return meta
 
 
@@ -247,7 +251,7 @@ def export_generative(task: nn.Module, folder: Path, checks: int = 3) -> dict:
           ["tokens", *paths], ["log_probs", *(f"next.{p}" for p in changing)])
     info = {"encoder_inputs": source_names(task), "state": paths, "step_updates": changing,
             "step_inputs": ["tokens", *paths], "step_outputs": ["log_probs", *(f"next.{p}" for p in changing)]}
-    (folder / "graphs.json").write_text(json.dumps(info, indent=1) + "\n")
+    write_text(folder / "graphs.json", json.dumps(info, indent=1) + "\n")
     runner, mismatched = OnnxGreedy(folder), 0
     for batch, length in [(3, 13), (1, 5), (4, 21)][:checks]:
         src = source_example(task, batch, length, generator)
@@ -298,23 +302,29 @@ def run(cfg) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _, _, task = restore(cfg)
     task = task.cpu().eval()
-    info = {"seqzoo_version": seqzoo.__version__, "source": cfg.get("pretrained") or str(cfg.ckpt_path), "mapping": task.mapping}
-    if task.mapping in ("many_to_one", "aligned"):
-        worst = export_sequence_model(task, folder / "model.onnx")
-        info.update(describe_sequence_model(task), graph="model.onnx", max_abs_difference=worst)
-        print(f"wrote {folder / 'model.onnx'}; ONNX Runtime equals PyTorch within {worst:.1e} on padded batches of "
-              "sizes and lengths it was not traced at")
-        failed = worst > cfg.tolerance
-    elif task.mapping in ("seq2seq", "one_to_many"):
-        info.update(export_generative(task, folder), graphs=["encoder.onnx", "step.onnx"], vocabulary=task.vocab.tokens)
-        print(f"wrote {folder / 'encoder.onnx'} and {folder / 'step.onnx'}; greedy decoding over ONNX Runtime "
-              f"(seqzoo.export.OnnxGreedy) differs from PyTorch's in {info['mismatched_tokens']} tokens")
-        failed = info["mismatched_tokens"] > 0
-    else:
+    if task.mapping not in ("many_to_one", "aligned", "seq2seq", "one_to_many"):
         raise SeqzooError(f"{task.mapping} models do not export to ONNX yet: many_to_one, aligned, seq2seq and "
                           "one_to_many do")
-    write_description(folder / "model.onnx", info)
-    if failed:
-        raise SeqzooError(f"the exported graph does not reproduce the model (see {folder / 'model.json'}); "
-                          "please report it with the checkpoint")
+    info = {"seqzoo_version": seqzoo.__version__, "source": cfg.get("pretrained") or str(cfg.ckpt_path), "mapping": task.mapping}
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))  # graphs are traced and checked here first
+    try:
+        if task.mapping in ("many_to_one", "aligned"):
+            worst = export_sequence_model(task, staging / "model.onnx")
+            info.update(describe_sequence_model(task), graph="model.onnx", max_abs_difference=worst)
+            said = f"ONNX Runtime equals PyTorch within {worst:.1e} on padded batches of sizes and lengths it was not traced at"
+            failed = worst > cfg.tolerance and f"ONNX Runtime differs from PyTorch by {worst:.1e} (tolerance={cfg.tolerance})"
+        else:
+            info.update(export_generative(task, staging), graphs=["encoder.onnx", "step.onnx"], vocabulary=task.vocab.tokens)
+            said = (f"greedy decoding over ONNX Runtime (seqzoo.export.OnnxGreedy) differs from PyTorch's in "
+                    f"{info['mismatched_tokens']} tokens")
+            failed = info["mismatched_tokens"] > 0 and said
+        if failed:  # nothing is left in the output folder: a graph that does not reproduce the model is not a result
+            raise SeqzooError(f"the exported graph does not reproduce the model: {failed}; nothing was written. "
+                              "Please report it with the checkpoint")
+        for made in sorted(staging.iterdir()):  # renames within one folder: each graph arrives whole
+            os.replace(made, folder / made.name)
+        write_description(folder / "model.onnx", info)  # last: model.json marks a finished, checked export
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(f"wrote {', '.join(sorted(p.name for p in folder.glob('*.onnx')))} in {folder}; {said}")
     return folder

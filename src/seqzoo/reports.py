@@ -3,12 +3,12 @@
 import json
 from pathlib import Path
 
+from seqzoo.atomic import write_text
 from seqzoo.versions import versions
 
 
 def write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
 def write_metrics(path: Path, metrics: dict) -> None:

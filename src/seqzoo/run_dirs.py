@@ -14,6 +14,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from seqzoo.atomic import write_text
 from seqzoo.errors import SeqzooError
 
 RUN_ID = secrets.token_hex(3)
@@ -35,8 +36,7 @@ def own_slurm_folder(folder) -> bool:
 
 def mark_slurm_folder(folder) -> None:
     if os.environ.get("SLURM_JOB_ID") and os.environ.get("LOCAL_RANK", "0") == "0":
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / SLURM_MARK).write_text(os.environ["SLURM_JOB_ID"])
+        write_text(Path(folder) / SLURM_MARK, os.environ["SLURM_JOB_ID"])
 
 
 def check_new(folder, overwrite: bool, markers=OURS) -> None:

@@ -17,6 +17,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from seqzoo.atomic import atomic_open, check_output, write_text
 from seqzoo.callbacks.divergence import Diverged
 from seqzoo.callbacks.interrupt import Interrupted, resume_command
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
@@ -158,7 +159,7 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
         logger.log_hyperparams({g: resolved[g] for g in ("model", "decoder", "task", "data", "seed") if g in resolved})
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
+        write_text(out / "config.yaml", OmegaConf.to_yaml(resolved))
         print(text)
 
     started = time.perf_counter()
@@ -255,9 +256,11 @@ def evaluate(cfg: DictConfig) -> dict:
 def predict(cfg: DictConfig) -> Path:
     """Run a checkpoint on sequences from a file and write one readable prediction per sequence (CSV)."""
     check_new(cfg.paths.output_dir, bool(cfg.get("overwrite")))
-    _, datamodule, task = restore(cfg)
     if OmegaConf.is_missing(cfg, "input") or not cfg.input:
         raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")
+    ckpt = None if OmegaConf.is_missing(cfg, "ckpt_path") else cfg.ckpt_path
+    output = check_output(cfg.output, inputs=(cfg.input, ckpt), overwrite=bool(cfg.get("overwrite")))
+    _, datamodule, task = restore(cfg)
     if hasattr(datamodule, "encode_file"):  # a whole file read the data's own way (forecasting: series histories)
         names, items = datamodule.encode_file(cfg.input)
     else:
@@ -272,13 +275,15 @@ def predict(cfg: DictConfig) -> Path:
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]
-    output = Path(cfg.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["name", *rows[0]])
-        writer.writeheader()
-        for name, row in zip(names, rows):
-            writer.writerow({"name": name, **row})
+    try:
+        with atomic_open(output, "w", newline="") as f:  # the whole file or none: never a partial one that looks complete
+            writer = csv.DictWriter(f, fieldnames=["name", *rows[0]])
+            writer.writeheader()
+            for name, row in zip(names, rows):
+                writer.writerow({"name": name, **row})
+    except OSError as e:  # a full disk, a quota, a file size limit
+        raise SeqzooError(f"could not write {output} ({e.strerror or e}); nothing was written there. Free space or "
+                          "choose another output=") from None
     for name, row in list(zip(names, rows))[:10]:
         print(name, *(f"{k}={v}" for k, v in row.items()))
     print(f"{len(rows)} predictions written to {output}")

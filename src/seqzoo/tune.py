@@ -26,6 +26,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from seqzoo import configs
+from seqzoo.atomic import atomic_path, write_text
 from seqzoo.errors import SeqzooError
 
 KINDS = ("float", "int", "categorical")
@@ -130,7 +131,7 @@ def report(study, folder: Path, base: list[str], monitor: str) -> None:
     for t in study.trials:
         value = "" if t.value is None else f"{t.value:.4f}"
         rows.append(f"| {t.number} | {t.state.name.lower()} | {value} | {' '.join(t.user_attrs.get('overrides', []))} |")
-    (folder / "trials.md").write_text("\n".join(rows) + "\n")
+    write_text(folder / "trials.md", "\n".join(rows) + "\n")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         print(f"no trial completed; see {folder / 'trials.md'}")
@@ -138,8 +139,7 @@ def report(study, folder: Path, base: list[str], monitor: str) -> None:
     best = study.best_trial
     own = folder / "configs"
     target = own / "experiment" / "tuned" / f"{study.study_name}.yaml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(preset(base, best.user_attrs["overrides"]))
+    write_text(target, preset(base, best.user_attrs["overrides"]))
     plots(study, folder, len(complete))
     print(f"best trial {best.number}: {monitor} {best.value:.4f} with {' '.join(best.user_attrs['overrides'])}")
     print(f"preset written: seqzoo-train --config-dir {own} experiment=tuned/{study.study_name}")
@@ -158,7 +158,8 @@ def plots(study, folder: Path, complete: int) -> None:
                 warnings.simplefilter("ignore")
                 ax = draw(study)
             ax.figure.tight_layout()
-            ax.figure.savefig(folder / f"{name}.png", dpi=100)
+            with atomic_path(folder / f"{name}.png") as tmp:
+                ax.figure.savefig(tmp, dpi=100, format="png")
             plt.close(ax.figure)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from seqzoo.atomic import atomic_path
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 
 
@@ -24,7 +25,8 @@ def plot(weights: torch.Tensor, rows: list[str], cols: list[str], title: str, pa
     ax.set_ylabel("output step")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from seqzoo.data.batch import INPUTS, TARGETS
-from seqzoo.data.batch import collate
+from seqzoo.atomic import atomic_path
+from seqzoo.data.batch import INPUTS, TARGETS, collate
 from seqzoo.tasks.forecast_metrics import CRPS_LEVELS
 
 
@@ -59,5 +59,6 @@ def draw(context, truth, point, q, titles, shown: int, path: Path) -> None:
     axes[0, 0].legend(fontsize=7, loc="upper left")
     axes[-1, 0].set_xlabel("step of the window")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)

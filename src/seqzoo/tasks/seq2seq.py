@@ -3,9 +3,9 @@ embedded source; any decoder writes the target attending to the encoder's output
 starting from their masked mean (its condition), which reaches decoders without attention too."""
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS
-from seqzoo.tasks.generative import GenerativeTask
 from seqzoo.layers.pooling import masked_mean
 from seqzoo.models.interface import run_encoder
+from seqzoo.tasks.generative import GenerativeTask
 from seqzoo.tasks.parts import InputEmbedding, build
 
 
