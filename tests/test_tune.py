@@ -65,3 +65,49 @@ def test_arguments_and_presets():
 def test_an_unknown_space_is_named(capsys):
     assert main(["tune=nope", "model=gru"]) == 2
     assert "tune=nope: no tune/nope.yaml in seqzoo's configs; known: bai2018, default" in capsys.readouterr().err
+
+
+def test_settings_and_spaces_are_checked_before_any_trial(tmp_path, capsys):
+    root = tmp_path / "studies"
+    for setting, said in (("tune.n_trials=abc", "tune.n_trials=abc: expected a whole number >= 1"),
+                          ("tune.n_trials=0", "tune.n_trials=0: expected a whole number >= 1"),
+                          ("tune.pruner=hyperband", "tune.pruner=hyperband: choose median or none")):
+        assert main([setting, f"tune.root={root}", *BASE]) == 2
+        assert said in capsys.readouterr().err
+    spaces = {"model.hidden_sise": "the composed config has no model.hidden_sise",
+              "model.hidden_size": "type 'gaussian' is not one of float, int, categorical"}
+    for key, said in spaces.items():
+        kind = "gaussian" if key == "model.hidden_size" else "int"
+        assert main([f"tune.space={{{key}: {{type: {kind}, low: 8, high: 16}}}}", f"tune.root={root}", *BASE]) == 2
+        assert said in capsys.readouterr().err
+    assert main(["tune.space={task.optimizer.lr: {type: float, low: 0.0, high: 0.1, log: true}}", f"tune.root={root}", *BASE]) == 2
+    assert "low > 0 on a log scale" in capsys.readouterr().err
+    assert not root.exists()  # nothing ran, nothing was written
+
+
+def test_a_study_where_no_trial_completes_fails_naming_the_first_failure(tmp_path, capsys):
+    code = main(["tune.n_trials=2", f"tune.root={tmp_path}", "tune.study=gpu", "trainer=gpu", *BASE])
+    err = capsys.readouterr().err
+    assert code == 2 and "no trial of study gpu completed; trial 0 failed:" in err and "GPU" in err
+    assert "| 0 | fail |" in (tmp_path / "gpu" / "trials.md").read_text()
+
+
+def test_processes_sharing_a_study_draw_different_trials_and_a_rerun_draws_the_same(tmp_path):
+    from seqzoo.tune import trial_seeded_sampler
+
+    def draw(study):
+        return study.ask().suggest_float("x", 0.0, 1.0)
+
+    storage = f"sqlite:///{tmp_path / 'a.db'}"
+    first = optuna.create_study(study_name="s", storage=storage, sampler=trial_seeded_sampler(0))
+    second = optuna.load_study(study_name="s", storage=storage, sampler=trial_seeded_sampler(0))  # another process
+    drawn = [draw(first), draw(second), draw(first)]
+    assert len(set(drawn)) == 3  # one seed per process would have drawn trial 1 equal to trial 0
+    again = optuna.create_study(study_name="s", storage=f"sqlite:///{tmp_path / 'b.db'}", sampler=trial_seeded_sampler(0))
+    assert [draw(again) for _ in range(3)] == drawn
+
+
+def test_trial_folders_without_their_study_database_are_explained(tmp_path, capsys):
+    (tmp_path / "lost" / "trials" / "000").mkdir(parents=True)
+    assert main([f"tune.root={tmp_path}", "tune.study=lost", *BASE]) == 2
+    assert "holds 1 trial folders but" in capsys.readouterr().err and not (tmp_path / "lost" / "study.db").exists()

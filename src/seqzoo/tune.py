@@ -50,25 +50,79 @@ def load_settings(name: str, settings: dict):
     path = configs.config_file("tune", name)
     if path is None:
         raise SeqzooError(f"tune={name}: no tune/{name}.yaml in seqzoo's configs; known: {', '.join(configs.config_options('tune'))}")
-    cfg = OmegaConf.load(path)
-    return OmegaConf.merge(cfg, OmegaConf.from_dotlist([f"{k}={v}" for k, v in settings.items()]))
+    cfg = OmegaConf.merge(OmegaConf.load(path), OmegaConf.from_dotlist([f"{k}={v}" for k, v in settings.items()]))
+    for key, kind, least in (("n_trials", int, 1), ("seed", int, 0), ("startup_trials", int, 0), ("warmup_epochs", int, 0),
+                             ("timeout", float, 1e-9)):
+        value = cfg.get(key)
+        if value is None and key == "timeout":
+            continue
+        try:
+            ok = kind(value) == float(value) and kind(value) >= least
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise SeqzooError(f"tune.{key}={value}: expected {'a whole number' if kind is int else 'a number'} >= {least:g}"
+                              f"{' or null' if key == 'timeout' else ''}")
+    if cfg.get("pruner") not in ("median", "none"):
+        raise SeqzooError(f"tune.pruner={cfg.get('pruner')}: choose median or none")
+    return cfg
 
 
 def suggest(trial, space) -> list[str]:
     """One override per key of the space, sampled by the trial."""
     out = []
     for key, spec in space.items():
-        kind = spec.get("type")
+        kind, name = spec.get("type"), key.lstrip("+")  # +key adds a key to the config: the parameter is its name
         if kind == "float":
-            value = trial.suggest_float(key, float(spec.low), float(spec.high), log=bool(spec.get("log", False)))
+            value = trial.suggest_float(name, float(spec.low), float(spec.high), log=bool(spec.get("log", False)))
         elif kind == "int":
-            value = trial.suggest_int(key, int(spec.low), int(spec.high), log=bool(spec.get("log", False)))
+            value = trial.suggest_int(name, int(spec.low), int(spec.high), log=bool(spec.get("log", False)))
         elif kind == "categorical":
-            value = trial.suggest_categorical(key, list(spec.choices))
+            value = trial.suggest_categorical(name, list(spec.choices))
         else:
             raise SeqzooError(f"tune space {key}: type {kind!r} is not one of {', '.join(KINDS)}")
         out.append(f"{key}={value}")
     return out
+
+
+def check_space(space, probe) -> None:
+    """Before the first trial: every key names a value of the composed config (``+key`` adds one), every
+    distribution is one Optuna draws from, and its bounds or choices make sense."""
+    from omegaconf import OmegaConf
+
+    if not space:
+        raise SeqzooError("the tune config's space is empty: give space.<train key>: {type: float|int|categorical, ...}")
+    for key, spec in space.items():
+        where = f"tune space {key}"
+        if not key.startswith("+") and OmegaConf.select(probe, key, default=KeyError) is KeyError:
+            raise SeqzooError(f"{where}: the composed config has no {key}; check the name (seqzoo-train --cfg job "
+                              f"prints the config), or write +{key} to add a key")
+        kind = spec.get("type") if hasattr(spec, "get") else None
+        if kind not in KINDS:
+            raise SeqzooError(f"{where}: type {kind!r} is not one of {', '.join(KINDS)}")
+        if kind == "categorical" and not spec.get("choices"):
+            raise SeqzooError(f"{where}: a categorical space needs choices: [a, b, ...]")
+        if kind != "categorical":
+            try:
+                low, high = float(spec.low), float(spec.high)
+            except Exception:
+                raise SeqzooError(f"{where}: a {kind} space needs numbers low and high, got {spec.get('low')!r} and {spec.get('high')!r}") from None
+            if not low < high or (spec.get("log") and low <= 0):
+                raise SeqzooError(f"{where}: needs low < high{' and low > 0 on a log scale' if spec.get('log') else ''}; got {low} and {high}")
+
+
+def trial_seeded_sampler(seed: int):
+    """TPE whose randomness restarts from ``seed + trial number`` at every trial. The number comes from the
+    study's storage, so processes sharing a study draw different trials, and a study run again draws the same."""
+    import optuna
+
+    class TrialSeeded(optuna.samplers.TPESampler):
+        def before_trial(self, study, trial):
+            super().before_trial(study, trial)
+            self._rng.rng.seed(seed + trial.number)
+            self._random_sampler._rng.rng.seed(seed + trial.number)
+
+    return TrialSeeded(seed=seed)
 
 
 def study_name(overrides: list[str]) -> str:
@@ -98,28 +152,40 @@ def run_study(argv: list[str]) -> Path:
     probe = compose_config(base)
     monitor = probe.callbacks.model_checkpoint.monitor
     direction = "maximize" if probe.callbacks.model_checkpoint.get("mode") == "max" else "minimize"
+    check_space(tune.space, probe)
     study_id = tune.get("study") or study_name(base)
     folder = Path(tune.get("root") or Path(probe.paths.log_dir) / "tune") / study_id
+    trials = folder / "trials"
+    if not (folder / "study.db").exists() and trials.is_dir() and any(trials.iterdir()):
+        raise SeqzooError(f"{trials} holds {len(list(trials.iterdir()))} trial folders but {folder / 'study.db'}, the study's "
+                          "record, is gone, so they cannot be continued or counted. Move that folder away to start the "
+                          "study again, or choose another tune.study=<name>")
     folder.mkdir(parents=True, exist_ok=True)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=tune.startup_trials, n_warmup_steps=tune.warmup_epochs)
               if tune.pruner == "median" else optuna.pruners.NopPruner())
     study = optuna.create_study(study_name=study_id, storage=f"sqlite:///{folder / 'study.db'}", load_if_exists=True,
-                                direction=direction, sampler=optuna.samplers.TPESampler(seed=tune.seed), pruner=pruner)
+                                direction=direction, sampler=trial_seeded_sampler(int(tune.seed)), pruner=pruner)
 
     def objective(trial) -> float:
         sampled = suggest(trial, tune.space)
         cfg = compose_config([*base, *sampled, *tune.get("overrides", [])], output_dir=folder / "trials" / f"{trial.number:03d}")
         trial.set_user_attr("overrides", sampled)
-        value = monitored(cfg, train(cfg, extra_callbacks=(PyTorchLightningPruningCallback(trial, monitor),)))
-        if value is None:
-            raise SeqzooError(f"the run logged no {monitor}: set callbacks.model_checkpoint.monitor to a validation metric")
+        try:
+            value = monitored(cfg, train(cfg, extra_callbacks=(PyTorchLightningPruningCallback(trial, monitor),)))
+            if value is None:
+                raise SeqzooError(f"the run logged no {monitor}: set callbacks.model_checkpoint.monitor to a validation metric")
+        except SeqzooError as e:
+            trial.set_user_attr("error", str(e))
+            raise
         return value
 
-    done = len([t for t in study.trials if t.state.is_finished()])
-    todo = max(0, int(tune.n_trials) - done)
-    print(f"study {study_id} in {folder}: {done} trials done, {todo} to go, {direction} {monitor}")
-    if todo:
-        study.optimize(objective, n_trials=todo, timeout=tune.get("timeout"), catch=(SeqzooError,))
+    n_trials = int(tune.n_trials)  # the study's total, over every process that shares it
+    started = tuple(s for s in optuna.trial.TrialState if s != optuna.trial.TrialState.WAITING)  # enqueued ones wait
+    done = len(study.get_trials(deepcopy=False, states=started))
+    print(f"study {study_id} in {folder}: {done} trials started, {max(0, n_trials - done)} to go, {direction} {monitor}")
+    if done < n_trials:
+        stop = optuna.study.MaxTrialsCallback(n_trials, states=started)  # counts the trials other processes run too
+        study.optimize(objective, n_trials=n_trials - done, timeout=tune.get("timeout"), catch=(SeqzooError,), callbacks=[stop])
     report(study, folder, base, monitor)
     return folder
 
@@ -134,8 +200,9 @@ def report(study, folder: Path, base: list[str], monitor: str) -> None:
     write_text(folder / "trials.md", "\n".join(rows) + "\n")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
-        print(f"no trial completed; see {folder / 'trials.md'}")
-        return
+        failed = [t for t in study.trials if t.user_attrs.get("error")]
+        first = f" trial {failed[0].number} failed: {failed[0].user_attrs['error']}" if failed else ""
+        raise SeqzooError(f"no trial of study {study.study_name} completed;{first or ' none ran to the end'} (every trial: {folder / 'trials.md'})")
     best = study.best_trial
     own = folder / "configs"
     target = own / "experiment" / "tuned" / f"{study.study_name}.yaml"
