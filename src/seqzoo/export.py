@@ -291,9 +291,11 @@ def run(cfg) -> Path:
     """The ``seqzoo-export`` command: checkpoint (or pretrained name) -> ONNX graphs, checked, in the output
     folder, with ``model.json`` describing them."""
     import seqzoo
+    from seqzoo.config_checks import check_config
     from seqzoo.run_dirs import check_new
     from seqzoo.train import restore
 
+    check_config(cfg)
     if cfg.format != "onnx":
         raise SeqzooError(f"format={cfg.format} is not one seqzoo exports to; use format=onnx")
     onnx_runtime()

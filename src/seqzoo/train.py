@@ -21,6 +21,7 @@ from seqzoo.atomic import atomic_open, check_output, write_text
 from seqzoo.callbacks.divergence import Diverged
 from seqzoo.callbacks.interrupt import Interrupted, resume_command
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
+from seqzoo.config_checks import check_config
 from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
 from seqzoo.data.loading import make_loader
@@ -122,6 +123,7 @@ def saved_checkpoints(trainer) -> dict[str, str]:
 def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir.
     ``extra_callbacks``: objects the config cannot name (a search trial's pruning callback)."""
+    check_config(cfg)
     if cfg.get("flush_denormal") is not None:  # first: the threads torch starts later copy this thread's setting
         torch.set_flush_denormal(cfg.flush_denormal)
     out = Path(cfg.paths.output_dir)
@@ -242,6 +244,7 @@ def restore(cfg: DictConfig, stage: str | None = None):
 
 def evaluate(cfg: DictConfig) -> dict:
     """Recompute the test metrics of a checkpoint; they equal those its training run reported."""
+    check_config(cfg)
     check_new(cfg.paths.output_dir, bool(cfg.get("overwrite")))
     _, datamodule, task = restore(cfg, stage="test")
     check_devices(cfg.trainer)
@@ -255,6 +258,7 @@ def evaluate(cfg: DictConfig) -> dict:
 
 def predict(cfg: DictConfig) -> Path:
     """Run a checkpoint on sequences from a file and write one readable prediction per sequence (CSV)."""
+    check_config(cfg)
     check_new(cfg.paths.output_dir, bool(cfg.get("overwrite")))
     if OmegaConf.is_missing(cfg, "input") or not cfg.input:
         raise SeqzooError("no input given: add input=<file.npy|.npz|.csv|.txt> with the sequences to predict")

@@ -145,11 +145,13 @@ def run_study(argv: list[str]) -> Path:
     from optuna_integration import PyTorchLightningPruningCallback
 
     from seqzoo.cli import compose_config
+    from seqzoo.config_checks import check_config
     from seqzoo.train import monitored, train
 
     name, settings, base = split_arguments(argv)
     tune = load_settings(name, settings)
     probe = compose_config(base)
+    check_config(probe)
     monitor = probe.callbacks.model_checkpoint.monitor
     direction = "maximize" if probe.callbacks.model_checkpoint.get("mode") == "max" else "minimize"
     check_space(tune.space, probe)
