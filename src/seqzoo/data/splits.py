@@ -30,6 +30,11 @@ def split_examples(examples: list, val_fraction: float, test_fraction: float, se
 def check_splits(splits: dict, name: str, datamodule=None) -> None:
     """Refuse, before training, a split that came out empty (after de-duplication, filtering or a split
     fraction too small), with every split's size and what to change."""
+    classes = (getattr(datamodule, "info", None) or {}).get("num_classes")
+    if classes is not None and classes < 2:
+        raise SeqzooError(f"{name}: the training split holds {classes} class{'es' if classes != 1 else ''} (labels or tags); a "
+                          "classifier needs at least two. Check the label or tag column (data.tag_column, data.label), "
+                          "or give data with more than one label")
     empty = [s for s in ("train", "val", "test") if s in splits and len(splits[s]) == 0]
     if not empty:
         return

@@ -6,7 +6,6 @@ import math
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 import torchmetrics
 from torch import nn
 
@@ -17,7 +16,7 @@ from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.models.interface import is_causal, run_encoder
 from seqzoo.tasks.decoding import keep_top_k
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
+from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, scored_cross_entropy, stage_metrics
 from seqzoo.tasks.train_loss import TrainLossLogging
 
 
@@ -64,9 +63,10 @@ class Aligned(TrainLossLogging, L.LightningModule):
     def loss(self, out: torch.Tensor, batch: dict) -> torch.Tensor:
         y = batch[TARGETS]
         if self.classify:
-            return F.cross_entropy(out.flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX)
+            return scored_cross_entropy(out.flatten(0, 1), y.flatten())
         real = batch[TARGET_MASK]
-        return F.mse_loss(out[real], y[real].view_as(out[real]).to(out.dtype))
+        errors = (out[real] - y[real].view_as(out[real]).to(out.dtype)).square()
+        return errors.sum() / max(errors.numel(), 1)  # the mean, and 0 (not NaN) when no step is real
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.loss(self(batch[INPUTS], batch[INPUT_MASK]), batch)

@@ -4,12 +4,12 @@ smoothing; validation and test report the teacher-forced loss and metrics of *ge
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 
 from seqzoo.data.batch import TARGETS
 from seqzoo.data.vocab import Vocab
 from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.tasks.optim import configure_optimizers
+from seqzoo.tasks.parts import scored_cross_entropy
 from seqzoo.tasks.sequence_metrics import GenerationMetrics
 from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
 from seqzoo.tasks.train_loss import TrainLossLogging
@@ -38,7 +38,7 @@ class GenerativeTask(TrainLossLogging, L.LightningModule):
         raise NotImplementedError
 
     def loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX, label_smoothing=self.label_smoothing)
+        return scored_cross_entropy(logits.flatten(0, 1), targets.flatten(), self.label_smoothing)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         memory, memory_mask, condition = self.encode(batch)

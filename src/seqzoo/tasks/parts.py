@@ -6,9 +6,11 @@ import inspect
 import torch
 import torchmetrics
 from torch import nn
+from torch.nn import functional as F
 
 from seqzoo.data.vocab import PAD_ID
 from seqzoo.errors import SeqzooError
+from seqzoo.layers.masking import IGNORE_INDEX
 
 
 def build(part, **sizes) -> nn.Module:
@@ -35,6 +37,14 @@ class InputEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedding(x) if self.embedding is not None else x
+
+
+def scored_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """logits (N, K), targets (N,) -> the mean cross-entropy over the scored targets (not IGNORE_INDEX), as
+    torch's mean; 0 with a zero gradient, not 0/0 = NaN, when nothing is scored: a batch of unscored steps is not
+    a diverged run (the divergence callback names a split that scores nothing)."""
+    losses = F.cross_entropy(logits, targets, ignore_index=IGNORE_INDEX, reduction="none", label_smoothing=label_smoothing)
+    return losses.sum() / (targets != IGNORE_INDEX).sum().clamp_min(1)
 
 
 def class_metrics(num_classes: int, ignore_index: int | None = None) -> dict:
