@@ -62,9 +62,10 @@ def test_the_commands_exit_2_before_any_work(tmp_path):
     assert done.returncode == 2 and "batch_size=-5: expected a whole number >= 1" in done.stderr
 
 
+# subnormals off: train() flushes them in this process (flush_denormal), and Hypothesis refuses to draw them then
 KEYS = ["data.batch_size", "task.optimizer.lr", "model.hidden_size", "model.num_layers", "model.dropout", "seed",
         "task.optimizer.weight_decay", "budget.min_steps", "budget.epochs", "select.min_val"]
-VALUES = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32),
+VALUES = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32),
                    st.sampled_from(["abc", "1e400", "", "null", "true", "-1", "0", "[1,2]"]))
 
 

@@ -35,6 +35,7 @@ from seqzoo.reports import print_table, scalars, write_metrics
 from seqzoo.run_dirs import check_new, mark_slurm_folder
 from seqzoo.training_budget import apply_budget
 from seqzoo.trusted import check_trusted
+from seqzoo.unseen import LIMIT, flag_rows, input_ranges
 from seqzoo.versions import version_note
 
 
@@ -275,10 +276,12 @@ def predict(cfg: DictConfig) -> Path:
             wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
             raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
         items = datamodule.encode(sequences)
+    largest = input_ranges(names, items)
     loader = make_loader(items, cfg.batch_size)
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]
+    outside = flag_rows(rows, names, largest)
     try:
         with atomic_open(output, "w", newline="") as f:  # the whole file or none: never a partial one that looks complete
             writer = csv.DictWriter(f, fieldnames=["name", *rows[0]])
@@ -291,4 +294,7 @@ def predict(cfg: DictConfig) -> Path:
     for name, row in list(zip(names, rows))[:10]:
         print(name, *(f"{k}={v}" for k, v in row.items()))
     print(f"{len(rows)} predictions written to {output}")
+    if outside:
+        print(f"seqzoo: warning: {outside} of {len(rows)} sequences lie far outside the training data (|value| > {LIMIT:g} "
+              "after the model's normalisation; column outside=True): their answers are extrapolations")
     return output
