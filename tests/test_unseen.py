@@ -33,3 +33,26 @@ def test_inputs_beyond_float32_and_answers_that_are_not_numbers_are_refused():
     assert input_ranges(["a"], [{INPUTS: torch.tensor([[1, 2]])}]) is None  # token ids: no range to judge
     with pytest.raises(SeqzooError, match=r"not a finite number for 1 sequence\(s\) \(first: b\)"):
         flag_rows([{"prediction": "1", "probability": 0.5}, {"prediction": "2", "probability": float("nan")}], ["a", "b"], [1.0, 1.0])
+
+
+def test_unknown_characters_are_read_as_unk_counted_per_row_and_named_with_their_line(tmp_path, capsys):
+    (tmp_path / "words.txt").write_text("123\n4€2\n")
+    out = predict(make_cfg(tmp_path / "p", ["pretrained=reverse_lstm", f"input={tmp_path / 'words.txt'}"], name="predict"))
+    rows = list(csv.DictReader(open(out)))
+    assert [r["unknown_tokens"] for r in rows] == ["0", "1"]
+    said = capsys.readouterr().out
+    assert "1 token(s) in 1 input(s) are not in the model's vocabulary" in said and "line 2 (line2): '€'" in said
+
+
+def test_a_sequence_longer_than_the_model_reads_is_refused_with_its_limit_or_cut_on_request(tmp_path, capsys):
+    from seqzoo.train import train
+
+    run = tmp_path / "run"
+    train(make_cfg(run, ["model=transformer", "model.max_len=32", "model.d_model=16", "model.dim_feedforward=32",
+                         "model.num_heads=2", "debug=limit", "logger=csv"]))
+    np.savez(tmp_path / "x.npz", short=np.zeros((20, 12), "float32"), long=np.zeros((40, 12), "float32"))
+    args = [f"ckpt_path={run}/checkpoints/last.ckpt", f"input={tmp_path / 'x.npz'}"]
+    with pytest.raises(SeqzooError, match=r"1 sequence\(s\) are longer than the 32 steps this model can read \(first: long; the longest 40\).*truncate=true"):
+        predict(make_cfg(tmp_path / "p1", args, name="predict"))
+    out = predict(make_cfg(tmp_path / "p2", [*args, "truncate=true"], name="predict"))
+    assert len(list(csv.DictReader(open(out)))) == 2 and "1 sequence(s) were cut" in capsys.readouterr().out

@@ -33,9 +33,10 @@ from seqzoo.fits import FROM_DATA, GROUPS, check_fits, config_differences, size_
 from seqzoo.models.budget import fit_family
 from seqzoo.reports import print_table, scalars, write_metrics
 from seqzoo.run_dirs import check_new, mark_slurm_folder
+from seqzoo.tasks.parts import longest_input
 from seqzoo.training_budget import apply_budget
 from seqzoo.trusted import check_trusted
-from seqzoo.unseen import LIMIT, flag_rows, input_ranges
+from seqzoo.unseen import LIMIT, fit_lengths, flag_rows, input_ranges, unknown_tokens
 from seqzoo.versions import version_note
 
 
@@ -276,12 +277,19 @@ def predict(cfg: DictConfig) -> Path:
             wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
             raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
         items = datamodule.encode(sequences)
+    cut = fit_lengths(names, items, longest_input(task), bool(cfg.get("truncate")))
+    vocab = getattr(datamodule, "source_vocab", None) or getattr(datamodule, "vocab", None)
+    normalise = getattr(datamodule, "normalise", lambda text: text)
+    unknown = unknown_tokens(names, [normalise(s) for s in sequences], items, vocab, vocab.split if vocab else None) \
+        if datamodule.reads_text and not hasattr(datamodule, "encode_file") else None
     largest = input_ranges(names, items)
     loader = make_loader(items, cfg.batch_size)
     check_devices(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
     rows = [row for batch in trainer.predict(task, dataloaders=loader) for row in batch]
     outside = flag_rows(rows, names, largest)
+    for row, n in zip(rows, unknown or []):
+        row["unknown_tokens"] = n
     try:
         with atomic_open(output, "w", newline="") as f:  # the whole file or none: never a partial one that looks complete
             writer = csv.DictWriter(f, fieldnames=["name", *rows[0]])
@@ -294,6 +302,8 @@ def predict(cfg: DictConfig) -> Path:
     for name, row in list(zip(names, rows))[:10]:
         print(name, *(f"{k}={v}" for k, v in row.items()))
     print(f"{len(rows)} predictions written to {output}")
+    if cut:
+        print(f"seqzoo: warning: {cut} sequence(s) were cut to the steps this model can read (truncate=true)")
     if outside:
         print(f"seqzoo: warning: {outside} of {len(rows)} sequences lie far outside the training data (|value| > {LIMIT:g} "
               "after the model's normalisation; column outside=True): their answers are extrapolations")

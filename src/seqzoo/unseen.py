@@ -45,3 +45,38 @@ def flag_rows(rows: list[dict], names: list[str], largest: list[float] | None) -
         row["input_max_abs"] = float(f"{value:.4g}")
         row["outside"] = value > LIMIT
     return sum(value > LIMIT for value in largest)
+
+
+def fit_lengths(names: list[str], items: list[dict], limit: int | None, truncate: bool) -> int:
+    """Inputs longer than the model can read (a Transformer's positions): refused with the limit, or cut to it
+    with ``truncate=true``. Returns how many were cut."""
+    if limit is None:
+        return 0
+    long = [i for i, it in enumerate(items) if len(it[INPUTS]) > limit]
+    if long and not truncate:
+        worst = max(len(items[i][INPUTS]) for i in long)
+        raise SeqzooError(f"{len(long)} sequence(s) are longer than the {limit} steps this model can read (first: "
+                          f"{names[long[0]]}; the longest {worst}); give shorter ones, or add truncate=true to cut each to its "
+                          f"first {limit} steps")
+    for i in long:
+        items[i][INPUTS] = items[i][INPUTS][:limit]
+    return len(long)
+
+
+def unknown_tokens(names: list[str], texts: list[str], items: list[dict], vocab, split) -> list[int] | None:
+    """How many tokens of each text input the model's vocabulary does not hold (read as ``<unk>``); the first
+    few are named on the console with their line. None for inputs that are not token ids."""
+    from seqzoo.data.vocab import UNK_ID
+
+    if vocab is None or not items or items[0][INPUTS].is_floating_point():
+        return None
+    counts = [int((it[INPUTS] == UNK_ID).sum()) for it in items]
+    if sum(counts):
+        shown = []
+        for line, (name, text, n) in enumerate(zip(names, texts, counts), 1):
+            if n and len(shown) < 5:
+                unseen = sorted({t for t in split(text) if t not in vocab.index})
+                shown.append(f"line {line} ({name}): {', '.join(repr(t) for t in unseen[:5])}")
+        print(f"seqzoo: warning: {sum(counts)} token(s) in {sum(c > 0 for c in counts)} input(s) are not in the model's "
+              f"vocabulary and are read as <unk> (column unknown_tokens): " + "; ".join(shown))
+    return counts

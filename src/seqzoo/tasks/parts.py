@@ -11,6 +11,7 @@ from torch.nn import functional as F
 from seqzoo.data.vocab import PAD_ID
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.models.interface import max_length
 
 
 def build(part, **sizes) -> nn.Module:
@@ -37,6 +38,14 @@ class InputEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedding(x) if self.embedding is not None else x
+
+
+def longest_input(task: nn.Module) -> int | None:
+    """The longest input a task reads (its encoder's limit, a Transformer's positions, times the patch size a
+    many-to-one task reads long signals in), or None for any length."""
+    reader = getattr(task, "backbone", None) or getattr(task, "encoder", None)
+    limit = max_length(reader) if reader is not None else None
+    return None if limit is None else limit * getattr(getattr(task, "patches", None), "size", 1)
 
 
 def scored_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
