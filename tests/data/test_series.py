@@ -225,3 +225,53 @@ def test_parquet_without_pyarrow_and_unknown_files_are_named(tmp_path, monkeypat
         series_frame.read_frame(tmp_path / "x.xlsx")
     with pytest.raises(SeqzooError, match="no such file"):
         series_frame.read_frame(tmp_path / "missing.csv")
+
+
+def test_hostile_series_files_each_get_one_message_with_the_fix(tmp_path):
+    frame = pd.read_csv(series_file(tmp_path))
+    blank = frame.copy()
+    blank.loc[[5, 9], "store"] = np.nan
+    blank.to_csv(tmp_path / "blank.csv", index=False)
+    with pytest.raises(SeqzooError, match=r"2 rows have no 'store' \(the first is row 5\).*Nothing was dropped"):
+        module(tmp_path / "blank.csv")
+    frame.iloc[:0].to_csv(tmp_path / "header.csv", index=False)
+    with pytest.raises(SeqzooError, match="holds no rows"):
+        module(tmp_path / "header.csv")
+    np.save(tmp_path / "empty.npy", np.zeros((0,)))
+    with pytest.raises(SeqzooError, match="holds no rows"):
+        module(tmp_path / "empty.npy", time=None, series_id=None, targets=["c0"], covariates=[])
+
+
+def test_local_times_across_a_daylight_saving_change_are_read_once_as_utc(tmp_path, capsys):
+    local = pd.date_range("2024-03-20", periods=24 * 40, freq="h", tz="Europe/Berlin")  # DST starts on 31 March
+    values = np.sin(np.arange(len(local)) * 2 * np.pi / 24) + 5
+    pd.DataFrame({"date": local.strftime("%Y-%m-%dT%H:%M:%S%z"), "sales": values}).to_csv(tmp_path / "tz.csv", index=False)
+    dm = module(tmp_path / "tz.csv", series_id=None, covariates=[], context=48, horizon=24)
+    assert dm.freq == "h" and dm.m == 24  # one clock, evenly spaced: the offset change is not a gap
+    assert dm.series[0].times[0] == pd.Timestamp("2024-03-19 23:00")  # 00:00 in Berlin (UTC+1)
+    assert capsys.readouterr().out.count("converted to UTC") == 1
+
+
+def test_an_empty_target_inside_a_predict_history_is_not_dropped(tmp_path):
+    dm = module(series_file(tmp_path))
+    path, _ = history(tmp_path)
+    hist = pd.read_csv(path)
+    hist.loc[hist.index[60], "sales"] = np.nan  # inside store a's history, not at its end
+    hist.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(SeqzooError, match=r"1 missing values \(NaN\), the first in column 'sales' at row 60.*data.missing=interpolate"):
+        dm.encode_file(str(tmp_path / "gap.csv"))
+    dm.missing = "interpolate"
+    names, items = dm.encode_file(str(tmp_path / "gap.csv"))
+    assert names == ["store=a", "store=b"] and len(items) == 2
+
+
+def test_a_checkpoint_of_other_series_is_refused_naming_both(tmp_path):
+    trained = module(series_file(tmp_path))
+    frame = pd.read_csv(series_file(tmp_path))
+    frame["store"] = frame["store"].map({"a": "north", "b": "south"})
+    frame.to_csv(tmp_path / "other.csv", index=False)
+    other = SeriesDataModule(path=str(tmp_path / "other.csv"), time="date", series_id="store", targets=["sales"],
+                             covariates=["price"], context=28, horizon=7)
+    other.load_state_dict(trained.state_dict())
+    with pytest.raises(SeqzooError, match="trained on the series store=a, store=b; this file holds store=north, store=south"):
+        other.setup("test")

@@ -149,6 +149,12 @@ class SeriesDataModule(SequenceDataModule):
         self.bounds = bounds
         if not self.fitted:
             self.fitted = self.fit()
+        elif self.fitted.get("names") != [s.name for s in self.series]:
+            had, now = self.fitted.get("names", []), [s.name for s in self.series]
+            raise SeqzooError(f"{self.name}: the checkpoint was trained on the series {', '.join(had[:5])}{' ...' if len(had) > 5 else ''}; "
+                              f"this file holds {', '.join(now[:5])}{' ...' if len(now) > 5 else ''}. Its scales and MASE scales "
+                              "belong to the series it trained on: evaluate on a file with those series, in that order, or "
+                              "forecast other series with seqzoo-predict (data.scaling=window)")
         self.features = [self.known_features(s) for s in self.series]
         self.splits = {split: Windows(self, p) for split, p in pairs.items()}
 
@@ -213,7 +219,7 @@ class SeriesDataModule(SequenceDataModule):
         forecasting the ``horizon`` steps after its last row. Covariates are known in advance, so with
         ``covariates`` each series ends with ``horizon`` rows whose targets are empty and covariates filled."""
         frame = read_frame(path)
-        future_rows = frame[self.targets].isna().all(axis=1) if set(self.targets) <= set(frame.columns) else None
+        future_rows = self.trailing_empty(frame) if set(self.targets) <= set(frame.columns) else None
         history = frame if future_rows is None else frame[~future_rows]
         self.freq = self.fitted.get("freq")
         series, _ = split_series(history, str(path), self.time, self.series_id, self.targets, self.covariates, self.missing, self.spacing)
@@ -241,6 +247,15 @@ class SeriesDataModule(SequenceDataModule):
             names.append(s.name)
             items.append(self.item(whole.values, self.known_features(whole), n, k or 0, np.ones(len(self.targets))))
         return names, items
+
+    def trailing_empty(self, frame: pd.DataFrame) -> pd.Series:
+        """The rows whose targets are all empty at the end of each series: the horizon to forecast. An empty
+        target inside the history stays in it, where data.missing decides (refused, or filled), never dropped."""
+        empty = frame[self.targets].isna().all(axis=1)
+        keys = frame[self.series_id] if self.series_id and self.series_id in frame.columns else pd.Series(0, index=frame.index)
+        rows = pd.Series(np.arange(len(frame)), index=frame.index)
+        last = rows[~empty].groupby(keys[~empty]).max()  # each series' last row with a target
+        return empty & (rows > keys.map(last).fillna(-1))
 
     def future_times(self, times: pd.Index, ahead: pd.DataFrame) -> pd.Index:
         """The horizon's timestamps: the future rows' own, else one frequency step after another."""

@@ -75,14 +75,22 @@ def check_columns(frame: pd.DataFrame, where: str, **roles: list[str]) -> None:
                 raise SeqzooError(f"{where}: no column {name!r} for data.{role}{hint}; the columns are: {', '.join(found)}")
 
 
-def parse_times(column: pd.Series) -> pd.Index:
-    """Datetimes where the column holds dates (strings or datetimes), else numbers as they are."""
+def parse_times(column: pd.Series) -> tuple[pd.Index, bool]:
+    """Datetimes where the column holds dates (strings or datetimes), else numbers as they are; -> (times,
+    whether they carried time zones). Times with zones or UTC offsets (local times across a daylight-saving
+    change carry two offsets) are converted once to UTC and kept without a zone: one clock, evenly spaced."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return pd.Index(column.to_numpy())
+        return pd.Index(column.to_numpy()), False
     try:
-        return pd.DatetimeIndex(pd.to_datetime(column))
+        times = pd.to_datetime(column)
+        if isinstance(times.dtype, pd.DatetimeTZDtype):
+            return pd.DatetimeIndex(times.dt.tz_convert("UTC").dt.tz_localize(None)), True
+        return pd.DatetimeIndex(times), False
     except (ValueError, TypeError) as e:
-        raise SeqzooError(f"time column {column.name!r}: cannot read {column.iloc[0]!r} as a date or a number ({e})") from None
+        try:  # mixed offsets (a daylight-saving change) are read only as UTC
+            return pd.DatetimeIndex(pd.to_datetime(column, utc=True).dt.tz_localize(None)), True
+        except (ValueError, TypeError):
+            raise SeqzooError(f"time column {column.name!r}: cannot read {column.iloc[0]!r} as a date or a number ({e})") from None
 
 
 def check_times(times: pd.Index, where: str, spacing: str) -> str | None:
@@ -150,19 +158,28 @@ def split_series(frame: pd.DataFrame, where: str, time: str | None, series_id: s
         raise SeqzooError(f"data.spacing={spacing} is not one of {', '.join(SPACING)}")
     check_columns(frame, where, targets=targets, covariates=covariates, **{"time": [time] if time else [],
                                                                           "series_id": [series_id] if series_id else []})
+    if frame.empty:
+        raise SeqzooError(f"{where}: holds no rows (a header, or an empty array, and nothing else); give a file with the series' values")
     numeric = targets + covariates
     for name in numeric:
         if not pd.api.types.is_numeric_dtype(frame[name]):
             bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
             row = int(np.argmax(bad.to_numpy()))
             raise SeqzooError(f"{where}: column {name!r} holds {frame[name].iloc[row]!r} at row {row}, not a number")
+    if series_id and frame[series_id].isna().any():
+        rows = np.flatnonzero(frame[series_id].isna().to_numpy())
+        raise SeqzooError(f"{where}: {len(rows)} rows have no {series_id!r} (the first is row {int(rows[0])}), so they belong to no "
+                          f"series; fill the column, or drop those rows. Nothing was dropped for you")
     groups = frame.groupby(series_id, sort=False) if series_id else [(None, frame)]
-    out, freqs = [], set()
+    out, freqs, zoned = [], set(), False
     for key, part in groups:
         name = "series" if key is None else f"{series_id}={key}"
         here = f"{where}, {name}" if key is not None else where
-        times = parse_times(part[time]) if time else pd.RangeIndex(len(part))
+        times, converted = parse_times(part[time]) if time else (pd.RangeIndex(len(part)), False)
+        zoned |= converted
         freqs.add(check_times(times, here, spacing))
         values = fill_missing(part[numeric].to_numpy(np.float64), here, numeric, missing)
         out.append(Series(name, values[:, : len(targets)], values[:, len(targets):], times))
+    if zoned:
+        print(f"seqzoo: note: {where}: the times carry time zones or UTC offsets; they were converted to UTC")
     return out, (freqs.pop() if len(freqs) == 1 else None)
