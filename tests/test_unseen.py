@@ -56,3 +56,12 @@ def test_a_sequence_longer_than_the_model_reads_is_refused_with_its_limit_or_cut
         predict(make_cfg(tmp_path / "p1", args, name="predict"))
     out = predict(make_cfg(tmp_path / "p2", [*args, "truncate=true"], name="predict"))
     assert len(list(csv.DictReader(open(out)))) == 2 and "1 sequence(s) were cut" in capsys.readouterr().out
+
+
+def test_an_output_cut_by_the_length_limit_is_marked_incomplete_and_counted(tmp_path, capsys):
+    (tmp_path / "words.txt").write_text("12\n1234567\n")
+    out = predict(make_cfg(tmp_path / "p", ["pretrained=reverse_lstm", f"input={tmp_path / 'words.txt'}",
+                                            "+task.decoding.max_length=4"], name="predict"))
+    rows = list(csv.DictReader(open(out)))
+    assert [r["complete"] for r in rows] == ["True", "False"] and rows[0]["prediction"] == "21"
+    assert "1 output(s) reached the length limit before ending (column complete=False)" in capsys.readouterr().out

@@ -302,6 +302,10 @@ def predict(cfg: DictConfig) -> Path:
     for name, row in list(zip(names, rows))[:10]:
         print(name, *(f"{k}={v}" for k, v in row.items()))
     print(f"{len(rows)} predictions written to {output}")
+    unfinished = sum(row.get("complete") is False for row in rows)
+    if unfinished:
+        print(f"seqzoo: warning: {unfinished} output(s) reached the length limit before ending (column complete=False): "
+              "their inputs are longer than the model was trained on, or +task.decoding.max_length=<n> is too short")
     if cut:
         print(f"seqzoo: warning: {cut} sequence(s) were cut to the steps this model can read (truncate=true)")
     if outside:

@@ -6,7 +6,7 @@ import lightning as L
 import torch
 
 from seqzoo.data.batch import TARGETS
-from seqzoo.data.vocab import Vocab
+from seqzoo.data.vocab import EOS_ID, Vocab
 from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.tasks.parts import scored_cross_entropy
@@ -98,8 +98,11 @@ class GenerativeTask(TrainLossLogging, L.LightningModule):
         return [[self.vocab.tokens[i] for i in row if i != IGNORE_INDEX] for row in targets.tolist()]
 
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
+        """``complete`` is False where the output reached the length limit before <eos> (the decoding's
+        max_length: the longest training target + 5, unless set): the answer is cut there, not finished."""
         tokens, scores = self.generate(batch)
-        return [{"prediction": self.vocab.decode(row), "log_prob": round(s, 4)} for row, s in zip(tokens.tolist(), scores.tolist())]
+        return [{"prediction": self.vocab.decode(row), "log_prob": round(s, 4), "complete": EOS_ID in row}
+                for row, s in zip(tokens.tolist(), scores.tolist())]
 
     def configure_optimizers(self):
         return configure_optimizers(self, self.optimizer, self.scheduler)
