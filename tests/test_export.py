@@ -145,3 +145,22 @@ def test_one_to_many_exports_from_an_image(tmp_path, decoder):
     dm.setup("fit")
     task = build_task(cfg, dm.info).eval()
     assert export_generative(task, tmp_path, checks=2)["mismatched_tokens"] == 0
+
+
+@pytest.mark.parametrize("failure", ["interrupted", "check fails"])
+def test_an_export_that_stops_or_fails_its_check_leaves_no_graph(tmp_path, monkeypatch, failure):
+    """Graphs are traced into a staging folder and moved only after the check: an export interrupted while
+    tracing, or one whose graph does not reproduce the model, leaves neither a graph nor model.json."""
+    from seqzoo import export
+
+    def broken(task, path, checks=3):
+        path.write_bytes(b"half a graph")  # what an interrupted writer leaves
+        if failure == "interrupted":
+            raise KeyboardInterrupt
+        return 1.0  # far beyond the tolerance
+
+    monkeypatch.setattr(export, "export_sequence_model", broken)
+    cfg = compose_config(["pretrained=japanese_vowels_lstm"], name="export", output_dir=tmp_path / "out")
+    with pytest.raises(KeyboardInterrupt if failure == "interrupted" else SeqzooError):
+        export.run(cfg)
+    assert list((tmp_path / "out").iterdir()) == []  # no model.onnx, no model.json, no staging folder
