@@ -5,6 +5,7 @@ traceback."""
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
 from seqzoo.cli import compose_config
 from seqzoo.config_checks import check_config
@@ -62,16 +63,26 @@ def test_the_commands_exit_2_before_any_work(tmp_path):
     assert done.returncode == 2 and "batch_size=-5: expected a whole number >= 1" in done.stderr
 
 
+def leaves(node, where=""):
+    """Every key of the default composed config that holds a number (the keys a user types values for)."""
+    for key, value in node.items():
+        path = f"{where}.{key}" if where else key
+        if isinstance(value, dict):
+            yield from leaves(value, path)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not key.startswith("_"):
+            yield path
+
+
 # subnormals off: train() flushes them in this process (flush_denormal), and Hypothesis refuses to draw them then
-KEYS = ["data.batch_size", "task.optimizer.lr", "model.hidden_size", "model.num_layers", "model.dropout", "seed",
-        "task.optimizer.weight_decay", "budget.min_steps", "budget.epochs", "select.min_val"]
+KEYS = sorted(leaves(OmegaConf.to_container(compose_config([]), resolve=False)))
 VALUES = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32),
                    st.sampled_from(["abc", "1e400", "", "null", "true", "-1", "0", "[1,2]"]))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
 @given(key=st.sampled_from(KEYS), value=VALUES)
 def test_fuzzed_values_are_accepted_or_named_never_a_traceback(key, value):
+    """Every numeric key of the composed config, given numbers of any size and sign, and words."""
     try:
         cfg = compose_config([f"{key}={value}"])
     except Exception:
@@ -80,3 +91,7 @@ def test_fuzzed_values_are_accepted_or_named_never_a_traceback(key, value):
         check_config(cfg)
     except SeqzooError as e:
         assert key in str(e)
+
+
+def test_the_fuzz_covers_the_keys_users_set():
+    assert {"data.batch_size", "task.optimizer.lr", "model.hidden_size", "budget.min_steps", "seed"} <= set(KEYS)

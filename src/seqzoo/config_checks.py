@@ -31,6 +31,10 @@ RANGES = [
     (r"^(max_steps|max_epochs)$", lambda v: v >= 1 or v == -1, "a whole number >= 1 (or -1: no limit)"),
     (r"^(min_steps|min_batches|min_batch_size|epochs)$", lambda v: v >= 1, "a whole number >= 1"),
     (r"^temperature$", lambda v: v > 0, "a number > 0"),
+    (r"_fraction$", lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
+    (r"^(gradient_clip_val|refresh_rate)$", lambda v: v >= 0, "a number >= 0"),
+    (r"^(log_every_n_steps|target_length|checkpoint_every_n_steps)$|every_n_epochs$", lambda v: v >= 1, "a whole number >= 1"),
+    (r"^(save_top_k|max_depth)$", lambda v: v >= -1, "a whole number >= -1 (-1: all)"),
 ]
 
 
