@@ -64,3 +64,60 @@ def test_text_lines_of_any_length_alphabet_and_encoding(tmp_path):
         run(tmp_path, "reverse_lstm", str(path))
 
     check()
+
+
+@pytest.fixture(scope="module")
+def forecaster(tmp_path_factory):
+    from seqzoo.train import train
+    from tests.data.fixtures import data_overrides
+
+    root = tmp_path_factory.mktemp("forecaster")
+    train(make_cfg(root / "run", ["task=forecast", "data=series", *data_overrides("series", root), "model.hidden_size=8",
+                                  "debug=limit", "logger=csv"]))
+    return root / "run" / "checkpoints" / "last.ckpt", root / "sales.csv"
+
+
+def test_series_histories_with_any_damage(tmp_path, forecaster):
+    """A forecaster's history file (the training file's columns): rows dropped, repeated or shuffled, cells
+    emptied or replaced by words, NaN or huge numbers, ids blanked, times garbled."""
+    import pandas as pd
+
+    ckpt, source = forecaster
+    frame = pd.read_csv(source)
+    parts = [g.iloc[:67].copy() for _, g in frame.groupby("store")]  # 60 days of each store, then 7 to forecast
+    for part in parts:
+        part.loc[part.index[60:], "sales"] = np.nan  # the price is known ahead, the sales are not
+    history = pd.concat(parts)
+    answered = []
+    cells = st.sampled_from(["", "abc", "nan", "1e300", "-1e300", "inf", "2024-13-45", "0"])
+
+    @FUZZ
+    @given(st.lists(st.tuples(st.integers(0, len(history) - 1), st.sampled_from(list(history.columns)), cells), max_size=4),
+           st.sampled_from(["keep", "drop_rows", "repeat_rows", "shuffle"]), st.integers(0, 2**31 - 1))
+    def check(edits, rows, seed):
+        damaged = history.astype(str).reset_index(drop=True)
+        for row, column, cell in edits:
+            damaged.loc[row, column] = cell
+        rng = np.random.default_rng(seed)
+        if rows == "drop_rows":
+            damaged = damaged.drop(index=rng.choice(len(damaged), 5, replace=False))
+        elif rows == "repeat_rows":
+            damaged = pd.concat([damaged, damaged.iloc[:3]])
+        elif rows == "shuffle":
+            damaged = damaged.sample(frac=1, random_state=seed)
+        path = tmp_path / "history.csv"
+        damaged.to_csv(path, index=False)
+        counter = run.__defaults__[0]
+        counter[0] += 1
+        before = path.read_bytes()
+        try:
+            out = predict(make_cfg(tmp_path / f"f{counter[0]}", [f"ckpt_path={ckpt}", f"input={path}"], name="predict"))
+        except SeqzooError:
+            out = None
+        assert path.read_bytes() == before
+        if out is not None:
+            assert len(list(csv.DictReader(open(out)))) >= 1
+            answered.append(out)
+
+    check()
+    assert answered  # some damage leaves a file it can still forecast from
