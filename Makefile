@@ -43,7 +43,7 @@ test-latest:
 lock: $(VENV)/.installed
 	$(PY) -m pip install "uv>=0.5"
 	$(PY) -m uv pip compile pyproject.toml --all-extras --universal --python-version 3.10 \
-		$(if $(CAP),-c $(CAP)) --custom-compile-command "make lock" --output-file $(LOCK)
+		$(if $(CAP),-c $(CAP)) --custom-compile-command "make lock" --quiet --output-file $(LOCK)
 
 clean:
 	rm -rf logs outputs multirun .pytest_cache
