@@ -35,7 +35,8 @@ BAD = {
     "model.num_layers=2.5": "model.num_layers=2.5: expected a whole number",
     "model.dropout=1.5": "model.dropout=1.5: expected a number in [0, 1)",
     "+trainer.max_steps=0": "trainer.max_steps=0: expected a whole number >= 1 (or -1: no limit)",
-    "budget.min_steps=0": "budget.min_steps=0: expected a whole number >= 1",
+    "budget.min_steps=-1": "budget.min_steps=-1: expected a whole number >= 0",
+    "budget.min_batch_size=0": "budget.min_batch_size=0: expected a whole number >= 1",
 }
 
 

@@ -25,11 +25,11 @@ RANGES = [
     (r"(^|_)dropout$", lambda v: 0 <= v < 1, "a number in [0, 1)"),
     (r"^lr$|(^|_)learning_rate$", lambda v: v > 0, "a number > 0"),
     (r"(^|_)weight_decay$|^label_smoothing$|^momentum$", lambda v: v >= 0, "a number >= 0"),
-    (r"^num_workers$|^warmup_steps$|^min_val$", lambda v: v >= 0, "a whole number >= 0"),
+    (r"^num_workers$|^warmup_steps$|^min_val$|^min_steps$", lambda v: v >= 0, "a whole number >= 0"),
     (r"(^|_)(hidden|batch|embedding|kernel|input|memory|condition|patch|beam)_size$|(^|_)layers$|(^|_)heads$"
      r"|^(d_model|d_state|d_conv|expand|max_len|max_length|patience)$", lambda v: v >= 1, "a whole number >= 1"),
     (r"^(max_steps|max_epochs)$", lambda v: v >= 1 or v == -1, "a whole number >= 1 (or -1: no limit)"),
-    (r"^(min_steps|min_batches|min_batch_size|epochs)$", lambda v: v >= 1, "a whole number >= 1"),
+    (r"^(min_batches|min_batch_size|epochs)$", lambda v: v >= 1, "a whole number >= 1"),
     (r"^temperature$", lambda v: v > 0, "a number > 0"),
     (r"_fraction$", lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
     (r"^(gradient_clip_val|refresh_rate)$", lambda v: v >= 0, "a number >= 0"),
