@@ -280,7 +280,7 @@ def predict(cfg: DictConfig) -> Path:
     cut = fit_lengths(names, items, longest_input(task), bool(cfg.get("truncate")))
     vocab = getattr(datamodule, "source_vocab", None) or getattr(datamodule, "vocab", None)
     normalise = getattr(datamodule, "normalise", lambda text: text)
-    unknown = unknown_tokens(names, [normalise(s) for s in sequences], items, vocab, vocab.split if vocab else None) \
+    unknown = unknown_tokens(names, [normalise(s) for s in sequences], items, vocab) \
         if datamodule.reads_text and not hasattr(datamodule, "encode_file") else None
     largest = input_ranges(names, items)
     loader = make_loader(items, cfg.batch_size)

@@ -88,8 +88,6 @@ def suggest(trial, space) -> list[str]:
 def check_space(space, probe) -> None:
     """Before the first trial: every key names a value of the composed config (``+key`` adds one), every
     distribution is one Optuna draws from, and its bounds or choices make sense."""
-    from omegaconf import OmegaConf
-
     if not space:
         raise SeqzooError("the tune config's space is empty: give space.<train key>: {type: float|int|categorical, ...}")
     for key, spec in space.items():

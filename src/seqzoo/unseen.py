@@ -63,7 +63,7 @@ def fit_lengths(names: list[str], items: list[dict], limit: int | None, truncate
     return len(long)
 
 
-def unknown_tokens(names: list[str], texts: list[str], items: list[dict], vocab, split) -> list[int] | None:
+def unknown_tokens(names: list[str], texts: list[str], items: list[dict], vocab) -> list[int] | None:
     """How many tokens of each text input the model's vocabulary does not hold (read as ``<unk>``); the first
     few are named on the console with their line. None for inputs that are not token ids."""
     from seqzoo.data.vocab import UNK_ID
@@ -75,7 +75,7 @@ def unknown_tokens(names: list[str], texts: list[str], items: list[dict], vocab,
         shown = []
         for line, (name, text, n) in enumerate(zip(names, texts, counts), 1):
             if n and len(shown) < 5:
-                unseen = sorted({t for t in split(text) if t not in vocab.index})
+                unseen = sorted({t for t in vocab.split(text) if t not in vocab.index})
                 shown.append(f"line {line} ({name}): {', '.join(repr(t) for t in unseen[:5])}")
         print(f"seqzoo: warning: {sum(counts)} token(s) in {sum(c > 0 for c in counts)} input(s) are not in the model's "
               f"vocabulary and are read as <unk> (column unknown_tokens): " + "; ".join(shown))
