@@ -121,3 +121,57 @@ def test_series_histories_with_any_damage(tmp_path, forecaster):
 
     check()
     assert answered  # some damage leaves a file it can still forecast from
+
+
+def test_image_arrays_for_a_captioner(tmp_path):
+    """One-to-many: the digits captioner reads (N, 8, 8) images from the same numeric files."""
+    @FUZZ
+    @given(ARRAYS)
+    def check(array):
+        np.save(tmp_path / "images.npy", array)
+        run(tmp_path, "digits_caption_gru", str(tmp_path / "images.npy"))
+
+    check()
+
+
+@pytest.fixture(scope="module")
+def listener(tmp_path_factory):
+    from seqzoo.train import train
+    from tests.data.fixtures import speech_commands_root
+
+    root = tmp_path_factory.mktemp("speech")
+    data = speech_commands_root(root / "data")
+    train(make_cfg(root / "run", ["data=speech_commands", f"data.root={data}", "data.num_workers=0", "data.batch_size=4",
+                                  "model.hidden_size=8", "trainer.max_epochs=1", "logger=csv"]))
+    return root / "run" / "checkpoints" / "last.ckpt"
+
+
+def test_wav_files_of_any_rate_channels_length_and_damage(tmp_path, listener):
+    import soundfile
+
+    @FUZZ
+    @given(st.integers(0, 24000), st.sampled_from([8000, 16000, 44100]), st.integers(1, 3),
+           st.sampled_from(["PCM_16", "FLOAT", "PCM_U8"]), st.sampled_from(["whole", "truncated", "garbage"]), st.integers(0, 2**31 - 1))
+    def check(samples, rate, channels, subtype, damage, seed):
+        path = tmp_path / "clip.wav"
+        wave = np.random.default_rng(seed).uniform(-1, 1, (samples, channels))
+        soundfile.write(path, wave, rate, subtype=subtype)
+        if damage == "truncated":
+            path.write_bytes(path.read_bytes()[: max(1, len(path.read_bytes()) // 3)])
+        elif damage == "garbage":
+            path.write_bytes(np.random.default_rng(seed).bytes(200))
+        run_checkpoint(tmp_path, listener, path)
+
+    check()
+
+
+def run_checkpoint(tmp_path, ckpt, given, counter=[0]) -> None:  # noqa: B006 (a run counter for fresh folders)
+    counter[0] += 1
+    before = open(given, "rb").read()
+    try:
+        out = predict(make_cfg(tmp_path / f"c{counter[0]}", [f"ckpt_path={ckpt}", f"input={given}"], name="predict"))
+    except SeqzooError:
+        out = None
+    assert open(given, "rb").read() == before
+    if out is not None:
+        assert len(list(csv.DictReader(open(out)))) == 1

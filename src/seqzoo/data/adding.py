@@ -9,6 +9,7 @@ import torch
 
 from seqzoo.data.base import ArrayItems, SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
+from seqzoo.errors import SeqzooError
 
 
 def adding_problem(n: int, length: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -31,7 +32,7 @@ class AddingDataModule(SequenceDataModule):
                  seed: int = 0, batch_size: int = 32, num_workers: int = 0):
         super().__init__(batch_size, num_workers)
         if length < 2:
-            raise ValueError(f"the adding problem needs length >= 2, got {length}")
+            raise SeqzooError(f"the adding problem needs length >= 2, got {length}")
         self.length, self.sizes, self.seed = length, {"train": n_train, "val": n_val, "test": n_test}, seed
 
     def setup(self, stage: str | None = None) -> None:

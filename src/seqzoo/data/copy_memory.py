@@ -10,6 +10,7 @@ import torch
 
 from seqzoo.data.base import ArrayItems, SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
+from seqzoo.errors import SeqzooError
 
 BLANK, DELIMITER, SYMBOLS, COPIED = 0, 9, 8, 10
 
@@ -45,7 +46,7 @@ class CopyMemoryDataModule(SequenceDataModule):
                  seed: int = 0, batch_size: int = 32, num_workers: int = 0):
         super().__init__(batch_size, num_workers)
         if blank_length < 1:
-            raise ValueError(f"copy memory needs blank_length >= 1, got {blank_length}")
+            raise SeqzooError(f"copy memory needs blank_length >= 1, got {blank_length}")
         self.blank_length, self.sizes, self.seed = blank_length, {"train": n_train, "val": n_val, "test": n_test}, seed
 
     def setup(self, stage: str | None = None) -> None:

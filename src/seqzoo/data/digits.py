@@ -15,6 +15,7 @@ from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import CONDITION, TARGETS
 from seqzoo.data.uea import stratified_split
 from seqzoo.data.vocab import Vocab, tokenize
+from seqzoo.errors import SeqzooError
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -43,7 +44,7 @@ class DigitsCaptionDataModule(SequenceDataModule):
                  val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0, batch_size: int = 64, num_workers: int = 0):
         super().__init__(batch_size, num_workers)
         if not 1 <= max_digits <= 10:
-            raise ValueError(f"max_digits must be in 1..10, got {max_digits}")
+            raise SeqzooError(f"max_digits must be in 1..10, got {max_digits}")
         self.max_digits, self.val_fraction, self.test_fraction, self.seed = max_digits, val_fraction, test_fraction, seed
         self.separator = separator if separator is not None else ("" if max_digits == 1 else " ")
         self.strips = {"train": 10_000, "val": 1000, "test": 2000, **(strips_per_split or {})}
@@ -79,7 +80,7 @@ class DigitsCaptionDataModule(SequenceDataModule):
             img = torch.as_tensor(np.asarray(img, dtype=np.float32))
             img = img.view(1, *img.shape[-2:])  # (1, 8, W)
             if tuple(img.shape) != tuple(self.condition_shape):
-                raise ValueError(f"image {i} has shape {tuple(img.shape)}; this model reads images of shape {self.condition_shape}")
+                raise SeqzooError(f"image {i} has shape {tuple(img.shape)}; this model reads images of shape {self.condition_shape}")
             item = {CONDITION: img}
             if captions is not None:
                 item[TARGETS] = torch.tensor(self.vocab.encode(tokenize(captions[i], self.separator), eos=True))

@@ -11,6 +11,7 @@ import torch
 
 from seqzoo.data.base import ArrayItems, SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
+from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 
 NOISE = 0
@@ -36,7 +37,7 @@ class SelectiveCopyDataModule(SequenceDataModule):
                  n_test: int = 1000, seed: int = 0, batch_size: int = 64, num_workers: int = 0):
         super().__init__(batch_size, num_workers)
         if not 1 <= n_tokens <= length:
-            raise ValueError(f"selective copy needs 1 <= n_tokens <= length, got n_tokens={n_tokens}, length={length}")
+            raise SeqzooError(f"selective copy needs 1 <= n_tokens <= length, got n_tokens={n_tokens}, length={length}")
         self.length, self.n_tokens, self.vocab, self.seed = length, n_tokens, vocab, seed
         self.sizes = {"train": n_train, "val": n_val, "test": n_test}
 

@@ -10,6 +10,7 @@ Sources are unique across train, validation and test, so no evaluated example wa
 import random
 
 from seqzoo.data.text_pairs import TextPairsDataModule
+from seqzoo.errors import SeqzooError
 
 TASKS = ("reverse", "sort", "addition")
 
@@ -27,9 +28,9 @@ class StringTaskDataModule(TextPairsDataModule):
                  n_val: int = 1000, n_test: int = 1000, seed: int = 0, batch_size: int = 64, num_workers: int = 0, bucket_by_length: bool = False):
         super().__init__(batch_size, num_workers, bucket_by_length)
         if task not in TASKS:
-            raise ValueError(f"unknown string task {task!r}; choose one of {', '.join(TASKS)}")
+            raise SeqzooError(f"unknown string task {task!r}; choose one of {', '.join(TASKS)}")
         if not 1 <= min_length <= max_length:
-            raise ValueError(f"need 1 <= min_length <= max_length, got {min_length} and {max_length}")
+            raise SeqzooError(f"need 1 <= min_length <= max_length, got {min_length} and {max_length}")
         self.task, self.min_length, self.max_length, self.seed = task, min_length, max_length, seed
         self.sizes = {"train": n_train, "val": n_val, "test": n_test}
 
@@ -41,7 +42,7 @@ class StringTaskDataModule(TextPairsDataModule):
             if len(pairs) == wanted:
                 break
         else:
-            raise ValueError(
+            raise SeqzooError(
                 f"only {len(pairs)} distinct {self.task} examples of length {self.min_length}-{self.max_length} exist "
                 f"or were found; ask for fewer than {wanted} or allow longer strings"
             )
