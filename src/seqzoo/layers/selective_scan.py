@@ -21,12 +21,12 @@ every step is one contiguous block:
 So memory grows with T only through (B, T, E) streams, the big tensors stay the size of one chunk (in cache on
 a CPU), and nothing is divided or taken the log of: exact up to rounding at any step size. On a CPU the loop
 over time is a Python loop of one operation per step. On a GPU that was a kernel launch per step, which left
-an H200 idle (80k tokens/s at any length, 0.08x the cuDNN LSTM, ``docs/gpu/bench_long.md``), so there
+an H200 idle (80k tokens/s at any length, 0.08x the cuDNN LSTM, ``docs/results/bench_long.json``, run h200), so there
 (``parallel``) a chunk holds up to ``PARALLEL_ELEMENTS`` numbers per (chunk, B, E, N) tensor (4,096 steps at
 batch 4, d_inner 256, d_state 16) and both recurrences inside it run as ``linear_scan.chunked_scan``: about
 2 sqrt(chunk) steps over whole tensors instead of chunk steps, the same numbers (tested on the CPU by asking
 for it), more memory per chunk, which a GPU has. ``scripts/count_ops.py`` counts the operations: one
-training step at T = 16384, batch 4, goes from 78,549 to 8,549 (``docs/count_ops_16k.txt``).
+training step at T = 16384, batch 4, goes from 78,549 to 8,549 (``docs/results/count_ops.json``).
 """
 
 import torch
