@@ -3,16 +3,17 @@
 # make test-latest:  a fresh .venv-latest with the newest releases pyproject.toml allows, then the suite:
 #                    a release that breaks a result is seen on purpose, not by a newcomer
 # make lock:         refresh requirements.lock from pyproject.toml (after changing a dependency)
+# make docs:         build the documentation site into site/ and check its links (make serve: live preview)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK := requirements.lock
-EXTRAS := dev,forecast,tune,mlflow,wandb,rich,export,baselines,cluster
+EXTRAS := dev,forecast,tune,mlflow,wandb,rich,export,baselines,cluster,docs
 # A machine's pip cap, where it has one (these machines serve torch <= 2.14.1 from their own disk): the lock
 # must not ask for a release the machines that run it refuse.
 CAP := $(wildcard /etc/xdg/pip/constraints.txt)
 
-.PHONY: train test test-fast test-latest lock clean
+.PHONY: train test test-fast test-latest lock docs serve clean
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,5 +46,12 @@ lock: $(VENV)/.installed
 	$(PY) -m uv pip compile pyproject.toml --all-extras --universal --python-version 3.10 \
 		$(if $(CAP),-c $(CAP)) --custom-compile-command "make lock" --quiet --output-file $(LOCK)
 
+docs: $(VENV)/.installed
+	$(PY) -m mkdocs build --strict
+	$(PY) scripts/check_links.py site
+
+serve: $(VENV)/.installed
+	$(PY) -m mkdocs serve
+
 clean:
-	rm -rf logs outputs multirun .pytest_cache
+	rm -rf logs outputs multirun .pytest_cache site
