@@ -21,6 +21,8 @@ from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import GRU, LSTM, RNN
 from seqzoo.models.transformer import EncoderLayer, copy_torch_encoder_layer
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 
 def sync(device: str) -> None:
     if device.startswith("cuda"):
@@ -96,6 +98,7 @@ def main() -> None:
     p.add_argument("--iters", type=int, default=5, help="calls per timing")
     p.add_argument("--impls", nargs="+", default=["fused", "reference"])
     p.add_argument("--out", help="write the results as JSON here")
+    results_file.add_arguments(p)
     args = p.parse_args()
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     results = []
@@ -118,6 +121,12 @@ def main() -> None:
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"config": vars(args), "results": results}, f, indent=2)
+    for device in devices:
+        rows = [{"case": r["case"], "pass": r["pass"], "torch.nn ms": round(1e3 * r["torch.nn_s"], 3),
+                 **{k: v for i in args.impls if f"{i}_s" in r
+                    for k, v in ((f"{i} ms", round(1e3 * r[f"{i}_s"], 3)), (f"{i} / torch.nn", round(r[f"{i}_s"] / r["torch.nn_s"], 2)))}}
+                for r in results if r["device"] == device]
+        results_file.save(args, rows, device, settings={k: v for k, v in vars(args).items() if k not in ("out", "results", "label")})
 
 
 if __name__ == "__main__":

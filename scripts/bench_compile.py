@@ -25,6 +25,8 @@ from seqzoo.configs import config_options
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 
 def sync(device: str) -> None:
     if device.startswith("cuda"):
@@ -128,6 +130,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--merge", action="store_true", help="keep the other families' rows already in --out")
+    results_file.add_arguments(parser)
     args = parser.parse_args(argv)
     unknown = sorted(set(args.families.split(",")) - set(config_options("model")))
     if unknown:
@@ -180,7 +183,20 @@ def report(rows: dict, args) -> str:
     if args.out:
         args.out.write_text(json.dumps({"device": device, "args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1) + "\n")
         args.out.with_suffix(".md").write_text(text)
+    results_file.save(args, [result_row(name, r) for name, r in rows.items()], args.device,
+                      settings={k: getattr(args, k) for k in ("batch", "length", "features", "steps", "repeats")})
     return text
+
+
+def result_row(family: str, r: dict) -> dict:
+    """One family's figures as a flat row of the results file."""
+    if "error" in r:
+        return {"family": family, "error": str(r["error"])[:120]}
+    row = {"family": family, "graph breaks": r["encoder"].get("graph_breaks")}
+    for part, name in (("encoder", "encoder"), ("decoder_step", "step")):
+        row.update({f"{name} {label}": r[part].get(key) for key, label in
+                    (("compile_s", "compile s"), ("eager_ms", "eager ms"), ("compiled_ms", "compiled ms"), ("speedup", "speed-up"))})
+    return row
 
 
 if __name__ == "__main__":

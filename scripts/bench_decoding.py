@@ -26,6 +26,8 @@ from seqzoo.layers.batch_select import select_batch
 from seqzoo.tasks import decoding
 from seqzoo.tasks.token_decoder import TokenDecoder
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 NO_EOS = -1  # an id no step emits: hypotheses never finish early
 
 
@@ -84,6 +86,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--latency-at", default="", help="e.g. 100,4000: time one incremental step at these positions")
     p.add_argument("--out")
+    results_file.add_arguments(p)
     args = p.parse_args()
     torch.manual_seed(0)
     memory = torch.randn(args.batch, args.memory, args.width)
@@ -132,6 +135,12 @@ def main() -> None:
             print(f"{name:<13}{cells}{(last / first if first and last else float('nan')):>9.2f}x")
     if args.out:
         Path(args.out).write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
+    rows = [{"decoder": name, "greedy incremental tok/s": round(r["greedy inc"]), "greedy recompute tok/s": round(r["greedy re"]),
+             "greedy speed-up": round(r["greedy_speedup"], 1), "beam incremental tok/s": round(r["beam inc"]),
+             "beam recompute tok/s": round(r["beam re"]), "beam speed-up": round(r["beam_speedup"], 1),
+             **{f"step ms at {p}": round(v, 3) for p, v in r.get("step_ms", {}).items() if v is not None}}
+            for name, r in results.items() if "greedy inc" in r]
+    results_file.save(args, rows, settings={k: getattr(args, k) for k in ("batch", "length", "memory", "vocab", "width", "beam", "repeats")})
 
 
 if __name__ == "__main__":

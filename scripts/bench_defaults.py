@@ -27,6 +27,8 @@ from seqzoo.configs import config_options
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import available, sktime_data_dir
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -89,6 +91,7 @@ def main() -> None:
     parser.add_argument("--override", action="append", default=[], help="a config override for every neural run")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (threads are shared out among them)")
     parser.add_argument("--out", type=Path, default=Path("logs/bench_defaults"))
+    results_file.add_arguments(parser)
     args = parser.parse_args()
 
     root = sktime_data_dir()
@@ -112,6 +115,10 @@ def main() -> None:
     (args.out / "results.json").write_text(json.dumps({"overrides": args.override, "results": results}, indent=2) + "\n")
     (args.out / "table.md").write_text(table(results, families, methods))
     print("\n" + table(results, families, methods))
+    names = {"nearest_neighbour": "1-NN Euclidean", "minirocket": "MiniRocket"}
+    results_file.save(args, [{"set": name, "method": names.get(m, m), "accuracy %": round(100 * r["acc"], 1), "seconds": round(r["seconds"])}
+                             for name, methods_ in results.items() for m, r in methods_.items() if r.get("acc") is not None],
+                      settings={"overrides": args.override, "jobs": args.jobs})
 
 
 if __name__ == "__main__":

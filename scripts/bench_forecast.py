@@ -37,6 +37,8 @@ from seqzoo.cli import compose_config
 from seqzoo.data.batch import collate
 from seqzoo.tasks.forecast_metrics import CRPS_LEVELS, ForecastScores, naive, seasonal_naive
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("mase", "smape", "crps", "coverage80")
 BASELINES = ("naive", "seasonal naive", "Holt-Winters", "Holt-Winters, damped")
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
     p.add_argument("--override", action="append", default=[], help="extra train.py overrides for every family run")
     p.add_argument("--tag", default="", help="added to each family's row name (and run folder), e.g. the overrides' gist")
     p.add_argument("--out", default="docs/bench_forecast")
+    results_file.add_arguments(p)
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,6 +143,10 @@ def main(argv=None) -> int:
         (out / "results.json").write_text(json.dumps(results, indent=1))
         (out / "table.md").write_text(table(results))
     print(table(results))
+    results_file.save(args, [{"data": data, "method": m, "MASE": r.get("mase"), "sMAPE %": r.get("smape"), "CRPS": r.get("crps"),
+                              "80 % coverage": r.get("coverage80"), "fit s": r.get("seconds")}
+                             for data, methods in results.items() for m, r in methods.items()],
+                      settings={"max_time": args.max_time, "threads": args.threads, "overrides": args.override})
     return 0
 
 

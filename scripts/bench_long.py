@@ -33,6 +33,8 @@ from seqzoo.layers import relayout, time_blocks
 from seqzoo.models.budget import width_value
 from seqzoo.models.interface import run_encoder
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 
 def build(spec: str, width: int, features: int, length: int) -> torch.nn.Module:
     """``spec``: a family, optionally with constructor overrides: ``mamba:impl=reference``; a family with a
@@ -78,6 +80,7 @@ def main() -> None:
     p.add_argument("--baseline", default="lstm")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", help="write the results as JSON here")
+    results_file.add_arguments(p)
     args = p.parse_args()
     models = args.models.split(",")
     results = {"device": torch.cuda.get_device_name() if args.device == "cuda" else f"cpu, {torch.get_num_threads()} threads",
@@ -122,6 +125,10 @@ def main() -> None:
         print(f"| {m} | " + " | ".join(cells) + " |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
+    rows = [{"model": m, "T": int(T), "tokens/s": round(r["tokens_per_s"]), f"x {args.baseline}": round(r[f"x_{args.baseline}"], 2),
+             "saved MiB": round(r["saved_mib"])} for T, row in results["lengths"].items() for m, r in row.items()]
+    results_file.save(args, rows, args.device, settings={"width": args.width, "batch": args.batch, "features": args.features,
+                                                         "rounds": args.rounds})
 
 
 if __name__ == "__main__":

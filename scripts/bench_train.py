@@ -33,6 +33,8 @@ from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 
 def setup(model: str, args):
     """The task and DataModule of ``python train.py model=<model> data=adding`` at the benchmark's sizes."""
@@ -169,6 +171,7 @@ def main() -> None:
     p.add_argument("--plot", default="throughput_vs_length.png")
     p.add_argument("--out", help="write the results as JSON here")
     p.add_argument("--as-run", action="store_true", help="seqzoo path with the CSV log and progress bar of a train.py run")
+    results_file.add_arguments(p)
     args = p.parse_args()
     models = args.models.split(",")
     speeds = {m: {"seqzoo": [], "plain": []} for m in models}
@@ -206,6 +209,17 @@ def main() -> None:
         print(f"plot written to {args.plot}")
     if args.out:
         Path(args.out).write_text(json.dumps({"config": vars(args), "train": results, "throughput": curves}, indent=2))
+    rows = [{"model": m, "seqzoo steps/s": round(r["seqzoo_steps_per_s"], 1), "plain loop steps/s": round(r["plain_steps_per_s"], 1),
+             "paired ratio": round(r["paired_ratio"], 3),
+             **({"seqzoo peak MiB": round(r["seqzoo_peak_mib"]), "plain peak MiB": round(r["plain_peak_mib"])} if r["seqzoo_peak_mib"] else {})}
+            for m, r in results.items()]
+    settings = {k: getattr(args, k) for k in ("length", "steps", "warmup", "repeats", "as_run")}
+    if rows:
+        results_file.save(args, rows, args.device, settings={**settings, "batch": args.batch})
+    if curves:  # the throughput curve as its own run: <label>_lengths
+        args.label = f"{args.label or args.device}_lengths"
+        results_file.save(args, [{"model": m, "T": t, "tokens/s": round(v)} for m, pts in curves.items() for t, v in pts],
+                          args.device, settings={"batch": args.batch_for_lengths})
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from seqzoo.models.interface import run_encoder
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 
 class CountOps(TorchDispatchMode):
     def __init__(self):
@@ -34,9 +36,11 @@ def main(argv=None) -> int:
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--features", type=int, default=16)
+    results_file.add_arguments(p)
     args = p.parse_args(argv)
     print(f"ATen operations in one forward + backward: batch {args.batch}, T={args.length}, width {args.width}, one layer\n")
     print("| model | operations | per step |\n|---|---|---|")
+    rows = []
     for name in args.models.split(","):
         torch.manual_seed(0)
         net = build(name, args.width, args.features, args.length)
@@ -44,6 +48,8 @@ def main(argv=None) -> int:
         with CountOps() as counter:
             run_encoder(net, x).square().mean().backward()
         print(f"| {name} | {counter.count:,} | {counter.count / args.length:.2f} |", flush=True)
+        rows.append({"model": name, "operations": counter.count, "per step": round(counter.count / args.length, 2)})
+    results_file.save(args, rows, settings={"length": args.length, "width": args.width, "batch": args.batch})
     return 0
 
 

@@ -35,6 +35,8 @@ from seqzoo.errors import SeqzooError
 from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task, restore
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 
 def sweep(overrides: list[str]) -> list[list[str]]:
     """model=a,b:key=value,c -> one override list per model; ``b:key=value`` sets model.key for b alone.
@@ -175,6 +177,7 @@ def main() -> None:
     p.add_argument("--example", type=int, default=0, help="hidden: which test example")
     p.add_argument("--lengths", default="10,25,50,100", help="memory: blank lengths T")
     p.add_argument("--steps", type=int, default=400, help="memory: training batches per model and length")
+    results_file.add_arguments(p)
     args = p.parse_args()
     ckpts = [o.split("=", 1)[1] for o in args.overrides if o.startswith("ckpt=")]
     overrides = [o for o in args.overrides if not o.startswith("ckpt=")]
@@ -190,6 +193,8 @@ def main() -> None:
                 print(f"{label:<36} T={t:<6} recall accuracy {accuracy:.3f}", flush=True)
         plot_memory(results, out)
         print(f"plot written to {out}")
+        results_file.save(args, [{"model": label.removeprefix("model="), "T": t, "recall accuracy": round(a, 3)}
+                                 for label, points in results.items() for t, a in points], settings={"steps": args.steps, "seed": args.seed})
         return
     if args.what == "hidden":
         if len(ckpts) != 1:

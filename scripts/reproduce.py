@@ -40,6 +40,8 @@ from seqzoo.configs import config_options
 from seqzoo.errors import SeqzooError
 from seqzoo.train import make
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = config_options("model")  # every family in configs/model/
 
@@ -272,6 +274,20 @@ def fmt(value: float | None) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.4f}" if value >= 1e-3 else f"{value:.1e}"
 
 
+def result_rows(results: dict) -> list[dict]:
+    """One row per task row and family, for the results file (docs/results/reproduce.json)."""
+    rows = []
+    for key, per_family in results.items():
+        if "not_run" in per_family:
+            rows.append({"row": key, "status": "not run", "what it did": per_family["not_run"]})
+            continue
+        for family, r in per_family.items():
+            rows.append({"row": key, "family": family, "value": r.get("value"), "std": r.get("std"), "seeds": r.get("seeds", 1),
+                         "paper": ROWS[key].paper.get(family), "steps": r.get("steps"), "status": r["status"],
+                         "what it did": "; ".join(r.get("notes", [])), "tuned": " ".join(r.get("tuned", [])) or None})
+    return rows
+
+
 def table(results: dict, models: list[str], scale: str) -> str:
     """Markdown: for each row, our figure per family (a dagger where cut short) and the paper's beneath it."""
     head = "| Task | Metric | Source | " + " | ".join(f.upper() if f != "transformer" else "Transformer" for f in models) + " |"
@@ -349,6 +365,7 @@ def main(argv=None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted --tune/--seeds measurement in --out: studies add their missing "
                              "trials, seeds with a metrics.json are kept, an interrupted seed starts again")
+    results_file.add_arguments(parser)
     args = parser.parse_args(argv)
     rows, models = args.rows.split(","), args.models.split(",")
     for name, known in (("row", ROWS), ("model", FAMILIES)):
@@ -390,6 +407,7 @@ def main(argv=None) -> int:
     (out / "table.md").write_text(text)
     (out / "results.json").write_text(json.dumps({"scale": args.scale, "rows": results}, indent=1) + "\n")
     print("\n" + text + f"\nwritten: {out / 'table.md'}, {out / 'results.json'}, {out / 'curves'}/")
+    results_file.save(args, result_rows(results), args.label or args.scale)
     failed = [f"{k}/{f}" for k, r in results.items() if "not_run" not in r for f, v in r.items() if v["status"] == "failed"]
     return 1 if failed else 0
 

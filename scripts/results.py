@@ -62,3 +62,17 @@ def load(path: str | Path) -> dict:
         if missing:
             raise ValueError(f"{path}: run {run.get('label')!r} lacks {', '.join(missing)}")
     return data
+
+
+def add_arguments(parser) -> None:
+    """``--results FILE --label NAME``: the benchmark's run recorded in its results file (docs/results/<name>.json)."""
+    parser.add_argument("--results", help="record this run's rows in this results file (e.g. docs/results/<benchmark>.json)")
+    parser.add_argument("--label", default=None, help="the run's label in the results file (default: the device); "
+                        "a run with the same label is replaced")
+
+
+def save(args, rows: list[dict], device: str = "cpu", **kwargs) -> None:
+    """Record ``rows`` when the command asked for ``--results``; say where."""
+    if getattr(args, "results", None):
+        run = record(args.results, args.label or device, rows, device=device, **kwargs)
+        print(f"recorded {len(rows)} rows as run {run['label']!r} in {args.results}")

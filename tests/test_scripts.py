@@ -17,12 +17,15 @@ def test_bench_backbones_smoke(tmp_path):
     out = tmp_path / "bench.json"
     result = run_cli([str(ROOT / "scripts" / "bench_backbones.py"), "--device", "cpu", "--batch", "2", "--length", "4",
                       "--hidden", "8", "--features", "3", "--d-model", "8", "--heads", "2", "--repeats", "1", "--iters", "1",
-                      "--out", str(out)], tmp_path)
+                      "--out", str(out), "--results", str(tmp_path / "bench_backbones.json")], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "LSTM masked" in result.stdout and "ratio" in result.stdout
     rows = json.loads(out.read_text())["results"]
     assert {r["case"] for r in rows} >= {"RNN", "LSTM", "GRU", "TransformerEncoderLayer"}
     assert all(r["torch.nn_s"] > 0 for r in rows)
+    recorded = recorded_rows(tmp_path / "bench_backbones.json", "cpu")  # the docs' results file: same cases, ms
+    assert [(r["case"], r["pass"]) for r in recorded] == [(r["case"], r["pass"]) for r in rows]
+    assert all(r["torch.nn ms"] == round(1e3 * raw["torch.nn_s"], 3) for r, raw in zip(recorded, rows))
 
 
 def test_diagnose_gradient_flow_smoke(tmp_path):
@@ -59,7 +62,7 @@ def test_bench_train_smoke(tmp_path):
     out = tmp_path / "train.json"
     result = run_cli([str(ROOT / "scripts" / "bench_train.py"), "--models", "gru,tcn", "--steps", "4", "--warmup", "1",
                       "--repeats", "1", "--batch", "4", "--length", "12", "--lengths", "8,16", "--batch-for-lengths", "2",
-                      "--plot", str(tmp_path / "t.png"), "--out", str(out), "--as-run"], tmp_path)
+                      "--plot", str(tmp_path / "t.png"), "--out", str(out), "--as-run", "--results", str(tmp_path / "r.json")], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(out.read_text())
     for model in ("gru", "tcn"):
@@ -69,15 +72,30 @@ def test_bench_train_smoke(tmp_path):
         assert abs(row["paired_ratio"] - row["plain_runs"][0] / row["seqzoo_runs"][0]) < 1e-9  # one repeat: its own ratio
         assert [t for t, _ in data["throughput"][model]] == [8, 16]
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    assert [r["model"] for r in recorded_rows(tmp_path / "r.json", "cpu")] == ["gru", "tcn"]
+    assert [(r["model"], r["T"]) for r in recorded_rows(tmp_path / "r.json", "cpu_lengths")] == [("gru", 8), ("gru", 16), ("tcn", 8), ("tcn", 16)]
+
+
+def recorded_rows(path, label: str) -> list[dict]:
+    """The rows a script recorded as run ``label`` of a results file, after checking the file says how they were made."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from results import load
+
+    run = next(r for r in load(path)["runs"] if r["label"] == label)
+    assert run["command"].startswith("python ") and run["versions"]["torch"] and run["machine"]
+    return run["rows"]
 
 
 def test_bench_decoding_smoke(tmp_path):
     out = tmp_path / "dec.json"
     result = run_cli([str(ROOT / "scripts" / "bench_decoding.py"), "--decoders", "gru,tcn,transformer", "--length", "6",
-                      "--batch", "2", "--beam", "2", "--repeats", "1", "--width", "16", "--out", str(out)], tmp_path)
+                      "--batch", "2", "--beam", "2", "--repeats", "1", "--width", "16", "--out", str(out), "--results",
+                      str(tmp_path / "r.json"), "--label", "smoke"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]  # the script also checks both ways give the same tokens
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"gru", "tcn", "transformer"} and all(r["greedy inc"] > 0 for r in results.values())
+    assert {r["decoder"]: r["greedy incremental tok/s"] for r in recorded_rows(tmp_path / "r.json", "smoke")} == {
+        k: round(r["greedy inc"]) for k, r in results.items()}
 
 
 def test_bench_forecast_smoke(tmp_path):
@@ -171,8 +189,9 @@ def test_bench_compile_records_a_family_that_fails_and_goes_on(tmp_path, monkeyp
 
 def test_count_ops_shows_the_gpu_path_of_mambas_scan_launching_fewer_operations(tmp_path):
     result = run_cli([str(ROOT / "scripts" / "count_ops.py"), "--models", "mamba,mamba:parallel=true", "--length", "1000",
-                      "--width", "8"], tmp_path)
+                      "--width", "8", "--results", str(tmp_path / "ops.json")], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     counts = {line.split("|")[1].strip(): int(line.split("|")[2].replace(",", "")) for line in result.stdout.splitlines()
               if line.startswith("| mamba")}
     assert counts["mamba:parallel=true"] < counts["mamba"] / 2
+    assert {r["model"]: r["operations"] for r in recorded_rows(tmp_path / "ops.json", "cpu")} == counts
