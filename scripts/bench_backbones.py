@@ -13,6 +13,7 @@ import json
 import statistics
 import time
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -20,8 +21,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import GRU, LSTM, RNN
 from seqzoo.models.transformer import EncoderLayer, copy_torch_encoder_layer
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 
 def sync(device: str) -> None:

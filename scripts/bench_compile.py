@@ -17,6 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from hydra.utils import instantiate
 
@@ -24,8 +25,6 @@ from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 
 def sync(device: str) -> None:

@@ -16,6 +16,7 @@ import statistics
 import time
 from pathlib import Path
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from hydra.utils import instantiate
 
@@ -25,8 +26,6 @@ from seqzoo.data.vocab import BOS_ID
 from seqzoo.layers.batch_select import select_batch
 from seqzoo.tasks import decoding
 from seqzoo.tasks.token_decoder import TokenDecoder
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 NO_EOS = -1  # an id no step emits: hypotheses never finish early
 

@@ -21,13 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 from seqzoo import baselines
 from seqzoo.configs import config_options
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import available, sktime_data_dir
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -30,14 +30,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from hydra.utils import instantiate
 
 from seqzoo.cli import compose_config
 from seqzoo.data.batch import collate
 from seqzoo.tasks.forecast_metrics import CRPS_LEVELS, ForecastScores, naive, seasonal_naive
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("mase", "smape", "crps", "coverage80")

@@ -23,6 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from hydra.utils import get_class
 from omegaconf import OmegaConf
@@ -30,10 +31,8 @@ from omegaconf import OmegaConf
 from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
 from seqzoo.layers import relayout, time_blocks
-from seqzoo.models.budget import width_value
 from seqzoo.models.interface import run_encoder
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
+from seqzoo.models.sizing import width_value
 
 
 def build(spec: str, width: int, features: int, length: int) -> torch.nn.Module:

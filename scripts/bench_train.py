@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
@@ -32,8 +33,6 @@ from seqzoo.configs import config_options
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 
 def setup(model: str, args):

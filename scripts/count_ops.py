@@ -9,12 +9,11 @@ A model is a ``bench_long.py`` spec: ``mamba:parallel=true`` runs Mamba's select
 
 import argparse
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from seqzoo.models.interface import run_encoder
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 
 class CountOps(TorchDispatchMode):

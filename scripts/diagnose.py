@@ -22,6 +22,7 @@ import itertools
 import sys
 from pathlib import Path
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 import torch
 from hydra.utils import instantiate
 
@@ -30,12 +31,10 @@ from seqzoo.configs import config_options
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
-from seqzoo.models.rnn import Recurrent
 from seqzoo.errors import SeqzooError
+from seqzoo.models.rnn import Recurrent
 from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task, restore
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 
 def sweep(overrides: list[str]) -> list[list[str]]:

@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
@@ -39,8 +40,6 @@ from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
 from seqzoo.errors import SeqzooError
 from seqzoo.train import make
-
-import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = config_options("model")  # every family in configs/model/

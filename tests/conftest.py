@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
-from seqzoo.models.budget import width_value
+from seqzoo.models.sizing import width_value
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -55,7 +55,7 @@ def test_the_site_builds_strictly_and_its_links_resolve(tmp_path):
     assert done.returncode == 0, done.stderr[-5000:]
     assert broken_links(tmp_path / "site") == []
     families = (tmp_path / "site" / "reference" / "families" / "index.html").read_text()
-    from seqzoo.configs import list_models
+    from seqzoo.models import list_models
 
     assert all(f'id="{name}"' in families for name in list_models())  # the reference covers every family
 

@@ -17,6 +17,7 @@ from seqzoo.export import (
     session,
     source_example,
 )
+from seqzoo.pretrained import resolve
 from seqzoo.tasks.aligned import Aligned
 from seqzoo.tasks.many_to_one import ManyToOne
 from seqzoo.tasks.seq2seq import Seq2Seq
@@ -160,7 +161,7 @@ def test_an_export_that_stops_or_fails_its_check_leaves_no_graph(tmp_path, monke
         return 1.0  # far beyond the tolerance
 
     monkeypatch.setattr(export, "export_sequence_model", broken)
-    cfg = compose_config(["pretrained=japanese_vowels_lstm"], name="export", output_dir=tmp_path / "out")
+    cfg = resolve(compose_config(["pretrained=japanese_vowels_lstm"], name="export", output_dir=tmp_path / "out"))
     with pytest.raises(KeyboardInterrupt if failure == "interrupted" else SeqzooError):
         export.run(cfg)
     assert list((tmp_path / "out").iterdir()) == []  # no model.onnx, no model.json, no staging folder

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 
 from seqzoo.errors import SeqzooError
+from seqzoo.pretrained import resolve
 from seqzoo.train import predict
 from tests.conftest import make_cfg
 
@@ -28,7 +29,7 @@ def run(tmp_path, source: str, given, counter=[0]) -> list[dict] | None:  # noqa
     counter[0] += 1
     before = open(given, "rb").read()
     try:
-        out = predict(make_cfg(tmp_path / f"p{counter[0]}", [source, f"input={given}"], name="predict"))
+        out = predict(resolve(make_cfg(tmp_path / f"p{counter[0]}", [source, f"input={given}"], name="predict")))
     except SeqzooError:
         out = None
     assert open(given, "rb").read() == before  # the input is never changed

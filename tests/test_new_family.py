@@ -11,9 +11,9 @@ from torch import nn
 
 from seqzoo import configs
 from seqzoo.errors import SeqzooError
-from seqzoo.models.budget import count_parameters
 from seqzoo.models.interface import Width
-from seqzoo.train import build_task
+from seqzoo.models.sizing import count_parameters
+from seqzoo.train import build_task, sized_model
 from tests.conftest import make_cfg, small_part
 from tests.models.test_contract import check_encoder_contract
 from tests.tasks.test_matrix import overfit_loss
@@ -63,8 +63,9 @@ def test_the_budget_fitter_sizes_the_family(new_family, tmp_path):
                               "data.n_test=8", "+model.target_params=20000"])
     dm = instantiate(cfg.data)
     dm.setup()
-    task = build_task(cfg, dm.info)
-    assert abs(count_parameters(task) - 20_000) <= 0.05 * 20_000 and cfg.model.hidden_size != 64
+    sized = sized_model(cfg, dm.info)  # a new config holding the width chosen; the composed one is left as it was
+    assert abs(count_parameters(build_task(sized, dm.info)) - 20_000) <= 0.05 * 20_000
+    assert sized.model.hidden_size != 64 and "target_params" not in sized.model and cfg.model.hidden_size == 64
 
 
 def test_the_decoder_role_is_refused_with_the_choices(new_family, tmp_path):

@@ -30,7 +30,7 @@ def test_the_shipped_models_are_listed_with_their_figures():
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n != "japanese_vowels_lstm" else n for n in SHIPPED])
 def test_eval_by_name_reproduces_the_registered_test_figures(tmp_path, name):
-    test = evaluate(make_cfg(tmp_path / "eval", [f"pretrained={name}"], name="eval"))
+    test = evaluate(pretrained.resolve(make_cfg(tmp_path / "eval", [f"pretrained={name}"], name="eval")))
     for k, v in pretrained.entry(name)["metrics"].items():
         assert abs(test[f"test/{k}"] - v) <= STORED, k
 
@@ -38,8 +38,8 @@ def test_eval_by_name_reproduces_the_registered_test_figures(tmp_path, name):
 def test_predict_by_name_and_load_by_name(tmp_path):
     series, labels, _ = read_ts(UEADataModule("JapaneseVowels").files()[1])
     np.savez(tmp_path / "test.npz", **{f"u{i}": s for i, s in enumerate(series)})
-    rows = list(csv.DictReader(open(predict(make_cfg(tmp_path / "p", ["pretrained=japanese_vowels_lstm", f"input={tmp_path}/test.npz"],
-                                                     name="predict")))))
+    cfg = make_cfg(tmp_path / "p", ["pretrained=japanese_vowels_lstm", f"input={tmp_path}/test.npz"], name="predict")
+    rows = list(csv.DictReader(open(predict(pretrained.resolve(cfg)))))
     accuracy = np.mean([r["prediction"] == y for r, y in zip(rows, labels)])
     assert abs(accuracy - pretrained.entry("japanese_vowels_lstm")["metrics"]["acc"]) <= STORED
     task = pretrained.load_pretrained("japanese_vowels_lstm")

@@ -6,8 +6,9 @@ import torch
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from seqzoo.configs import config_file, create_model, list_models
+from seqzoo.configs import config_file
 from seqzoo.errors import SeqzooError
+from seqzoo.models import create_model, list_models
 from seqzoo.models.interface import run_encoder
 from tests.conftest import config_names
 

@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from seqzoo.cli import compose_config
 from seqzoo.configs import CONFIG_DIR
-from seqzoo.models.budget import count_parameters
+from seqzoo.models.sizing import count_parameters
 from seqzoo.train import build_task
 from tests.conftest import ROOT, config_names, load_script, run_cli
 from tests.data.fixtures import mnist_root

@@ -3,7 +3,7 @@
 import pytest
 from omegaconf import OmegaConf
 
-from seqzoo.training_budget import apply_budget, plan
+from seqzoo.training_budget import plan, with_training_budget
 
 POLICY = dict(epochs=30, min_steps=1000, max_steps=20000, min_batches=10, min_batch_size=8)
 
@@ -42,15 +42,17 @@ def cfg(**trainer):
     return OmegaConf.create({"budget": POLICY, "data": {"batch_size": 64}, "trainer": {"max_epochs": None, **trainer}})
 
 
-def test_the_policy_fills_in_the_run_and_records_it_in_the_config():
-    c, data = cfg(), Data(40, 64)
-    budget = apply_budget(c, data)
+def test_the_policy_fills_in_the_run_and_records_it_in_a_new_config():
+    given, data = cfg(), Data(40, 64)
+    c, budget = with_training_budget(given, data)
     assert data.batch_size == c.data.batch_size == 8
     assert c.trainer.max_steps == budget.steps == 1000 and c.trainer.max_epochs == 200
+    assert given.data.batch_size == 64 and "max_steps" not in given.trainer  # the composed config is left as it was
 
 
 @pytest.mark.parametrize("trainer", [{"max_epochs": 3}, {"max_steps": 50}, {"fast_dev_run": True}])
 def test_an_explicit_length_is_kept_as_given(trainer):
-    c, data = cfg(**trainer), Data(40, 64)
-    assert apply_budget(c, data) is None
+    given, data = cfg(**trainer), Data(40, 64)
+    c, budget = with_training_budget(given, data)
+    assert budget is None and c is given
     assert data.batch_size == c.data.batch_size == 64 and c.trainer.get("max_epochs") == trainer.get("max_epochs")

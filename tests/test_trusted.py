@@ -91,7 +91,7 @@ def test_building_blocks(target):
 
 
 @pytest.mark.parametrize("target", ["os.system", "builtins.eval", "torch.load", "torch.save", "pathlib.Path",
-                                    "seqzoo.train.Path", "seqzoo.reports.write_json", "torch.optim.Optimizer.zero_grad",
+                                    "seqzoo.train.Path", "seqzoo.run_report.write_json", "torch.optim.Optimizer.zero_grad",
                                     "subprocess.Popen", "seqzoo", "torch.nn.functional.linear", "torch.optim.torch.load"])
 def test_not_building_blocks(target):
     assert not is_building_block(target)

@@ -17,7 +17,7 @@ from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
-from seqzoo import configs, run_dirs  # noqa: F401  (run_dirs registers the ${run_id:} resolver)
+from seqzoo import configs, pretrained, run_dirs  # noqa: F401  (run_dirs registers the ${run_id:} resolver)
 from seqzoo import train as run
 from seqzoo.errors import SeqzooError, unwrap
 
@@ -77,16 +77,16 @@ def train_main(cfg: DictConfig) -> float | None:
 
 @hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="eval")
 def eval_main(cfg: DictConfig) -> None:
-    guarded(run.evaluate, cfg)
+    guarded(lambda c: run.evaluate(pretrained.resolve(c)), cfg)
 
 
 @hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="predict")
 def predict_main(cfg: DictConfig) -> None:
-    guarded(run.predict, cfg)
+    guarded(lambda c: run.predict(pretrained.resolve(c)), cfg)
 
 
 @hydra.main(version_base="1.3", config_path=configs.PACKAGE, config_name="export")
 def export_main(cfg: DictConfig) -> None:
     from seqzoo import export
 
-    guarded(export.run, cfg)
+    guarded(lambda c: export.run(pretrained.resolve(c)), cfg)

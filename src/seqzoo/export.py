@@ -28,7 +28,6 @@ from seqzoo.atomic import write_text
 from seqzoo.data.batch import CONDITION, INPUT_MASK, INPUTS
 from seqzoo.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from seqzoo.errors import SeqzooError
-from seqzoo.tasks.parts import longest_input
 
 EXPORT_EXTRA = 'pip install -e ".[export]"'
 TRACE_SHAPE = (2, 8)  # the example batch and length traced; checks use others
@@ -97,7 +96,7 @@ def export_sequence_model(task: nn.Module, path: Path, checks: int = 3) -> float
     onnx_runtime()
     from torch.export import Dim
 
-    limit = longest_input(task)
+    limit = task.longest_input()
     length = Dim("length", min=1, max=limit) if limit else Dim("length", min=1)
     dims = {0: Dim("batch", min=1), 1: length}
     generator = torch.Generator().manual_seed(0)
@@ -122,7 +121,7 @@ def describe_sequence_model(task: nn.Module) -> dict:
         "inputs": {"inputs": "(B, T) int64 token ids" if tokens else f"(B, T, {task.embed.output_size}) float32",
                    "mask": "(B, T) bool, True at real steps, right-padded"},
         "outputs": {"outputs": "(B, T, K)" if task.mapping == "aligned" else "(B, K)"},
-        "max_length": longest_input(task),
+        "max_length": task.longest_input(),
         "class_names": getattr(task, "class_names", None),
     }
 

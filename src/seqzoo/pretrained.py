@@ -85,6 +85,21 @@ def fetch(name: str) -> Path:
     return path
 
 
+def resolve(cfg):
+    """An eval / predict / export config naming ``pretrained=<name>`` -> a copy naming its checked checkpoint file
+    as ``ckpt_path`` (what the commands read); any other config unchanged. The commands' CLI calls this."""
+    if not cfg.get("pretrained"):
+        return cfg
+    import copy
+
+    from omegaconf import open_dict
+
+    cfg = copy.deepcopy(cfg)  # the composed config stays as it was
+    with open_dict(cfg):
+        cfg.ckpt_path = str(fetch(cfg.pretrained))
+    return cfg
+
+
 def load_pretrained(name: str):
     """-> the task module (a LightningModule in eval mode, on the CPU) with its trained weights; its data module's
     fitted state is in ``.datamodule`` for encoding raw inputs."""

@@ -7,7 +7,6 @@ vocabularies, padding ids) fills the matching constructor arguments of the backb
 import copy
 import csv
 import inspect
-import math
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from seqzoo.atomic import atomic_open, check_output, write_text
 from seqzoo.callbacks.divergence import Diverged
 from seqzoo.callbacks.interrupt import Interrupted, resume_command
 from seqzoo.checkpoint import KEY, RunInfo, load_checkpoint
+from seqzoo.checkpoint_fit import GROUPS, check_fits, config_differences, size_differences
 from seqzoo.config_checks import check_config
 from seqzoo.configs import config_options
 from seqzoo.data.files import read_sequences
@@ -29,12 +29,11 @@ from seqzoo.data.splits import check_splits
 from seqzoo.devices import check_devices
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError, unwrap
-from seqzoo.fits import FROM_DATA, GROUPS, check_fits, config_differences, size_differences
-from seqzoo.models.budget import fit_family
-from seqzoo.reports import print_table, scalars, write_metrics
+from seqzoo.models.sizing import fit_family
 from seqzoo.run_dirs import check_new, mark_slurm_folder
-from seqzoo.tasks.parts import longest_input
-from seqzoo.training_budget import apply_budget
+from seqzoo.run_report import print_table, scalars, write_metrics
+from seqzoo.sizes import FROM_DATA, with_sizes
+from seqzoo.training_budget import with_training_budget
 from seqzoo.trusted import check_trusted
 from seqzoo.unseen import LIMIT, fit_lengths, flag_rows, input_ranges, unknown_tokens
 from seqzoo.versions import version_note
@@ -48,19 +47,6 @@ def make(node: DictConfig, **kwargs):
         raise unwrap(e) from None
 
 
-def sized(node: DictConfig, info: dict, **objects):
-    """Instantiate ``node`` with every entry of ``info`` its constructor accepts. Where the config pins one of
-    the data's sizes to a different value, that is an error, not a silent mismatch."""
-    params = inspect.signature(get_class(node._target_)).parameters
-    given = {k: v for k, v in info.items() if k in params}
-    for k, v in list(given.items()):
-        if node.get(k) is not None and node.get(k) != v:
-            if k in FROM_DATA:
-                raise SeqzooError(f"{node._target_}: config sets {k}={node.get(k)} but the data has {k}={v}; remove the override, the data sets it")
-            del given[k]  # the config's choice stands
-    return make(node, **given, **objects, _convert_="partial")
-
-
 def check_mapping(task_cfg: DictConfig, datamodule) -> None:
     """A data set serves one mapping; a task that needs another fails here, naming both and the fix."""
     task_mapping = get_class(task_cfg._target_).mapping
@@ -71,30 +57,35 @@ def check_mapping(task_cfg: DictConfig, datamodule) -> None:
         )
 
 
-def fit_model_to_budget(cfg: DictConfig, info: dict) -> None:
-    """``model.target_params=N``: the width (the family's declared knob) that gives the whole task about N
-    trainable parameters, written back into the config so the run records it."""
-    with open_dict(cfg):
-        target = cfg.model.pop("target_params", None)
+def updated(cfg: DictConfig, group: str, values: dict) -> DictConfig:
+    """A copy of ``cfg`` with ``values`` set in ``group``; ``cfg`` is left as it was."""
+    new = copy.deepcopy(cfg)
+    with open_dict(new):
+        new[group].update(values)
+    return new
+
+
+def sized_model(cfg: DictConfig, info: dict, quiet: bool = False) -> DictConfig:
+    """``model.target_params=N`` -> a config whose model has the width (the family's declared knob) that gives
+    the whole task about N trainable parameters, and no ``target_params``: the run records the width chosen."""
+    if "target_params" not in cfg.model:
+        return cfg
+    target, base = cfg.model.target_params, copy.deepcopy(cfg)
+    with open_dict(base):
+        del base.model["target_params"]  # a sizing request, not a constructor argument
     if target is None:
-        return
-
-    def build(overrides: dict):
-        trial = copy.deepcopy(cfg)
-        with open_dict(trial):
-            trial.model.update(overrides)
-        return build_task(trial, info)
-
-    chosen, count = fit_family(build, get_class(cfg.model._target_), cfg.model, int(target))
-    with open_dict(cfg):
-        cfg.model.update(chosen)
-    print(f"model.target_params={target}: {', '.join(f'{k}={v}' for k, v in chosen.items())} gives {count:,} parameters")
+        return base
+    chosen, count = fit_family(lambda values: build_task(updated(base, "model", values), info),
+                               get_class(cfg.model._target_), base.model, int(target))
+    if not quiet:
+        print(f"model.target_params={target}: {', '.join(f'{k}={v}' for k, v in chosen.items())} gives {count:,} parameters")
+    return updated(base, "model", chosen)
 
 
 def build_task(cfg: DictConfig, info: dict):
     """The task gets the model (and decoder) configs as partials and completes them with the sizes it
     knows: the data's input size for a backbone, an embedding size for tokens, a memory size for decoders."""
-    fit_model_to_budget(cfg, info)
+    cfg = sized_model(cfg, info, quiet=True)
     params = inspect.signature(get_class(cfg.task._target_)).parameters
     if "decoder" in params and params["decoder"].default is inspect.Parameter.empty and cfg.get("decoder") is None:
         raise SeqzooError(f"this task needs a decoder and none is configured: the model family ({cfg.model._target_}) has no "
@@ -103,7 +94,12 @@ def build_task(cfg: DictConfig, info: dict):
     for role, group in (("backbone", "model"), ("encoder", "model"), ("decoder", "decoder")):
         if role in params and cfg.get(group) is not None:
             parts[role] = instantiate(cfg[group], _partial_=True, _convert_="partial")
-    return sized(cfg.task, info, **parts)
+    try:
+        return with_sizes(cfg.task, info, decided=FROM_DATA, who="data", **parts)
+    except InstantiationException as e:
+        if unwrap(e) is e:
+            raise
+        raise unwrap(e) from None  # our own errors keep their message
 
 
 def chosen_weights(select: DictConfig | None, trainer, n_val: int) -> tuple[str, str | None]:
@@ -140,16 +136,14 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     datamodule.setup("fit")
     check_splits(datamodule.splits, type(datamodule).__name__, datamodule)
     info = datamodule.info
-    budget = apply_budget(cfg, datamodule)
-    fit_model_to_budget(cfg, info)
+    cfg, budget = with_training_budget(cfg, datamodule)
+    cfg = sized_model(cfg, info)
     if resumed:  # before the model is built: a checkpoint of another model or data is named as such
         now = {g: OmegaConf.to_container(cfg[g], resolve=True) for g in GROUPS if cfg.get(g) is not None}
         check_fits(cfg.ckpt_path, config_differences(resumed["config"], now) + size_differences(resumed["data_info"], info), "resume")
     task = build_task(cfg, info)
     longest = info.get("max_length")
-    if longest and hasattr(task, "patches"):  # many-to-one reads long inputs as patches: the backbone sees fewer steps
-        longest = math.ceil(longest / task.patches.size)
-    text = summary(task, longest)  # raises before training when the model cannot reach the data
+    text = summary(task, task.backbone_length(longest) if longest else None)  # raises before training when the model cannot reach the data
     if budget:
         text += "\n" + budget.describe()
 
@@ -212,11 +206,6 @@ def restore(cfg: DictConfig, stage: str | None = None):
     """Checkpoint -> (run config, DataModule with its fitted state, task with its weights); built only from
     seqzoo's own building blocks (``seqzoo.trusted``), whatever the file names. With ``stage``, the data is
     set up for it and must have the sizes the checkpoint was trained with."""
-    if cfg.get("pretrained"):  # a registered model by name (seqzoo/pretrained.py): its file, checked
-        from seqzoo.pretrained import fetch
-
-        with open_dict(cfg):
-            cfg.ckpt_path = str(fetch(cfg.pretrained))
     if OmegaConf.is_missing(cfg, "ckpt_path") or not cfg.ckpt_path:
         raise SeqzooError("no checkpoint given: add ckpt_path=<run dir>/checkpoints/best.ckpt, or pretrained=<name>")
     ckpt = load_checkpoint(cfg.ckpt_path)
@@ -277,7 +266,7 @@ def predict(cfg: DictConfig) -> Path:
             wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
             raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
         items = datamodule.encode(sequences)
-    cut = fit_lengths(names, items, longest_input(task), bool(cfg.get("truncate")))
+    cut = fit_lengths(names, items, task.longest_input(), bool(cfg.get("truncate")))
     vocab = getattr(datamodule, "source_vocab", None) or getattr(datamodule, "vocab", None)
     normalise = getattr(datamodule, "normalise", lambda text: text)
     unknown = unknown_tokens(names, [normalise(s) for s in sequences], items, vocab) \

@@ -14,6 +14,7 @@ The policy decides only what the run leaves open: an explicit ``trainer.max_epoc
 ``trainer.max_steps`` (a preset, a user's override, a debug config) is kept as it is, batch size included.
 """
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -46,20 +47,22 @@ def plan(n_train: int, batch_size: int, epochs: int = 30, min_steps: int = 1000,
     return Budget(n_train, batch, per_epoch, steps, math.ceil(steps / per_epoch))
 
 
-def apply_budget(cfg: DictConfig, datamodule) -> Budget | None:
-    """Fill in the data's batch size and the trainer's length from the policy in ``cfg.budget``, unless the
-    run fixes its length itself; the chosen values are written into ``cfg`` so that the run's config.yaml
-    records them (and a resume repeats them)."""
+def with_training_budget(cfg: DictConfig, datamodule) -> tuple[DictConfig, Budget | None]:
+    """-> (a config with the data's batch size and the trainer's length from the policy in ``cfg.budget``, the
+    plan), unless the run fixes its length itself (then ``cfg`` unchanged and None). The values chosen are in
+    the returned config, so the run's config.yaml records them (and a resume repeats them); the data module's
+    batch size is set to match."""
     trainer = cfg.trainer
     given = trainer.get("max_epochs") not in (None, -1) or trainer.get("max_steps") not in (None, -1)
     if given or trainer.get("fast_dev_run") or not cfg.get("budget"):
-        return None
+        return cfg, None
     n_train = len(datamodule.splits["train"])
     budget = plan(n_train, int(datamodule.batch_size), **cfg.budget)
     datamodule.batch_size = budget.batch_size
+    cfg = copy.deepcopy(cfg)
     with open_dict(cfg):
         if "batch_size" in cfg.data:
             cfg.data.batch_size = budget.batch_size
         cfg.trainer.max_steps = budget.steps
         cfg.trainer.max_epochs = budget.epochs
-    return budget
+    return cfg, budget

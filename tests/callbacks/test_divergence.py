@@ -50,7 +50,7 @@ def test_a_healthy_run_is_not_stopped(tmp_path):
 
 def test_a_loss_over_no_scored_step_is_zero_not_nan():
     from seqzoo.layers.masking import IGNORE_INDEX
-    from seqzoo.tasks.parts import scored_cross_entropy
+    from seqzoo.tasks.scoring import scored_cross_entropy
 
     logits = torch.randn(4, 3, requires_grad=True)
     nothing = torch.full((4,), IGNORE_INDEX)

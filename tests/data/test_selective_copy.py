@@ -7,7 +7,7 @@ from hydra.utils import instantiate
 
 from seqzoo.data.selective_copy import NOISE, selective_copy
 from seqzoo.layers.masking import IGNORE_INDEX
-from seqzoo.models.budget import count_parameters
+from seqzoo.models.sizing import count_parameters
 from seqzoo.train import build_task
 from tests.conftest import config_names, make_cfg
 

@@ -10,7 +10,7 @@ from tests.tolerance import assert_within
 
 def stepped(model, x: torch.Tensor):
     """``model.step`` token by token over x (B, T, C) -> the outputs (B, T, D) and the last state."""
-    state, outs = model.init_state(x[:, 0]), []
+    state, outs = model.start_state(x[:, 0]), []
     for t in range(x.shape[1]):
         out, state = model.step(x[:, t], state)
         outs.append(out)

@@ -1,5 +1,6 @@
 """Every decoder: incremental ``step`` equals the teacher-forced ``forward``; memory padding is ignored."""
 
+import inspect
 import itertools
 
 import pytest
@@ -7,7 +8,8 @@ import torch
 
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import RNNDecoder, TCNDecoder, TransformerDecoder
-from seqzoo.models.rnn_decoder import CELLS
+from seqzoo.models.interface import Decoder
+from seqzoo.models.rnn import CELLS
 from tests.conftest import config_names, small_part
 from tests.tolerance import assert_within, chain_depth
 
@@ -79,6 +81,15 @@ def test_rnn_decoder_starts_from_a_given_state():
     assert_within(decoder.step(x[:, 0], state)[0], decoder(x, hidden=h0)[:, 0], torch.float32, chain_depth(decoder, 1), "first step", both=True)
 
 
+def check_decoder_contract(decoder: torch.nn.Module) -> None:
+    """The Decoder protocol (models.interface), as the encoder contract test checks Encoder: the methods, and one
+    ``init_state`` signature for every family (memory, memory_mask, condition; anything more keyword-only)."""
+    assert isinstance(decoder, Decoder), "a decoder has output_size, forward, init_state, step and reorder_state (models.interface)"
+    params = list(inspect.signature(decoder.init_state).parameters.values())
+    assert [p.name for p in params[:3]] == ["memory", "memory_mask", "condition"], f"{type(decoder).__name__}.init_state{params}"
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[3:]), "extra init_state arguments are keyword-only"
+
+
 @pytest.mark.parametrize("name", config_names("decoder"))
 @pytest.mark.parametrize("with_memory", [False, True])
 def test_every_decoder_config_steps_as_it_runs_forward_and_reorders(name, with_memory):
@@ -86,6 +97,7 @@ def test_every_decoder_config_steps_as_it_runs_forward_and_reorders(name, with_m
     with or without a memory (seq2seq); step equals forward; beam search reorders rows."""
     torch.manual_seed(0)
     decoder = small_part("decoder", name)(input_size=C, memory_size=M, condition_size=K).eval()
+    check_decoder_contract(decoder)
     x, condition = torch.randn(B, T, C), torch.randn(B, K)
     kwargs = {"condition": condition}
     if with_memory:

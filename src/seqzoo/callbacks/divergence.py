@@ -46,7 +46,7 @@ class ScoresNothing(SeqzooError):
 
 class StopOnDivergence(L.Callback):
     """Also tells a split that scores nothing (every target ignored) from a diverged run: the losses over it
-    are 0 by construction (``tasks.parts.scored_cross_entropy``), and the count of scored steps says why."""
+    are 0 by construction (``tasks.scoring.scored_cross_entropy``), and the count of scored steps says why."""
 
     def __init__(self):
         self.first_bad: torch.Tensor | None = None  # () long on the loss's device: the first bad step, or -1

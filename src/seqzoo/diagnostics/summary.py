@@ -8,8 +8,8 @@ import warnings
 from torch import nn
 
 from seqzoo.errors import SeqzooError
-from seqzoo.models.budget import count_parameters
 from seqzoo.models.interface import Encoder, max_length, reach
+from seqzoo.models.sizing import count_parameters
 
 
 def parameter_counts(module: nn.Module) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The contract every backbone family keeps, stated once; tasks, budgets and diagnostics read it from here
+"""The contract every backbone family keeps, stated once; tasks, model sizing and diagnostics read it from here
 instead of testing classes. Torch only.
 
 An **encoder** maps ``x (B, T, C)`` and an optional ``mask (B, T)`` (bool, True = real step, right-padded)

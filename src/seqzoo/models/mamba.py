@@ -144,7 +144,7 @@ class Mamba(nn.Module):
         out = self.norm(h)
         return (out if keep is None else out * keep), finals
 
-    def init_state(self, like: torch.Tensor) -> list:
+    def start_state(self, like: torch.Tensor) -> list:
         """Zeros for every block, for a batch like ``like`` (B, C)."""
         return [(like.new_zeros(like.shape[0], b.conv.in_channels, b.d_conv - 1), like.new_zeros(like.shape[0], *b.A_log.shape))
                 for b in self.layers]

@@ -104,7 +104,7 @@ class MinRecurrent(nn.Module):
                 x = self.dropout(x)
         return x, torch.stack(finals)
 
-    def init_state(self, like: torch.Tensor) -> list[torch.Tensor]:
+    def start_state(self, like: torch.Tensor) -> list[torch.Tensor]:
         """The state before the first step, for a batch like ``like`` (B, C): one (B, H) of zeros per layer
         (batch first, so beam search reorders it like every other decoder state)."""
         return [like.new_zeros(like.shape[0], self.hidden_size) for _ in range(self.num_layers)]

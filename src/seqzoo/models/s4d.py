@@ -291,7 +291,7 @@ class S4D(nn.Module):
         out = self.norm(h)
         return (out if keep is None else out * keep), (torch.view_as_real(torch.stack(finals)) if need_state else None)
 
-    def init_state(self, like: torch.Tensor) -> list[torch.Tensor]:
+    def start_state(self, like: torch.Tensor) -> list[torch.Tensor]:
         """Zeros, one (B, d_model, d_state / 2, 2) state per layer (the complex modes' real and imaginary
         parts), for a batch like ``like`` (B, C)."""
         return [like.new_zeros(like.shape[0], self.d_model, self.d_state // 2, 2) for _ in self.layers]

@@ -1,5 +1,5 @@
 """Any causal backbone that streams, as a decoder. A backbone streams when, besides its teacher-forced
-``forward(x (B, T, C)) -> (B, T, D)``, it has ``init_state(like (B, C))`` (the state before the first step)
+``forward(x (B, T, C)) -> (B, T, D)``, it has ``start_state(like (B, C))`` (the state before the first step)
 and ``step(x_t (B, C), state) -> (out (B, D), state)`` equal to ``forward`` position by position: a causal
 TCN (input buffers), minGRU (a fixed-size hidden state), ...
 
@@ -41,12 +41,12 @@ class StreamDecoder(nn.Module):
         cond = condition.view(condition.shape[0], *([1] * (x.dim() - 2)), -1).expand(*x.shape[:-1], -1)
         return torch.cat([x, cond], dim=-1)
 
-    def init_state(self, memory=None, memory_mask=None, condition=None, batch_like: torch.Tensor | None = None) -> dict:
+    def init_state(self, memory=None, memory_mask=None, condition=None, *, batch_like: torch.Tensor | None = None) -> dict:
         """``batch_like`` (B, C): any tensor with the batch size, dtype and device of the inputs to come."""
         like = batch_like if batch_like is not None else memory[:, 0] if memory is not None else condition
         if like is None:
             raise ValueError("init_state needs memory, condition or batch_like to know the batch size")
-        backbone = self.backbone.init_state(like.new_zeros(like.shape[0], self.backbone.input_size))
+        backbone = self.backbone.start_state(like.new_zeros(like.shape[0], self.backbone.input_size))
         return {"backbone": backbone, "condition": condition, **self.memory_state(memory, memory_mask)}
 
     def memory_state(self, memory=None, memory_mask=None) -> dict:

@@ -8,6 +8,10 @@ output at step t sees inputs up to t; ``causal=False`` pads both sides and sees 
 Batch first at the boundary, (B, T, C); the transpose to Conv1d's (B, C, T) happens here and nowhere else.
 With a mask, padded steps are zeroed before every convolution, as the convolution's own zero padding
 would be, so real steps never see padding: the same numbers as the unpadded sequence.
+
+``TCNDecoder``, the decoder role: a causal TCN conditioned on a vector (concatenated to every input step) and/or
+attending to an encoder memory after the convolution stack (``StreamDecoder``); ``step`` keeps each
+convolution's recent inputs in a buffer, so generating one token costs O(levels), not a re-run of the prefix.
 """
 
 import warnings
@@ -20,6 +24,7 @@ from torch.nn.utils.parametrizations import weight_norm as apply_weight_norm
 from seqzoo.layers.masking import check_inputs
 from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.models.interface import Width
+from seqzoo.models.stream_decoder import StreamDecoder
 
 
 def receptive_field(kernel_size: int, levels: int) -> int:
@@ -125,7 +130,7 @@ class TCN(nn.Module):
             h = block(h, keep)
         return swap_time_channels(h)  # (B, T, D)
 
-    def init_state(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def start_state(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Zero input buffers for ``step``, shaped for a batch like x (B, C): what left padding would hold."""
         if not self.causal:
             raise ValueError("only a causal TCN can run step by step; build it with causal=True")
@@ -141,3 +146,21 @@ class TCN(nn.Module):
             x, bufs = block.step(x, bufs)
             new.append(bufs)
         return x, new
+
+
+class TCNDecoder(StreamDecoder):
+    width = Width("num_channels")
+
+    def __init__(
+        self,
+        input_size: int,
+        num_channels: list[int] = (128,) * 4,
+        kernel_size: int = 3,
+        dropout: float = 0.0,
+        weight_norm: bool = True,
+        condition_size: int | None = None,
+        memory_size: int | None = None,
+        attention: str | None = "general",
+    ):
+        tcn = TCN(input_size + (condition_size or 0), num_channels, kernel_size, dropout, causal=True, weight_norm=weight_norm)
+        super().__init__(tcn, condition_size, memory_size, attention)

@@ -2,6 +2,7 @@
 forecasting). Loss and metrics count real steps only. Data whose targets are the next inputs (``next_step``,
 e.g. character language modelling), and ``causal=True`` for streaming, require a causal backbone."""
 
+import inspect
 import math
 
 import lightning as L
@@ -14,13 +15,15 @@ from seqzoo.data.vocab import SPECIALS
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.models.interface import is_causal, run_encoder
+from seqzoo.sizes import with_sizes
 from seqzoo.tasks.decoding import keep_top_k
+from seqzoo.tasks.inputs import InputEmbedding, ReadsSequences
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, scored_cross_entropy, stage_metrics
+from seqzoo.tasks.scoring import class_metrics, scored_cross_entropy, stage_metrics
 from seqzoo.tasks.train_loss import TrainLossLogging
 
 
-class Aligned(TrainLossLogging, L.LightningModule):
+class Aligned(ReadsSequences, TrainLossLogging, L.LightningModule):
     mapping = "aligned"
 
     def __init__(
@@ -42,13 +45,13 @@ class Aligned(TrainLossLogging, L.LightningModule):
         super().__init__()
         self.sampling = {"length": 200, "temperature": 0.8, "top_k": None, **(sampling or {})}
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
-        self.backbone = build(backbone, input_size=self.embed.output_size)
+        self.backbone = with_sizes(backbone, dict(input_size=self.embed.output_size))
         if (causal or next_step) and not is_causal(self.backbone):
             why = "its targets are the next inputs" if next_step else "task.causal=true asks for streaming"
-            raise SeqzooError(
-                f"{type(self.backbone).__name__} is not causal, but this aligned task needs a causal backbone ({why}): "
-                "set model.causal=true (tcn, transformer) or model.bidirectional=false (rnn, lstm, gru)"
-            )
+            knobs = inspect.signature(type(self.backbone)).parameters  # the family's own switch, named
+            fix = ("set model.causal=true" if "causal" in knobs else "set model.bidirectional=false" if "bidirectional" in knobs
+                   else "choose a causal family")
+            raise SeqzooError(f"{type(self.backbone).__name__} is not causal, but this aligned task needs a causal backbone ({why}): {fix}")
         self.classify, self.next_step, self.class_names = num_classes is not None, next_step, class_names
         self.specials = [i for i, name in enumerate(class_names or []) if name in SPECIALS]  # never sampled
         self.dropout = nn.Dropout(dropout)

@@ -22,17 +22,18 @@ from torch import nn
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.errors import SeqzooError
 from seqzoo.models.interface import run_encoder
+from seqzoo.sizes import with_sizes
 from seqzoo.tasks.forecast_metrics import CRPS_LEVELS, ForecastScores, naive, seasonal_naive
 from seqzoo.tasks.forecast_outputs import ForecastOutput
+from seqzoo.tasks.inputs import ReadsSequences
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import build
 from seqzoo.tasks.train_loss import TrainLossLogging
 
 METHODS = ("direct", "autoregressive")
 BASELINES = {"naive": naive, "seasonal_naive": seasonal_naive}
 
 
-class Forecast(TrainLossLogging, L.LightningModule):
+class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
     mapping = "forecast"
 
     def __init__(self, backbone, decoder=None, input_size: int = 1, num_targets: int = 1, future_size: int = 0,
@@ -48,7 +49,7 @@ class Forecast(TrainLossLogging, L.LightningModule):
         self.out = ForecastOutput(output, quantiles, point_loss, num_samples)
         self.K, self.F, self.H, self.season, self.method = num_targets, future_size, horizon, season, method
         self.num_samples = num_samples
-        self.backbone = build(backbone, input_size=input_size)
+        self.backbone = with_sizes(backbone, dict(input_size=input_size))
         D = self.backbone.output_size
         self.dropout = nn.Dropout(dropout)
         if method == "direct":
@@ -56,7 +57,7 @@ class Forecast(TrainLossLogging, L.LightningModule):
         else:
             if decoder is None:
                 raise SeqzooError("task.method=autoregressive needs a decoder: decoder=<family> (e.g. decoder=lstm)")
-            self.decoder = build(decoder, input_size=num_targets + future_size, memory_size=D, condition_size=D)
+            self.decoder = with_sizes(decoder, dict(input_size=num_targets + future_size, memory_size=D, condition_size=D))
             self.head = nn.Linear(self.decoder.output_size, num_targets * self.out.size)
         if baseline is not None:  # no correction at first: the forecaster starts exactly as its baseline
             nn.init.zeros_(self.head.weight)

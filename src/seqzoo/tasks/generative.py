@@ -8,8 +8,9 @@ import torch
 from seqzoo.data.batch import TARGETS
 from seqzoo.data.vocab import EOS_ID, Vocab
 from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.tasks.inputs import ReadsSequences
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import scored_cross_entropy
+from seqzoo.tasks.scoring import scored_cross_entropy
 from seqzoo.tasks.sequence_metrics import GenerationMetrics
 from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
 from seqzoo.tasks.train_loss import TrainLossLogging
@@ -17,7 +18,7 @@ from seqzoo.tasks.train_loss import TrainLossLogging
 DEFAULT_DECODING = {"method": "greedy", "beam_size": 4, "length_penalty": 0.0, "temperature": 1.0, "top_k": None, "max_length": None}
 
 
-class GenerativeTask(TrainLossLogging, L.LightningModule):
+class GenerativeTask(ReadsSequences, TrainLossLogging, L.LightningModule):
     """Subclasses define ``encode(batch) -> (memory | None, memory_mask | None, condition | None)``."""
 
     def __init__(self, *, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,

@@ -10,12 +10,14 @@ from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.layers.patching import Patches, patch_size
 from seqzoo.layers.pooling import MaskedPooling, default_pooling
 from seqzoo.models.interface import is_causal, reach, run_encoder
+from seqzoo.sizes import with_sizes
+from seqzoo.tasks.inputs import InputEmbedding, ReadsSequences
 from seqzoo.tasks.optim import configure_optimizers
-from seqzoo.tasks.parts import InputEmbedding, build, class_metrics, stage_metrics
+from seqzoo.tasks.scoring import class_metrics, stage_metrics
 from seqzoo.tasks.train_loss import TrainLossLogging
 
 
-class ManyToOne(TrainLossLogging, L.LightningModule):
+class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
     """``num_classes`` set: cross-entropy with accuracy and macro-F1; ``num_classes=None``: regression of
     ``num_targets`` values with MSE and MAE. ``class_names`` make predictions readable. ``backbone`` is a
     module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs).
@@ -44,7 +46,7 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
         super().__init__()
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
         self.patches = Patches(1 if input_vocab_size else patch_size(max_length, target_length))  # tokens stay whole
-        self.backbone = build(backbone, input_size=self.patches.output_size(self.embed.output_size))
+        self.backbone = with_sizes(backbone, dict(input_size=self.patches.output_size(self.embed.output_size)))
         if pooling == "auto":
             pooling = default_pooling(is_causal(self.backbone), reach(self.backbone))
         self.pool = MaskedPooling(pooling, self.backbone.output_size)
@@ -54,6 +56,10 @@ class ManyToOne(TrainLossLogging, L.LightningModule):
         self.optimizer, self.scheduler, self.class_names = optimizer, scheduler, class_names
         regression = {"mse": torchmetrics.MeanSquaredError(), "mae": torchmetrics.MeanAbsoluteError()}
         self.metrics = stage_metrics(class_metrics(num_classes) if self.classify else regression)
+
+    @property
+    def steps_per_backbone_step(self) -> int:  # long signals reach the backbone as patches of this many steps
+        return self.patches.size
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C), mask (B, T) -> logits (B, classes) or values (B, targets)"""

@@ -3,8 +3,8 @@ CNN or torchvision network, chosen by config) gives the decoder its condition (i
 prefix slot for the Transformer, an input to every TCN step) and, for images, a memory of regions."""
 
 from seqzoo.data.batch import CONDITION
+from seqzoo.sizes import with_sizes
 from seqzoo.tasks.generative import GenerativeTask
-from seqzoo.tasks.parts import build
 
 
 class OneToMany(GenerativeTask):
@@ -33,7 +33,7 @@ class OneToMany(GenerativeTask):
                          embedding_size=embedding_size, label_smoothing=label_smoothing, teacher_forcing=teacher_forcing,
                          decoding=decoding, bleu=bleu, optimizer=optimizer, scheduler=scheduler, metric_names=metric_names)
         self.condition_shape = list(condition_shape)  # (C, ...) of one condition, e.g. an image's (1, 8, 8)
-        self.condition_encoder = build(condition_encoder, condition_shape=self.condition_shape)
+        self.condition_encoder = with_sizes(condition_encoder, dict(condition_shape=self.condition_shape))
         size = self.condition_encoder.output_size
         self.target_decoder = self.make_target_decoder(decoder, size, size, tie_embeddings, dropout)
 

@@ -5,8 +5,9 @@ starting from their masked mean (its condition), which reaches decoders without 
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.layers.pooling import masked_mean
 from seqzoo.models.interface import run_encoder
+from seqzoo.sizes import with_sizes
 from seqzoo.tasks.generative import GenerativeTask
-from seqzoo.tasks.parts import InputEmbedding, build
+from seqzoo.tasks.inputs import InputEmbedding
 
 
 class Seq2Seq(GenerativeTask):
@@ -35,7 +36,7 @@ class Seq2Seq(GenerativeTask):
                          embedding_size=embedding_size, label_smoothing=label_smoothing, teacher_forcing=teacher_forcing,
                          decoding=decoding, bleu=bleu, optimizer=optimizer, scheduler=scheduler, metric_names=metric_names)
         self.source_embedding = InputEmbedding(input_vocab_size, embedding_size, None)
-        self.encoder = build(encoder, input_size=embedding_size)
+        self.encoder = with_sizes(encoder, dict(input_size=embedding_size))
         size = self.encoder.output_size
         self.target_decoder = self.make_target_decoder(decoder, size, size, tie_embeddings, dropout)
 

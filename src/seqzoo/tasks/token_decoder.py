@@ -9,8 +9,8 @@ from torch import nn
 
 from seqzoo.data.vocab import BOS_ID, EOS_ID, PAD_ID
 from seqzoo.layers.masking import IGNORE_INDEX
+from seqzoo.sizes import with_sizes
 from seqzoo.tasks import decoding
-from seqzoo.tasks.parts import build
 
 SCHEDULES = ("constant", "linear", "inverse_sigmoid")
 
@@ -38,7 +38,7 @@ class TokenDecoder(nn.Module):
                  condition_size: int | None = None, tie_embeddings: bool = False, dropout: float = 0.0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD_ID)
-        self.decoder = build(decoder, input_size=embedding_size, memory_size=memory_size, condition_size=condition_size)
+        self.decoder = with_sizes(decoder, dict(input_size=embedding_size, memory_size=memory_size, condition_size=condition_size))
         self.dropout = nn.Dropout(dropout)
         d = self.decoder.output_size
         # tied weights need the output in embedding space: a projection bridges a different decoder width

@@ -4,8 +4,8 @@ built: each difference, the checkpoint's value and the fix, exit status 2. Allow
 import pytest
 import torch
 
+from seqzoo.checkpoint_fit import check_fits, config_differences, size_differences
 from seqzoo.errors import SeqzooError
-from seqzoo.fits import check_fits, config_differences, size_differences
 from seqzoo.train import evaluate, train
 from tests.conftest import ROOT, make_cfg, run_cli
 

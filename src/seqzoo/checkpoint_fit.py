@@ -1,7 +1,7 @@
 """Does a checkpoint fit the run that wants to resume or evaluate it? Asked before anything is built.
 
-``python train.py model=gru ckpt_path=<an LSTM run>`` used to end in PyTorch's "size mismatch for
-backbone.weight_hh_l0". Now the run's saved config is compared with the composed one, group by group (model,
+Without this, ``python train.py model=gru ckpt_path=<an LSTM run>`` would end in PyTorch's "size mismatch for
+backbone.weight_hh_l0". The run's saved config is compared with the composed one, group by group (model,
 decoder, task, data), and the data's sizes with those saved: every difference is named with the value that
 would fit. What only changes how long or where a run trains (trainer, epochs, budget, callbacks, loggers,
 seed, paths) may differ, and so may the few keys below.
@@ -14,13 +14,11 @@ from omegaconf import OmegaConf
 
 from seqzoo.configs import config_file, config_options
 from seqzoo.errors import SeqzooError
+from seqzoo.sizes import FROM_DATA
 
 GROUPS = ("model", "decoder", "task", "data")
 # keys of those groups that a resumed run may change: where data lives, loader workers, how it generates
 MAY_DIFFER = ("data.root", "data.num_workers", "task.decoding.", "task.sampling.")
-# what the data decides and a config must not contradict (``train.sized``); other entries of ``info`` (bleu,
-# metric names, max lengths) are defaults that a config may override
-FROM_DATA = {"input_size", "input_vocab_size", "num_classes", "num_targets", "class_names", "target_tokens", "condition_shape", "next_step"}
 
 
 def flat(node, prefix: str = "") -> dict:

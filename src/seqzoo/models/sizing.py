@@ -1,5 +1,5 @@
-"""Size a model's width to a parameter budget, so architectures are compared at equal size (as Bai et al.
-2018 compare RNN, LSTM, GRU and TCN at about 70k parameters).
+"""Size a model's width to a parameter count (``model.target_params``), so architectures are compared at equal
+size (as Bai et al. 2018 compare RNN, LSTM, GRU and TCN at about 70k parameters).
 
 ``fit_width(build, target)`` searches the integer width w (hidden size, channels, d_model ...) for which
 ``build(w)`` has the parameter count closest to ``target``; counts grow with width, so a bisection finds it.
@@ -43,7 +43,7 @@ def fit_family(build: Callable[[dict], nn.Module], family: type, config: Mapping
     ``target``, moving only the width the family declares (``family.width``, ``models.interface.Width``)."""
     knob = getattr(family, "width", None)
     if knob is None:
-        raise SeqzooError(f"{family.__name__} declares no width (a class attribute width = Width('<argument>')), so no budget can size it")
+        raise SeqzooError(f"{family.__name__} declares no width (a class attribute width = Width('<argument>')), so model.target_params cannot size it")
     step = int(config.get(knob.multiple_of, 1)) if knob.multiple_of else 1
     width, count = fit_width(lambda w: build({knob.key: width_value(family, config, w)}), target, step=step)
     if abs(count - target) > 0.05 * target:

@@ -1,8 +1,8 @@
 import pytest
 
 from seqzoo.models import LSTM
-from seqzoo.models.budget import count_parameters, fit_width
-from seqzoo.train import build_task
+from seqzoo.models.sizing import count_parameters, fit_width
+from seqzoo.train import build_task, sized_model
 from tests.conftest import config_names, make_cfg
 
 
@@ -21,6 +21,6 @@ def test_every_family_sizes_to_a_budget(tmp_path, name):
 
     dm = instantiate(cfg.data)
     dm.setup()
-    task = build_task(cfg, dm.info)
-    assert abs(count_parameters(task) - 70_000) <= 0.05 * 70_000
-    assert "target_params" not in cfg.model  # the chosen width is what the run records
+    sized = sized_model(cfg, dm.info)
+    assert abs(count_parameters(build_task(sized, dm.info)) - 70_000) <= 0.05 * 70_000
+    assert "target_params" not in sized.model  # the chosen width is what the run records
