@@ -104,28 +104,58 @@ def main() -> None:
     for device in devices:
         args.device = device
         torch.manual_seed(0)
-        cases = [recurrent_case(n, o, t, args, m) for n, o, t in [("RNN", RNN, nn.RNN), ("LSTM", LSTM, nn.LSTM), ("GRU", GRU, nn.GRU)] for m in (False, True)]
+        cases = [
+            recurrent_case(n, o, t, args, m)
+            for n, o, t in [("RNN", RNN, nn.RNN), ("LSTM", LSTM, nn.LSTM), ("GRU", GRU, nn.GRU)]
+            for m in (False, True)
+        ]
         cases.append(transformer_case(args))
-        print(f"\n{device}: batch {args.batch}, length {args.length}, {args.features} features, hidden {args.hidden}, "
-              f"{args.layers} layers (Transformer: d_model {args.d_model}, {args.heads} heads); median of {args.repeats}")
-        print(f"{'case':<24}{'pass':<9}{'torch.nn ms':>12}" + "".join(f"{i + ' ms':>14}{'ratio':>7}" for i in args.impls))
+        print(
+            f"\n{device}: batch {args.batch}, length {args.length}, {args.features} features, hidden {args.hidden}, "
+            f"{args.layers} layers (Transformer: d_model {args.d_model}, {args.heads} heads); median of {args.repeats}"
+        )
+        print(
+            f"{'case':<24}{'pass':<9}{'torch.nn ms':>12}" + "".join(f"{i + ' ms':>14}{'ratio':>7}" for i in args.impls)
+        )
         for name, runs, x in cases:
             t = measure(runs, x, args)
             for kind in ("fwd", "fwd+bwd"):
                 row = f"{name:<24}{kind:<9}{1e3 * t['torch.nn'][kind]:>12.2f}"
                 for impl in args.impls:
-                    row += f"{1e3 * t[impl][kind]:>14.2f}{t[impl][kind] / t['torch.nn'][kind]:>7.2f}" if impl in t else f"{'-':>14}{'-':>7}"
+                    row += (
+                        f"{1e3 * t[impl][kind]:>14.2f}{t[impl][kind] / t['torch.nn'][kind]:>7.2f}"
+                        if impl in t
+                        else f"{'-':>14}{'-':>7}"
+                    )
                 print(row)
-                results.append({"device": device, "case": name, "pass": kind, **{f"{i}_s": v[kind] for i, v in t.items()}})
+                results.append(
+                    {"device": device, "case": name, "pass": kind, **{f"{i}_s": v[kind] for i, v in t.items()}}
+                )
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"config": vars(args), "results": results}, f, indent=2)
     for device in devices:
-        rows = [{"case": r["case"], "pass": r["pass"], "torch.nn ms": round(1e3 * r["torch.nn_s"], 3),
-                 **{k: v for i in args.impls if f"{i}_s" in r
-                    for k, v in ((f"{i} ms", round(1e3 * r[f"{i}_s"], 3)), (f"{i} / torch.nn", round(r[f"{i}_s"] / r["torch.nn_s"], 2)))}}
-                for r in results if r["device"] == device]
-        results_file.save(args, rows, device, settings={k: v for k, v in vars(args).items() if k not in ("out", "results", "label")})
+        rows = [
+            {
+                "case": r["case"],
+                "pass": r["pass"],
+                "torch.nn ms": round(1e3 * r["torch.nn_s"], 3),
+                **{
+                    k: v
+                    for i in args.impls
+                    if f"{i}_s" in r
+                    for k, v in (
+                        (f"{i} ms", round(1e3 * r[f"{i}_s"], 3)),
+                        (f"{i} / torch.nn", round(r[f"{i}_s"] / r["torch.nn_s"], 2)),
+                    )
+                },
+            }
+            for r in results
+            if r["device"] == device
+        ]
+        results_file.save(
+            args, rows, device, settings={k: v for k, v in vars(args).items() if k not in ("out", "results", "label")}
+        )
 
 
 if __name__ == "__main__":

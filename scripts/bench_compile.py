@@ -71,8 +71,12 @@ def encoder_case(name: str, args):
         want = run_encoder(enc, x, mask)
         diff = float((run_encoder(compiled, x, mask) - want).abs().max())
         enc.train()
-        return {"graph_breaks": explained.graph_break_count, "first_break": reasons[0] if reasons else None, "max_abs_difference": diff,
-                "largest_magnitude": float(want.abs().max())}
+        return {
+            "graph_breaks": explained.graph_break_count,
+            "first_break": reasons[0] if reasons else None,
+            "max_abs_difference": diff,
+            "largest_magnitude": float(want.abs().max()),
+        }
 
     return make(enc), make(compiled), check
 
@@ -102,7 +106,10 @@ def decoder_case(name: str, args):
 
     def check() -> dict:
         want = eager()
-        return {"max_abs_difference": float((compiled() - want).abs().max()), "largest_magnitude": float(want.abs().max())}
+        return {
+            "max_abs_difference": float((compiled() - want).abs().max()),
+            "largest_magnitude": float(want.abs().max()),
+        }
 
     return eager, compiled, check
 
@@ -115,7 +122,12 @@ def measure(eager, compiled, args) -> dict:
         times["eager"].append(timed(eager, args.device))
         times["compiled"].append(timed(compiled, args.device))
     e, c = statistics.median(times["eager"]), statistics.median(times["compiled"])
-    return {"compile_s": round(first - c, 2), "eager_ms": round(1e3 * e, 2), "compiled_ms": round(1e3 * c, 2), "speedup": round(e / c, 2)}
+    return {
+        "compile_s": round(first - c, 2),
+        "eager_ms": round(1e3 * e, 2),
+        "compiled_ms": round(1e3 * c, 2),
+        "speedup": round(e / c, 2),
+    }
 
 
 def main(argv=None) -> int:
@@ -163,27 +175,46 @@ def family_row(name: str, args) -> dict:
 
 def report(rows: dict, args) -> str:
     """The table (beside --out as .md) and the JSON; -> the table."""
-    device = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
-    lines = [f"torch.compile against eager, {device}, torch {torch.__version__}; encoder: forward + backward, batch "
-             f"{args.batch} x {args.length} steps (padded); decoder: {args.steps} steps of batch {args.batch}; medians "
-             f"of {args.repeats}; speed-up > 1: compiled is faster", "",
-             "| family | graph breaks | encoder compile (s) | encoder eager (ms) | compiled (ms) | speed-up | max diff | "
-             "step compile (s) | step loop eager (ms) | compiled (ms) | speed-up | max diff |", "|---" * 12 + "|"]
+    device = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
+    )
+    lines = [
+        f"torch.compile against eager, {device}, torch {torch.__version__}; encoder: forward + backward, batch "
+        f"{args.batch} x {args.length} steps (padded); decoder: {args.steps} steps of batch {args.batch}; medians "
+        f"of {args.repeats}; speed-up > 1: compiled is faster",
+        "",
+        "| family | graph breaks | encoder compile (s) | encoder eager (ms) | compiled (ms) | speed-up | max diff | "
+        "step compile (s) | step loop eager (ms) | compiled (ms) | speed-up | max diff |",
+        "|---" * 12 + "|",
+    ]
     for name, r in rows.items():
         if "error" in r:
             lines.append(f"| {name} | fails: {r['error']} |" + " |" * 10)
             continue
         e, d = r["encoder"], r["decoder_step"]
-        lines.append(f"| {name} | {e['graph_breaks']} | {e['compile_s']} | {e['eager_ms']} | {e['compiled_ms']} | {e['speedup']}x | "
-                     f"{e['max_abs_difference']:.0e} | {d['compile_s']} | {d['eager_ms']} | {d['compiled_ms']} | {d['speedup']}x | "
-                     f"{d['max_abs_difference']:.0e} |")
-    breaks = [f"- {n}: {r['encoder']['first_break']}" for n, r in rows.items() if r.get("encoder", {}).get("graph_breaks")]
+        lines.append(
+            f"| {name} | {e['graph_breaks']} | {e['compile_s']} | {e['eager_ms']} | {e['compiled_ms']} | "
+            f"{e['speedup']}x | "
+            f"{e['max_abs_difference']:.0e} | {d['compile_s']} | {d['eager_ms']} | {d['compiled_ms']} | "
+            f"{d['speedup']}x | "
+            f"{d['max_abs_difference']:.0e} |"
+        )
+    breaks = [
+        f"- {n}: {r['encoder']['first_break']}" for n, r in rows.items() if r.get("encoder", {}).get("graph_breaks")
+    ]
     text = "\n".join(lines + (["", "First graph break of each family that has one:", *breaks] if breaks else [])) + "\n"
     if args.out:
-        args.out.write_text(json.dumps({"device": device, "args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1) + "\n")
+        args.out.write_text(
+            json.dumps({"device": device, "args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1)
+            + "\n"
+        )
         args.out.with_suffix(".md").write_text(text)
-    results_file.save(args, [result_row(name, r) for name, r in rows.items()], args.device,
-                      settings={k: getattr(args, k) for k in ("batch", "length", "features", "steps", "repeats")})
+    results_file.save(
+        args,
+        [result_row(name, r) for name, r in rows.items()],
+        args.device,
+        settings={k: getattr(args, k) for k in ("batch", "length", "features", "steps", "repeats")},
+    )
     return text
 
 
@@ -193,8 +224,17 @@ def result_row(family: str, r: dict) -> dict:
         return {"family": family, "error": str(r["error"])[:120]}
     row = {"family": family, "graph breaks": r["encoder"].get("graph_breaks")}
     for part, name in (("encoder", "encoder"), ("decoder_step", "step")):
-        row.update({f"{name} {label}": r[part].get(key) for key, label in
-                    (("compile_s", "compile s"), ("eager_ms", "eager ms"), ("compiled_ms", "compiled ms"), ("speedup", "speed-up"))})
+        row.update(
+            {
+                f"{name} {label}": r[part].get(key)
+                for key, label in (
+                    ("compile_s", "compile s"),
+                    ("eager_ms", "eager ms"),
+                    ("compiled_ms", "compiled ms"),
+                    ("speedup", "speed-up"),
+                )
+            }
+        )
     return row
 
 

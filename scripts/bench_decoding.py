@@ -33,7 +33,9 @@ NO_EOS = -1  # an id no step emits: hypotheses never finish early
 def build(name: str, vocab: int, width: int) -> TokenDecoder:
     cfg = compose_config([f"decoder={name}", "decoder.dropout=0"])
     torch.manual_seed(0)
-    return TokenDecoder(instantiate(cfg.decoder, _partial_=True), vocab, width, memory_size=width, condition_size=width).eval()
+    return TokenDecoder(
+        instantiate(cfg.decoder, _partial_=True), vocab, width, memory_size=width, condition_size=width
+    ).eval()
 
 
 def recompute_step(model: TokenDecoder):
@@ -47,7 +49,9 @@ def recompute_step(model: TokenDecoder):
     return step
 
 
-def step_latency(model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 20) -> dict[int, float | None]:
+def step_latency(
+    model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 20
+) -> dict[int, float | None]:
     """Median seconds of one incremental step at each position (the state grown by feeding tokens up to it);
     None where the decoder cannot reach that position (a Transformer's maximum length)."""
     tokens, t, out = torch.full((batch,), BOS_ID), 0, {}
@@ -75,7 +79,9 @@ def timed(fn) -> tuple[float, torch.Tensor]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--decoders", default=",".join(config_options("decoder")), help="default: every configs/decoder/*.yaml")
+    p.add_argument(
+        "--decoders", default=",".join(config_options("decoder")), help="default: every configs/decoder/*.yaml"
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--length", type=int, default=64)
     p.add_argument("--memory", type=int, default=30, help="source length the decoder attends to")
@@ -93,19 +99,33 @@ def main() -> None:
     condition = memory.mean(1)
     common = dict(batch_size=args.batch, bos=BOS_ID, eos=NO_EOS, max_len=args.length, device="cpu")
     results = {}
-    print(f"batch {args.batch}, {args.length} tokens, memory {args.memory}, width {args.width}, beam {args.beam}; "
-          f"tokens/s, median of {args.repeats}")
-    print(f"{'decoder':<13}{'greedy inc':>12}{'greedy re':>12}{'speed-up':>10}{'beam inc':>12}{'beam re':>12}{'speed-up':>10}")
+    print(
+        f"batch {args.batch}, {args.length} tokens, memory {args.memory}, width {args.width}, beam {args.beam}; "
+        f"tokens/s, median of {args.repeats}"
+    )
+    print(
+        f"{'decoder':<13}{'greedy inc':>12}{'greedy re':>12}{'speed-up':>10}"
+        f"{'beam inc':>12}{'beam re':>12}{'speed-up':>10}"
+    )
     for name in args.decoders.split(","):
         model = build(name, args.vocab, args.width)
         fresh = lambda: model.init_state(memory, mask, condition)
-        plain = lambda: {"prefix": torch.full((args.batch, 0), BOS_ID), "memory": memory, "memory_mask": mask, "condition": condition}
+        plain = lambda: {
+            "prefix": torch.full((args.batch, 0), BOS_ID),
+            "memory": memory,
+            "memory_mask": mask,
+            "condition": condition,
+        }
         reorder = lambda s, i: select_batch(s, i, 0)
         runs = {
             "greedy inc": lambda: decoding.greedy(model.step, fresh(), **common)[0],
             "greedy re": lambda: decoding.greedy(recompute_step(model), plain(), **common)[0],
-            "beam inc": lambda: decoding.beam_search(model.step, model.decoder.reorder_state, fresh(), beam_size=args.beam, keep_greedy=False, **common)[0],
-            "beam re": lambda: decoding.beam_search(recompute_step(model), reorder, plain(), beam_size=args.beam, keep_greedy=False, **common)[0],
+            "beam inc": lambda: decoding.beam_search(
+                model.step, model.decoder.reorder_state, fresh(), beam_size=args.beam, keep_greedy=False, **common
+            )[0],
+            "beam re": lambda: decoding.beam_search(
+                recompute_step(model), reorder, plain(), beam_size=args.beam, keep_greedy=False, **common
+            )[0],
         }
         times, outputs = {k: [] for k in runs}, {}
         with torch.no_grad():
@@ -117,13 +137,23 @@ def main() -> None:
             if not torch.equal(outputs[f"{kind} inc"], outputs[f"{kind} re"]):
                 raise SystemExit(f"{name}: incremental and recomputed {kind} decoding disagree")
         tps = {k: args.batch * args.length / statistics.median(v) for k, v in times.items()}
-        results[name] = {**tps, "greedy_speedup": tps["greedy inc"] / tps["greedy re"], "beam_speedup": tps["beam inc"] / tps["beam re"]}
+        results[name] = {
+            **tps,
+            "greedy_speedup": tps["greedy inc"] / tps["greedy re"],
+            "beam_speedup": tps["beam inc"] / tps["beam re"],
+        }
         r = results[name]
-        print(f"{name:<13}{r['greedy inc']:>12,.0f}{r['greedy re']:>12,.0f}{r['greedy_speedup']:>9.1f}x"
-              f"{r['beam inc']:>12,.0f}{r['beam re']:>12,.0f}{r['beam_speedup']:>9.1f}x")
+        print(
+            f"{name:<13}{r['greedy inc']:>12,.0f}{r['greedy re']:>12,.0f}{r['greedy_speedup']:>9.1f}x"
+            f"{r['beam inc']:>12,.0f}{r['beam re']:>12,.0f}{r['beam_speedup']:>9.1f}x"
+        )
     if args.latency_at:
         positions = [int(v) for v in args.latency_at.split(",")]
-        print(f"\none incremental step, batch {args.batch}: ms at position " + ", ".join(map(str, positions)) + "; last / first")
+        print(
+            f"\none incremental step, batch {args.batch}: ms at position "
+            + ", ".join(map(str, positions))
+            + "; last / first"
+        )
         for name in args.decoders.split(","):
             model = build(name, args.vocab, args.width)
             with torch.no_grad():
@@ -134,12 +164,25 @@ def main() -> None:
             print(f"{name:<13}{cells}{(last / first if first and last else float('nan')):>9.2f}x")
     if args.out:
         Path(args.out).write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
-    rows = [{"decoder": name, "greedy incremental tok/s": round(r["greedy inc"]), "greedy recompute tok/s": round(r["greedy re"]),
-             "greedy speed-up": round(r["greedy_speedup"], 1), "beam incremental tok/s": round(r["beam inc"]),
-             "beam recompute tok/s": round(r["beam re"]), "beam speed-up": round(r["beam_speedup"], 1),
-             **{f"step ms at {p}": round(v, 3) for p, v in r.get("step_ms", {}).items() if v is not None}}
-            for name, r in results.items() if "greedy inc" in r]
-    results_file.save(args, rows, settings={k: getattr(args, k) for k in ("batch", "length", "memory", "vocab", "width", "beam", "repeats")})
+    rows = [
+        {
+            "decoder": name,
+            "greedy incremental tok/s": round(r["greedy inc"]),
+            "greedy recompute tok/s": round(r["greedy re"]),
+            "greedy speed-up": round(r["greedy_speedup"], 1),
+            "beam incremental tok/s": round(r["beam inc"]),
+            "beam recompute tok/s": round(r["beam re"]),
+            "beam speed-up": round(r["beam_speedup"], 1),
+            **{f"step ms at {p}": round(v, 3) for p, v in r.get("step_ms", {}).items() if v is not None},
+        }
+        for name, r in results.items()
+        if "greedy inc" in r
+    ]
+    results_file.save(
+        args,
+        rows,
+        settings={k: getattr(args, k) for k in ("batch", "length", "memory", "vocab", "width", "beam", "repeats")},
+    )
 
 
 if __name__ == "__main__":

@@ -33,13 +33,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def classification_sets(root: Path) -> list[str]:
     """Sets whose .ts header declares class labels (the regression sets in the same folder are skipped)."""
-    return [n for n in available(root) if read_ts(root / n / f"{n}_TRAIN.ts")[2].get("classlabel", "").startswith("true")]
+    return [
+        n for n in available(root) if read_ts(root / n / f"{n}_TRAIN.ts")[2].get("classlabel", "").startswith("true")
+    ]
 
 
 def run_family(name: str, family: str, out: Path, overrides: list[str], threads: int) -> dict:
     run_dir = out / "runs" / name / family
-    args = [sys.executable, str(ROOT / "train.py"), "data=uea", f"data.name={name}", f"model={family}", "logger=csv",
-            f"hydra.run.dir={run_dir}", *overrides]
+    args = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        "data=uea",
+        f"data.name={name}",
+        f"model={family}",
+        "logger=csv",
+        f"hydra.run.dir={run_dir}",
+        *overrides,
+    ]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
     start = time.perf_counter()
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -111,13 +121,27 @@ def main() -> None:
         for (name, family), future in futures.items():
             results[name][family] = future.result()
             print(f"{name:<18}{family:<20}{cell(results[name][family])}", flush=True)
-    (args.out / "results.json").write_text(json.dumps({"overrides": args.override, "results": results}, indent=2) + "\n")
+    (args.out / "results.json").write_text(
+        json.dumps({"overrides": args.override, "results": results}, indent=2) + "\n"
+    )
     (args.out / "table.md").write_text(table(results, families, methods))
     print("\n" + table(results, families, methods))
     names = {"nearest_neighbour": "1-NN Euclidean", "minirocket": "MiniRocket"}
-    results_file.save(args, [{"set": name, "method": names.get(m, m), "accuracy %": round(100 * r["acc"], 1), "seconds": round(r["seconds"])}
-                             for name, methods_ in results.items() for m, r in methods_.items() if r.get("acc") is not None],
-                      settings={"overrides": args.override, "jobs": args.jobs})
+    results_file.save(
+        args,
+        [
+            {
+                "set": name,
+                "method": names.get(m, m),
+                "accuracy %": round(100 * r["acc"], 1),
+                "seconds": round(r["seconds"]),
+            }
+            for name, methods_ in results.items()
+            for m, r in methods_.items()
+            if r.get("acc") is not None
+        ],
+        settings={"overrides": args.override, "jobs": args.jobs},
+    )
 
 
 if __name__ == "__main__":

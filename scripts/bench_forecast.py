@@ -1,7 +1,7 @@
 """Forecasting on real series: seqzoo's families beside what a forecaster compares against, on the same test
 windows (rolling origin over each data set's test period).
 
-    python scripts/bench_forecast.py --out docs/bench_forecast                     # every packaged series, lstm, gru, s4d
+    python scripts/bench_forecast.py --out logs/bench_forecast     # every packaged series, lstm, gru, s4d
     python scripts/bench_forecast.py --data co2 --models lstm,gru,mingru,s4d,mamba --max-time 00:00:05:00
 
 For each data set (``configs/data/<name>.yaml`` with ``task=forecast``):
@@ -58,7 +58,10 @@ def score(point, batch, q=None) -> dict:
 def baselines(dm, batch) -> dict:
     K = batch["targets"].shape[-1]
     context = batch["inputs"][:, :, :K] * batch["scale"].unsqueeze(1) + batch["loc"].unsqueeze(1)  # (B, L, K)
-    return {"naive": score(naive(context, dm.horizon), batch), "seasonal naive": score(seasonal_naive(context, dm.horizon, dm.m), batch)}
+    return {
+        "naive": score(naive(context, dm.horizon), batch),
+        "seasonal naive": score(seasonal_naive(context, dm.horizon, dm.m), batch),
+    }
 
 
 def holt_winters(dm, batch, history: int, damped: bool) -> dict:
@@ -72,8 +75,9 @@ def holt_winters(dm, batch, history: int, damped: bool) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", FutureWarning)  # statsmodels 0.15 renames random_state; 0.14 has only it
-            fit = ExponentialSmoothing(y, trend="add", damped_trend=damped, seasonal=seasonal,
-                                       seasonal_periods=dm.m if seasonal else None).fit()
+            fit = ExponentialSmoothing(
+                y, trend="add", damped_trend=damped, seasonal=seasonal, seasonal_periods=dm.m if seasonal else None
+            ).fit()
             paths = fit.simulate(dm.horizon, repetitions=200, error="add", anchor="end", random_state=0)  # (H, 200)
         points.append(fit.forecast(dm.horizon))
         quantiles.append(np.quantile(paths, CRPS_LEVELS, axis=1).T)  # (H, levels)
@@ -85,10 +89,22 @@ def holt_winters(dm, batch, history: int, damped: bool) -> dict:
 
 def family(data: str, model: str, out: Path, max_time: str, threads: int, overrides: list[str], folder: str) -> dict:
     run_dir = out / "runs" / data / folder
-    args = [sys.executable, str(ROOT / "train.py"), "task=forecast", f"data={data}", f"model={model}", "logger=csv",
-            f"++trainer.max_time={max_time}", f"hydra.run.dir={run_dir}", "overwrite=true", *overrides]
+    args = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        "task=forecast",
+        f"data={data}",
+        f"model={model}",
+        "logger=csv",
+        f"++trainer.max_time={max_time}",
+        f"hydra.run.dir={run_dir}",
+        "overwrite=true",
+        *overrides,
+    ]
     start = time.perf_counter()
-    done = subprocess.run(args, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS=str(threads)), capture_output=True, text=True)
+    done = subprocess.run(
+        args, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS=str(threads)), capture_output=True, text=True
+    )
     seconds = round(time.perf_counter() - start, 1)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "output.log").write_text(done.stdout + done.stderr)
@@ -101,13 +117,22 @@ def family(data: str, model: str, out: Path, max_time: str, threads: int, overri
 def table(results: dict) -> str:
     lines = []
     for data, rows in results.items():
-        lines += [f"### {data}", "", "| method | MASE | sMAPE % | CRPS | 80 % coverage | fit time |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"### {data}",
+            "",
+            "| method | MASE | sMAPE % | CRPS | 80 % coverage | fit time |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, r in sorted(rows.items(), key=lambda kv: kv[0] not in BASELINES):  # the baselines first
             if "error" in r:
                 lines.append(f"| {name} | failed: {r['error']} | | | | |")
                 continue
             cells = [f"{r[k]:.3f}" if k in r else "-" for k in METRICS]
-            lines.append(f"| {name} | {' | '.join(cells)} | {r['seconds']:.0f} s |" if "seconds" in r else f"| {name} | {' | '.join(cells)} | - |")
+            lines.append(
+                f"| {name} | {' | '.join(cells)} | {r['seconds']:.0f} s |"
+                if "seconds" in r
+                else f"| {name} | {' | '.join(cells)} | - |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -120,8 +145,10 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--hw-history", type=int, default=2000, help="steps of history each Holt-Winters fit sees")
     p.add_argument("--override", action="append", default=[], help="extra train.py overrides for every family run")
-    p.add_argument("--tag", default="", help="added to each family's row name (and run folder), e.g. the overrides' gist")
-    p.add_argument("--out", default="docs/bench_forecast")
+    p.add_argument(
+        "--tag", default="", help="added to each family's row name (and run folder), e.g. the overrides' gist"
+    )
+    p.add_argument("--out", default="logs/bench_forecast")
     results_file.add_arguments(p)
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -130,8 +157,11 @@ def main(argv=None) -> int:
     results = json.loads(existing.read_text()) if existing.exists() else {}
     for data in args.data.split(","):
         dm, batch = test_windows(data)
-        rows = {**baselines(dm, batch), "Holt-Winters": holt_winters(dm, batch, args.hw_history, False),
-                "Holt-Winters, damped": holt_winters(dm, batch, args.hw_history, True)}
+        rows = {
+            **baselines(dm, batch),
+            "Holt-Winters": holt_winters(dm, batch, args.hw_history, False),
+            "Holt-Winters, damped": holt_winters(dm, batch, args.hw_history, True),
+        }
         print(f"{data}: {len(batch['targets'])} test windows of {dm.horizon} steps; baselines {rows}", flush=True)
         for model in [m for m in args.models.split(",") if m]:
             name = f"{model}, {args.tag}" if args.tag else model
@@ -142,10 +172,23 @@ def main(argv=None) -> int:
         (out / "results.json").write_text(json.dumps(results, indent=1))
         (out / "table.md").write_text(table(results))
     print(table(results))
-    results_file.save(args, [{"data": data, "method": m, "MASE": r.get("mase"), "sMAPE %": r.get("smape"), "CRPS": r.get("crps"),
-                              "80 % coverage": r.get("coverage80"), "fit s": r.get("seconds")}
-                             for data, methods in results.items() for m, r in methods.items()],
-                      settings={"max_time": args.max_time, "threads": args.threads, "overrides": args.override})
+    results_file.save(
+        args,
+        [
+            {
+                "data": data,
+                "method": m,
+                "MASE": r.get("mase"),
+                "sMAPE %": r.get("smape"),
+                "CRPS": r.get("crps"),
+                "80 % coverage": r.get("coverage80"),
+                "fit s": r.get("seconds"),
+            }
+            for data, methods in results.items()
+            for m, r in methods.items()
+        ],
+        settings={"max_time": args.max_time, "threads": args.threads, "overrides": args.override},
+    )
     return 0
 
 

@@ -13,7 +13,8 @@ where the family has it), on random inputs of ``--features`` channels, batch ``-
 hits all alike; the table gives tokens/s (median) and each family's ratio to ``--baseline`` measured in the
 same rounds. ``@elements=N`` runs a family with ``layers/time_blocks.py``'s ELEMENTS set to N (the size of a
 block of time on a CPU); ``@relayout=view`` runs it with ``layers/relayout.py``'s time/channel swaps as bare
-transposes (views) instead of copies. Memory is what autograd saves for the backward pass (the activations that grow with
+transposes (views) instead of copies. Memory is what autograd saves for the backward pass (the activations that grow
+with
 T), counted through ``saved_tensors_hooks``, so it is measured the same way on a CPU and a GPU.
 """
 
@@ -82,8 +83,13 @@ def main() -> None:
     results_file.add_arguments(p)
     args = p.parse_args()
     models = args.models.split(",")
-    results = {"device": torch.cuda.get_device_name() if args.device == "cuda" else f"cpu, {torch.get_num_threads()} threads",
-               "width": args.width, "batch": args.batch, "features": args.features, "lengths": {}}
+    results = {
+        "device": torch.cuda.get_device_name() if args.device == "cuda" else f"cpu, {torch.get_num_threads()} threads",
+        "width": args.width,
+        "batch": args.batch,
+        "features": args.features,
+        "lengths": {},
+    }
     settings = {m: dict(kv.split("=") for kv in m.split("@")[1:]) for m in models}
     elements = time_blocks.ELEMENTS
 
@@ -110,24 +116,51 @@ def main() -> None:
             apply(m)
             speed = args.batch * T / statistics.median(times[m][1:])
             base = statistics.median(b / a for a, b in zip(times[m][1:], times.get(args.baseline, times[m])[1:]))
-            row[m] = {"tokens_per_s": speed, f"x_{args.baseline}": base,
-                      "saved_mib": saved_bytes(lambda: run_encoder(net, x).square().mean()) / 2**20}
+            row[m] = {
+                "tokens_per_s": speed,
+                f"x_{args.baseline}": base,
+                "saved_mib": saved_bytes(lambda: run_encoder(net, x).square().mean()) / 2**20,
+            }
         results["lengths"][T] = row
-        print(f"T={T}: " + "  ".join(f"{m} {r['tokens_per_s']:,.0f} tok/s ({r[f'x_{args.baseline}']:.2f}x, {r['saved_mib']:.0f} MiB)"
-                                     for m, r in row.items()), flush=True)
-    print(f"\n{results['device']}, batch {args.batch}, width {args.width}, one layer: tokens/s (x {args.baseline}, paired) / saved MiB")
+        print(
+            f"T={T}: "
+            + "  ".join(
+                f"{m} {r['tokens_per_s']:,.0f} tok/s ({r[f'x_{args.baseline}']:.2f}x, {r['saved_mib']:.0f} MiB)"
+                for m, r in row.items()
+            ),
+            flush=True,
+        )
+    print(
+        f"\n{results['device']}, batch {args.batch}, width {args.width}, one layer: tokens/s (x {args.baseline}, "
+        "paired) / saved MiB"
+    )
     print("| model | " + " | ".join(f"T={T}" for T in results["lengths"]) + " |")
     print("|---|" + "---|" * len(results["lengths"]))
     for m in models:
-        cells = [f"{row[m]['tokens_per_s']:,.0f} ({row[m][f'x_{args.baseline}']:.2f}x, {row[m]['saved_mib']:.0f} MiB)"
-                 for row in results["lengths"].values()]
+        cells = [
+            f"{row[m]['tokens_per_s']:,.0f} ({row[m][f'x_{args.baseline}']:.2f}x, {row[m]['saved_mib']:.0f} MiB)"
+            for row in results["lengths"].values()
+        ]
         print(f"| {m} | " + " | ".join(cells) + " |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
-    rows = [{"model": m, "T": int(T), "tokens/s": round(r["tokens_per_s"]), f"x {args.baseline}": round(r[f"x_{args.baseline}"], 2),
-             "saved MiB": round(r["saved_mib"])} for T, row in results["lengths"].items() for m, r in row.items()]
-    results_file.save(args, rows, args.device, settings={"width": args.width, "batch": args.batch, "features": args.features,
-                                                         "rounds": args.rounds})
+    rows = [
+        {
+            "model": m,
+            "T": int(T),
+            "tokens/s": round(r["tokens_per_s"]),
+            f"x {args.baseline}": round(r[f"x_{args.baseline}"], 2),
+            "saved MiB": round(r["saved_mib"]),
+        }
+        for T, row in results["lengths"].items()
+        for m, r in row.items()
+    ]
+    results_file.save(
+        args,
+        rows,
+        args.device,
+        settings={"width": args.width, "batch": args.batch, "features": args.features, "rounds": args.rounds},
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,10 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     blocked, whole = scan.BLOCK, 1 << 62
-    print(f"linear scan, forward + backward, batch {args.batch}, width {args.width}, {args.threads} thread(s): "
-          f"ms per 1,000 tokens, median of {args.rounds}")
+    print(
+        f"linear scan, forward + backward, batch {args.batch}, width {args.width}, {args.threads} thread(s): "
+        f"ms per 1,000 tokens, median of {args.rounds}"
+    )
     print(f"| T | blocks of {blocked} | one block | one block / blocks |\n|---|---|---|---|")
     for T in map(int, args.lengths.split(",")):
         times = {blocked: [], whole: []}

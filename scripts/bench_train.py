@@ -8,7 +8,8 @@ Both paths train the same task module (built from the real configs), on the same
 the same optimiser and gradient clipping, for ``--steps`` steps; the first ``--warmup`` steps are not
 timed. The two paths alternate inside every repeat (order flipped each repeat) so machine noise hits both;
 the table gives median steps/s, the ratio plain / seqzoo of those medians (1.00 = no cost, 1.10 = seqzoo
-takes 10 % longer per step) and the median of the per-repeat (paired) ratios. On CUDA, peak memory of each path is reported too.
+takes 10 % longer per step) and the median of the per-repeat (paired) ratios. On CUDA, peak memory of each path is
+reported too.
 ``--lengths`` also measures forward+backward throughput (tokens/s) against sequence length for every
 backbone and plots it: the cost curve to choose an architecture by.
 """
@@ -38,9 +39,17 @@ from seqzoo.train import build_task
 def setup(model: str, args):
     """The task and DataModule of ``python train.py model=<model> data=adding`` at the benchmark's sizes."""
     n = args.batch * (args.steps + 1)
-    overrides = [f"model={model}", "data=adding", f"data.length={args.length}", f"data.n_train={n}", "data.n_val=8",
-                 "data.n_test=8", f"data.batch_size={args.batch}", "task.scheduler=null",
-                 "task.target_length=null"]  # every step reaches the backbone: the cost measured is per step
+    overrides = [
+        f"model={model}",
+        "data=adding",
+        f"data.length={args.length}",
+        f"data.n_train={n}",
+        "data.n_val=8",
+        "data.n_test=8",
+        f"data.batch_size={args.batch}",
+        "task.scheduler=null",
+        "task.target_length=null",
+    ]  # every step reaches the backbone: the cost measured is per step
     cfg = compose_config(overrides, output_dir=".")
     dm = instantiate(cfg.data)
     dm.setup("fit")
@@ -76,9 +85,20 @@ def run_seqzoo(model: str, args) -> tuple[float, float | None]:
     # --as-run adds what train.py's runs also do every step: the CSV log (every 5 steps) and the progress bar
     with tempfile.TemporaryDirectory() as logs:  # the CSV log is measured, not kept
         logger = CSVLogger(logs, name="bench") if args.as_run else False
-        trainer = L.Trainer(accelerator=args.device, devices=1, max_steps=args.steps, limit_val_batches=0, num_sanity_val_steps=0,
-                            logger=logger, log_every_n_steps=5, enable_checkpointing=False, enable_progress_bar=args.as_run,
-                            enable_model_summary=False, gradient_clip_val=1.0, callbacks=[clock])
+        trainer = L.Trainer(
+            accelerator=args.device,
+            devices=1,
+            max_steps=args.steps,
+            limit_val_batches=0,
+            num_sanity_val_steps=0,
+            logger=logger,
+            log_every_n_steps=5,
+            enable_checkpointing=False,
+            enable_progress_bar=args.as_run,
+            enable_model_summary=False,
+            gradient_clip_val=1.0,
+            callbacks=[clock],
+        )
         reset_memory(args.device)
         trainer.fit(task, datamodule=dm)
     return (args.steps - args.warmup) / (clock.end - clock.start), peak_memory(args.device)
@@ -169,7 +189,9 @@ def main() -> None:
     p.add_argument("--only-lengths", action="store_true", help="skip the steps/s comparison with the plain loop")
     p.add_argument("--plot", default="throughput_vs_length.png")
     p.add_argument("--out", help="write the results as JSON here")
-    p.add_argument("--as-run", action="store_true", help="seqzoo path with the CSV log and progress bar of a train.py run")
+    p.add_argument(
+        "--as-run", action="store_true", help="seqzoo path with the CSV log and progress bar of a train.py run"
+    )
     results_file.add_arguments(p)
     args = p.parse_args()
     models = args.models.split(",")
@@ -182,17 +204,27 @@ def main() -> None:
                 steps_per_s, peak = run(m, args)
                 speeds[m][name].append(steps_per_s)
                 memory[m][name] = peak
-    print(f"\n{args.device}: adding problem, T={args.length}, batch {args.batch}, {args.steps - args.warmup} timed steps, "
-          f"median of {args.repeats}")
+    print(
+        f"\n{args.device}: adding problem, T={args.length}, batch {args.batch}, {args.steps - args.warmup} timed "
+        "steps, "
+        f"median of {args.repeats}"
+    )
     print(f"{'model':<14}{'seqzoo steps/s':>16}{'plain steps/s':>16}{'ratio':>8}{'paired':>9}")
     results = {}
     for m in models if not args.only_lengths else []:
         s, pl = statistics.median(speeds[m]["seqzoo"]), statistics.median(speeds[m]["plain"])
         # each repeat ran the two back to back: the median of those paired ratios resists drifts in machine load
         paired = statistics.median(b / a for a, b in zip(speeds[m]["seqzoo"], speeds[m]["plain"]))
-        results[m] = {"seqzoo_steps_per_s": s, "plain_steps_per_s": pl, "ratio": pl / s, "paired_ratio": paired,
-                      "seqzoo_runs": speeds[m]["seqzoo"], "plain_runs": speeds[m]["plain"],
-                      "seqzoo_peak_mib": memory[m].get("seqzoo"), "plain_peak_mib": memory[m].get("plain")}
+        results[m] = {
+            "seqzoo_steps_per_s": s,
+            "plain_steps_per_s": pl,
+            "ratio": pl / s,
+            "paired_ratio": paired,
+            "seqzoo_runs": speeds[m]["seqzoo"],
+            "plain_runs": speeds[m]["plain"],
+            "seqzoo_peak_mib": memory[m].get("seqzoo"),
+            "plain_peak_mib": memory[m].get("plain"),
+        }
         mem = f"   peak MiB {memory[m]['seqzoo']:.0f} / {memory[m]['plain']:.0f}" if memory[m].get("seqzoo") else ""
         print(f"{m:<14}{s:>16.2f}{pl:>16.2f}{pl / s:>8.3f}{paired:>9.3f}{mem}")
     curves = {}
@@ -208,17 +240,31 @@ def main() -> None:
         print(f"plot written to {args.plot}")
     if args.out:
         Path(args.out).write_text(json.dumps({"config": vars(args), "train": results, "throughput": curves}, indent=2))
-    rows = [{"model": m, "seqzoo steps/s": round(r["seqzoo_steps_per_s"], 1), "plain loop steps/s": round(r["plain_steps_per_s"], 1),
-             "paired ratio": round(r["paired_ratio"], 3),
-             **({"seqzoo peak MiB": round(r["seqzoo_peak_mib"]), "plain peak MiB": round(r["plain_peak_mib"])} if r["seqzoo_peak_mib"] else {})}
-            for m, r in results.items()]
+    rows = [
+        {
+            "model": m,
+            "seqzoo steps/s": round(r["seqzoo_steps_per_s"], 1),
+            "plain loop steps/s": round(r["plain_steps_per_s"], 1),
+            "paired ratio": round(r["paired_ratio"], 3),
+            **(
+                {"seqzoo peak MiB": round(r["seqzoo_peak_mib"]), "plain peak MiB": round(r["plain_peak_mib"])}
+                if r["seqzoo_peak_mib"]
+                else {}
+            ),
+        }
+        for m, r in results.items()
+    ]
     settings = {k: getattr(args, k) for k in ("length", "steps", "warmup", "repeats", "as_run")}
     if rows:
         results_file.save(args, rows, args.device, settings={**settings, "batch": args.batch})
     if curves:  # the throughput curve as its own run: <label>_lengths
         args.label = f"{args.label or args.device}_lengths"
-        results_file.save(args, [{"model": m, "T": t, "tokens/s": round(v)} for m, pts in curves.items() for t, v in pts],
-                          args.device, settings={"batch": args.batch_for_lengths})
+        results_file.save(
+            args,
+            [{"model": m, "T": t, "tokens/s": round(v)} for m, pts in curves.items() for t, v in pts],
+            args.device,
+            settings={"batch": args.batch_for_lengths},
+        )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def broken_links(site: str | Path) -> list[str]:
             target = target_file(site, page, url) if url else page
             where = f"{page.relative_to(site)}: {link}"
             if not target.exists():
-                problems.append(f"{where} -> no file {target.relative_to(site) if target.is_relative_to(site) else target}")
+                problems.append(
+                    f"{where} -> no file {target.relative_to(site) if target.is_relative_to(site) else target}"
+                )
             elif anchor and target.suffix == ".html":
                 anchors = (pages.get(target) or parse(target)).anchors
                 if unquote(anchor) not in anchors:

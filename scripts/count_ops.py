@@ -37,7 +37,10 @@ def main(argv=None) -> int:
     p.add_argument("--features", type=int, default=16)
     results_file.add_arguments(p)
     args = p.parse_args(argv)
-    print(f"ATen operations in one forward + backward: batch {args.batch}, T={args.length}, width {args.width}, one layer\n")
+    print(
+        f"ATen operations in one forward + backward: batch {args.batch}, T={args.length}, width {args.width}, one "
+        "layer\n"
+    )
     print("| model | operations | per step |\n|---|---|---|")
     rows = []
     for name in args.models.split(","):

@@ -98,7 +98,9 @@ def plot_states(task, dm, example: int, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     if not isinstance(task.backbone, Recurrent) or task.backbone.bidirectional:
-        raise SeqzooError(f"hidden-state views are for one-directional recurrent models, not {type(task.backbone).__name__}")
+        raise SeqzooError(
+            f"hidden-state views are for one-directional recurrent models, not {type(task.backbone).__name__}"
+        )
     item = dm.splits["test"][example]
     x = item[INPUTS].unsqueeze(0)
     x = task.embed(x) if hasattr(task, "embed") else x
@@ -121,7 +123,14 @@ def plot_states(task, dm, example: int, path: Path, title: str) -> None:
 
 def recall_after_training(overrides: list[str], blank_length: int, steps: int, seed: int) -> float:
     """Train on copy memory with blank length T for ``steps`` batches; -> recall accuracy on the test split."""
-    data = ["task=aligned", "data=copy_memory", f"data.blank_length={blank_length}", "data.n_train=4096", "data.n_val=64", "data.n_test=512"]
+    data = [
+        "task=aligned",
+        "data=copy_memory",
+        f"data.blank_length={blank_length}",
+        "data.n_train=4096",
+        "data.n_val=64",
+        "data.n_test=512",
+    ]
     cfg = compose_config(data + overrides + ["task.scheduler=null"])
     torch.manual_seed(seed)
     dm = instantiate(cfg.data)
@@ -131,7 +140,9 @@ def recall_after_training(overrides: list[str], blank_length: int, steps: int, s
     batches = itertools.islice((b for _ in itertools.count() for b in loader), steps)  # epochs until `steps` batches
 
     def recall_loss(batch):  # the recall steps alone: the blanks would teach "output blank" and drown the memory signal
-        return torch.nn.functional.cross_entropy(task(batch[INPUTS])[:, -10:].flatten(0, 1), batch["targets"][:, -10:].flatten())
+        return torch.nn.functional.cross_entropy(
+            task(batch[INPUTS])[:, -10:].flatten(0, 1), batch["targets"][:, -10:].flatten()
+        )
 
     for _ in plain_steps(task, task.configure_optimizers(), batches, recall_loss):
         pass
@@ -192,8 +203,15 @@ def main() -> None:
                 print(f"{label:<36} T={t:<6} recall accuracy {accuracy:.3f}", flush=True)
         plot_memory(results, out)
         print(f"plot written to {out}")
-        results_file.save(args, [{"model": label.removeprefix("model="), "T": t, "recall accuracy": round(a, 3)}
-                                 for label, points in results.items() for t, a in points], settings={"steps": args.steps, "seed": args.seed})
+        results_file.save(
+            args,
+            [
+                {"model": label.removeprefix("model="), "T": t, "recall accuracy": round(a, 3)}
+                for label, points in results.items()
+                for t, a in points
+            ],
+            settings={"steps": args.steps, "seed": args.seed},
+        )
         return
     if args.what == "hidden":
         if len(ckpts) != 1:
@@ -203,18 +221,24 @@ def main() -> None:
             run_cfg, dm, task = restore(compose_config([f"ckpt_path={ckpts[0]}"], name="eval"))
             dm.prepare_data()
             dm.setup("test")
-            plot_states(task.eval(), dm, args.example, out, f"{type(task.backbone).__name__}, test example {args.example}")
+            plot_states(
+                task.eval(), dm, args.example, out, f"{type(task.backbone).__name__}, test example {args.example}"
+            )
         except SeqzooError as e:
             sys.exit(f"seqzoo: error: {e}")
         print(f"plot written to {out}")
         return
     try:
-        curves = dict(flow_at_init(o, args.batch, args.seed) for o in sweep(overrides)) if overrides or not ckpts else {}
+        curves = (
+            dict(flow_at_init(o, args.batch, args.seed) for o in sweep(overrides)) if overrides or not ckpts else {}
+        )
         for ckpt in ckpts:
             run_cfg, dm, task = restore(compose_config([f"ckpt_path={ckpt}"], name="eval"))
             dm.prepare_data()
             dm.setup("fit")
-            curves[f"{run_cfg.model._target_.split('.')[-1]} trained ({Path(ckpt).parent.parent.name})"] = flow_of(task, dm, args.batch, args.seed)
+            curves[f"{run_cfg.model._target_.split('.')[-1]} trained ({Path(ckpt).parent.parent.name})"] = flow_of(
+                task, dm, args.batch, args.seed
+            )
     except SeqzooError as e:
         sys.exit(f"seqzoo: error: {e}")
     for label, flow in curves.items():

@@ -24,8 +24,17 @@ from seqzoo.configs import CONFIG_DIR, config_options
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
 MARKER = re.compile(r"^([ \t]*)<!--\s*results:\s*(.*?)\s*-->", re.M)
-API = ["seqzoo.models", "seqzoo.layers", "seqzoo.tasks", "seqzoo.data", "seqzoo.diagnostics", "seqzoo.configs",
-       "seqzoo.pretrained", "seqzoo.export", "seqzoo.errors"]
+API = [
+    "seqzoo.models",
+    "seqzoo.layers",
+    "seqzoo.tasks",
+    "seqzoo.data",
+    "seqzoo.diagnostics",
+    "seqzoo.configs",
+    "seqzoo.pretrained",
+    "seqzoo.export",
+    "seqzoo.errors",
+]
 
 
 # ---- results tables
@@ -78,8 +87,10 @@ def results_block(spec: str, page_uri: str = "index.md") -> str:
             rows = pivot(rows, *options["pivot"].split(","))
         columns = options["columns"].split(",") if "columns" in options else None
         versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
-        source = (f"<small>`{run['command']}` · {run['date']} · {run['machine']} · {versions} · "
-                  f"[{name}.json]({up}results/{name}.json) run `{run['label']}`</small>")
+        source = (
+            f"<small>`{run['command']}` · {run['date']} · {run['machine']} · {versions} · "
+            f"[{name}.json]({up}results/{name}.json) run `{run['label']}`</small>"
+        )
         notes = f"\n\n{run['notes']}" if run.get("notes") else ""
         blocks.append(f"{table(rows, columns)}\n\n{source}{notes}")
     return "\n\n".join(blocks)
@@ -114,28 +125,43 @@ def docstring(obj) -> str:
 
 
 def keys_table(node: dict) -> str:
-    rows = [{"key": k, "default": json.dumps(v) if not isinstance(v, str) else v}
-            for k, v in node.items() if k not in ("_target_", "defaults")]
+    rows = [
+        {"key": k, "default": json.dumps(v) if not isinstance(v, str) else v}
+        for k, v in node.items()
+        if k not in ("_target_", "defaults")
+    ]
     return table(rows) if rows else "(no keys)"
 
 
 def families_page() -> str:
-    parts = ["# Families\n", "Generated from `src/seqzoo/configs/model/` and `decoder/` and the classes they name: "
-             "`model=<name>` picks the encoder, `decoder=<name>` the decoder role (seq2seq, one-to-many, "
-             "autoregressive forecasting).\n"]
+    parts = [
+        "# Families\n",
+        "Generated from `src/seqzoo/configs/model/` and `decoder/` and the classes they name: "
+        "`model=<name>` picks the encoder, `decoder=<name>` the decoder role (seq2seq, one-to-many, "
+        "autoregressive forecasting).\n",
+    ]
     decoders = set(config_options("decoder"))
     for name in config_options("model"):
         node = load_yaml("model", name)
         cls = target_class(node["_target_"])
         width = getattr(cls, "width", None)
-        reach = "bounded (`receptive_field`)" if "receptive_field" in dir(cls) else (
-            "bounded by `max_len`" if "max_len" in inspect.signature(cls).parameters else "unbounded")
+        reach = (
+            "bounded (`receptive_field`)"
+            if "receptive_field" in dir(cls)
+            else ("bounded by `max_len`" if "max_len" in inspect.signature(cls).parameters else "unbounded")
+        )
         roles = "encoder, decoder" if name in decoders else "encoder"
-        parts += [f"## {name}\n", f"`{node['_target_']}` · roles: {roles} · causal: "
-                  f"{'a constructor flag' if 'causal' in inspect.signature(cls).parameters else getattr(cls, 'causal', '?')}"
-                  f" · width knob: `{width.key if width else '?'}` · reach: {reach}\n",
-                  docstring(importlib.import_module(cls.__module__)), "",
-                  f"**`model={name}`** (`configs/model/{name}.yaml`):\n", keys_table(node), ""]
+        parts += [
+            f"## {name}\n",
+            f"`{node['_target_']}` · roles: {roles} · causal: "
+            f"{'a constructor flag' if 'causal' in inspect.signature(cls).parameters else getattr(cls, 'causal', '?')}"
+            f" · width knob: `{width.key if width else '?'}` · reach: {reach}\n",
+            docstring(importlib.import_module(cls.__module__)),
+            "",
+            f"**`model={name}`** (`configs/model/{name}.yaml`):\n",
+            keys_table(node),
+            "",
+        ]
         if name in decoders:
             dec = load_yaml("decoder", name)
             parts += [f"**`decoder={name}`** (`{dec['_target_']}`):\n", keys_table(dec), ""]
@@ -143,8 +169,11 @@ def families_page() -> str:
 
 
 def data_page() -> str:
-    parts = ["# Data sets\n", "Generated from `src/seqzoo/configs/data/`: each data set, the mapping it serves, "
-             "its keys and defaults, and its class's documentation.\n"]
+    parts = [
+        "# Data sets\n",
+        "Generated from `src/seqzoo/configs/data/`: each data set, the mapping it serves, "
+        "its keys and defaults, and its class's documentation.\n",
+    ]
     for name in config_options("data"):
         node = load_yaml("data", name)
         target = node.get("_target_")
@@ -153,21 +182,40 @@ def data_page() -> str:
             parts += [f"## {name}\n", f"A variant of `data={base[0] if base else '?'}`:\n", keys_table(node), ""]
             continue
         cls = target_class(target)
-        parts += [f"## {name}\n", f"`{target}` · mapping: `{getattr(cls, 'mapping', '?')}`\n",
-                  docstring(cls), "", keys_table(node), ""]
+        parts += [
+            f"## {name}\n",
+            f"`{target}` · mapping: `{getattr(cls, 'mapping', '?')}`\n",
+            docstring(cls),
+            "",
+            keys_table(node),
+            "",
+        ]
     return "\n".join(parts)
 
 
 def configs_page() -> str:
-    parts = ["# Config groups\n", "Generated from `src/seqzoo/configs/`: every group, its options, and each option's "
-             "keys (`python train.py --cfg job` prints the composed whole). `--config-dir my_configs` adds options "
-             "of your own.\n", "## train.yaml\n", "```yaml", (Path(CONFIG_DIR) / "train.yaml").read_text().strip(), "```\n"]
+    parts = [
+        "# Config groups\n",
+        "Generated from `src/seqzoo/configs/`: every group, its options, and each option's "
+        "keys (`python train.py --cfg job` prints the composed whole). `--config-dir my_configs` adds options "
+        "of your own.\n",
+        "## train.yaml\n",
+        "```yaml",
+        (Path(CONFIG_DIR) / "train.yaml").read_text().strip(),
+        "```\n",
+    ]
     groups = sorted(p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and not p.name.startswith("_"))
     for group in groups:
         parts.append(f"## {group}\n")
         for name in config_options(group):
             text = (Path(CONFIG_DIR) / group / f"{name}.yaml").read_text().strip()
-            parts += [f"??? note \"{group}={name}\"", "    ```yaml", *("    " + line for line in text.splitlines()), "    ```", ""]
+            parts += [
+                f'??? note "{group}={name}"',
+                "    ```yaml",
+                *("    " + line for line in text.splitlines()),
+                "    ```",
+                "",
+            ]
     return "\n".join(parts)
 
 
@@ -176,8 +224,11 @@ def api_page(module: str) -> str:
 
 
 def generated() -> dict[str, str]:
-    pages = {"reference/families.md": families_page(), "reference/data.md": data_page(),
-             "reference/configs.md": configs_page()}
+    pages = {
+        "reference/families.md": families_page(),
+        "reference/data.md": data_page(),
+        "reference/configs.md": configs_page(),
+    }
     pages.update({f"reference/api/{m.split('.')[-1]}.md": api_page(m) for m in API})
     return pages
 
@@ -193,6 +244,8 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     def render(m):  # indented like the marker, so a table can sit inside a tab or an admonition
-        return "\n".join(m.group(1) + line if line else line for line in results_block(m.group(2), page.file.src_uri).splitlines())
+        return "\n".join(
+            m.group(1) + line if line else line for line in results_block(m.group(2), page.file.src_uri).splitlines()
+        )
 
     return MARKER.sub(render, markdown)

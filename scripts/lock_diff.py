@@ -25,8 +25,11 @@ def locked(path: str) -> dict[str, str]:
 
 def differences(lock: dict[str, str]) -> list[str]:
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
-    return [f"{name}: {version} locked, {installed.get(name, 'not installed')} installed"
-            for name, version in sorted(lock.items()) if installed.get(name) != version]
+    return [
+        f"{name}: {version} locked, {installed.get(name, 'not installed')} installed"
+        for name, version in sorted(lock.items())
+        if installed.get(name) != version
+    ]
 
 
 if __name__ == "__main__":

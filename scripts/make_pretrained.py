@@ -4,7 +4,8 @@ loop or random state), its sha256, the preset and seqzoo version, the data, lice
 
     python scripts/make_pretrained.py logs/train/runs/<run> --name japanese_vowels_lstm \\
         --description "LSTM speaker classifier, JapaneseVowels" --licence "CC BY 4.0 (UCI data)"
-    python scripts/make_pretrained.py logs/train/runs/<run> --name g2p_lstm ... --url https://.../g2p_lstm.ckpt --out dist/
+    python scripts/make_pretrained.py logs/train/runs/<run> --name g2p_lstm ... \\
+        --url https://.../g2p_lstm.ckpt --out dist/
 
 Without ``--url`` the file goes inside the package (``src/seqzoo/weights/``: keep these small); with it, the
 file is written to ``--out`` for uploading as a release asset and the entry points at the URL.
@@ -53,9 +54,15 @@ def main(argv=None) -> int:
         **({"url": args.url} if args.url else {"file": path.name}),
         "sha256": sha256(path),
         "bytes": path.stat().st_size,
-        "command": "python train.py " + " ".join(o for o in (yaml.safe_load(overrides.read_text()) if overrides.is_file() else []) if not o.startswith(("overwrite=", "hydra."))),
+        "command": "python train.py "
+        + " ".join(
+            o
+            for o in (yaml.safe_load(overrides.read_text()) if overrides.is_file() else [])
+            if not o.startswith(("overwrite=", "hydra."))
+        ),
         "seqzoo_version": version("seqzoo"),
-        "data": config["data"]["_target_"] + "".join(f" {k}={config['data'][k]}" for k in ("name",) if k in config["data"]),
+        "data": config["data"]["_target_"]
+        + "".join(f" {k}={config['data'][k]}" for k in ("name",) if k in config["data"]),
         "licence": args.licence,
         "metrics": {k.split("/", 1)[1]: round(v, 4) for k, v in metrics["test"].items()},
     }

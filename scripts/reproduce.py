@@ -52,32 +52,67 @@ class Row:
     name: str
     experiment: str
     overrides: list[str]
-    metric: str               # key in metrics.json's test section
-    label: str                # how the table names it
+    metric: str  # key in metrics.json's test section
+    label: str  # how the table names it
     higher_is_better: bool = False
-    scale_by: float = 1.0     # accuracy is stored as a fraction; the paper prints percent
+    scale_by: float = 1.0  # accuracy is stored as a fraction; the paper prints percent
     paper: dict = field(default_factory=dict)  # Table 1 of arXiv:1803.01271; empty: the paper plots this row only
     baseline: float | None = None  # the loss of a model that remembers nothing (drawn on the curves)
 
 
 ROWS = {
-    "adding_t200": Row("Adding problem T=200", "bai2018/adding", ["data.length=200"], "mse", "MSE (lower is better)",
-                       baseline=1 / 6),
-    "adding_t400": Row("Adding problem T=400", "bai2018/adding", ["data.length=400"], "mse", "MSE (lower is better)",
-                       baseline=1 / 6),
-    "adding_t600": Row("Adding problem T=600", "bai2018/adding", ["data.length=600"], "mse", "MSE (lower is better)",
-                       baseline=1 / 6,
-                       paper={"lstm": 0.164, "gru": 5.3e-5, "rnn": 0.177, "tcn": 5.8e-5}),
-    "copy_memory_t500": Row("Copy memory T=500", "bai2018/copy_memory", ["data.blank_length=500"], "loss",
-                            "cross-entropy (lower is better)", baseline=10 * math.log(8) / 520),
-    "copy_memory_t1000": Row("Copy memory T=1000", "bai2018/copy_memory", ["data.blank_length=1000"], "loss",
-                             "cross-entropy (lower is better)",
-                             paper={"lstm": 0.0204, "gru": 0.0197, "rnn": 0.0202, "tcn": 3.5e-5},
-                             baseline=10 * math.log(8) / 1020),
-    "seq_mnist": Row("Sequential MNIST", "bai2018/seq_mnist", ["data.permute=false"], "acc", "accuracy % (higher is better)",
-                     True, 100.0, {"lstm": 87.2, "gru": 96.2, "rnn": 21.5, "tcn": 99.0}),
-    "permuted_mnist": Row("Permuted MNIST", "bai2018/seq_mnist", ["data.permute=true"], "acc", "accuracy % (higher is better)",
-                          True, 100.0, {"lstm": 85.7, "gru": 87.3, "rnn": 25.3, "tcn": 97.2}),
+    "adding_t200": Row(
+        "Adding problem T=200", "bai2018/adding", ["data.length=200"], "mse", "MSE (lower is better)", baseline=1 / 6
+    ),
+    "adding_t400": Row(
+        "Adding problem T=400", "bai2018/adding", ["data.length=400"], "mse", "MSE (lower is better)", baseline=1 / 6
+    ),
+    "adding_t600": Row(
+        "Adding problem T=600",
+        "bai2018/adding",
+        ["data.length=600"],
+        "mse",
+        "MSE (lower is better)",
+        baseline=1 / 6,
+        paper={"lstm": 0.164, "gru": 5.3e-5, "rnn": 0.177, "tcn": 5.8e-5},
+    ),
+    "copy_memory_t500": Row(
+        "Copy memory T=500",
+        "bai2018/copy_memory",
+        ["data.blank_length=500"],
+        "loss",
+        "cross-entropy (lower is better)",
+        baseline=10 * math.log(8) / 520,
+    ),
+    "copy_memory_t1000": Row(
+        "Copy memory T=1000",
+        "bai2018/copy_memory",
+        ["data.blank_length=1000"],
+        "loss",
+        "cross-entropy (lower is better)",
+        paper={"lstm": 0.0204, "gru": 0.0197, "rnn": 0.0202, "tcn": 3.5e-5},
+        baseline=10 * math.log(8) / 1020,
+    ),
+    "seq_mnist": Row(
+        "Sequential MNIST",
+        "bai2018/seq_mnist",
+        ["data.permute=false"],
+        "acc",
+        "accuracy % (higher is better)",
+        True,
+        100.0,
+        {"lstm": 87.2, "gru": 96.2, "rnn": 21.5, "tcn": 99.0},
+    ),
+    "permuted_mnist": Row(
+        "Permuted MNIST",
+        "bai2018/seq_mnist",
+        ["data.permute=true"],
+        "acc",
+        "accuracy % (higher is better)",
+        True,
+        100.0,
+        {"lstm": 85.7, "gru": 87.3, "rnn": 25.3, "tcn": 97.2},
+    ),
 }
 
 # What each scale changes in a preset, per task. ``paper`` changes nothing; ``cpu`` keeps every sequence length
@@ -85,8 +120,13 @@ ROWS = {
 SCALES = {
     "paper": {},
     "cpu": {
-        "bai2018/adding": ["data.n_train=6400", "data.n_val=500", "data.n_test=1000", "trainer.max_epochs=4",
-                           "++trainer.val_check_interval=0.5"],
+        "bai2018/adding": [
+            "data.n_train=6400",
+            "data.n_val=500",
+            "data.n_test=1000",
+            "trainer.max_epochs=4",
+            "++trainer.val_check_interval=0.5",
+        ],
         "bai2018/copy_memory": ["data.n_train=3200", "data.n_val=200", "data.n_test=1000", "trainer.max_epochs=8"],
         "bai2018/seq_mnist": ["trainer.max_epochs=1", "++trainer.limit_train_batches=100"],
     },
@@ -99,16 +139,27 @@ SCALES = {
 SCALE_TRAINER = {
     "paper": [],
     "cpu": ["++trainer.max_time=00:00:08:00"],
-    "ci": ["trainer.max_epochs=2", "++trainer.limit_train_batches=2", "++trainer.limit_val_batches=1",
-           "++trainer.limit_test_batches=1", "trainer.accelerator=cpu"],
+    "ci": [
+        "trainer.max_epochs=2",
+        "++trainer.limit_train_batches=2",
+        "++trainer.limit_val_batches=1",
+        "++trainer.limit_test_batches=1",
+        "trainer.accelerator=cpu",
+    ],
 }
 MNIST = "bai2018/seq_mnist"  # the rows that need the MNIST files
 
 
 def row_overrides(key: str, scale: str, extra: list[str], mnist: list[str]) -> list[str]:
     row = ROWS[key]
-    return ([f"experiment={row.experiment}", *row.overrides, *SCALES[scale].get(row.experiment, []), *SCALE_TRAINER[scale],
-             *(mnist if row.experiment == MNIST else []), *extra])
+    return [
+        f"experiment={row.experiment}",
+        *row.overrides,
+        *SCALES[scale].get(row.experiment, []),
+        *SCALE_TRAINER[scale],
+        *(mnist if row.experiment == MNIST else []),
+        *extra,
+    ]
 
 
 def missing_data(overrides: list[str]) -> str | None:
@@ -130,13 +181,22 @@ def logged(args: list[str], log_path: Path) -> int:
         return subprocess.run(args, check=False, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
 
 
-def run_row(key: str, overrides: list[str], models: list[str], out: Path, seeds: int = 1, tuned: dict | None = None) -> None:
+def run_row(
+    key: str, overrides: list[str], models: list[str], out: Path, seeds: int = 1, tuned: dict | None = None
+) -> None:
     """One Hydra multirun over the families (or, with seeds or tuned settings, one per family over the seeds);
     logs in <out>/runs/<row>/."""
     sweep = out / "runs" / key
     if seeds == 1 and not tuned:
-        args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={','.join(models)}",
-                f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra:runtime.choices.model}"]
+        args = [
+            sys.executable,
+            str(ROOT / "train.py"),
+            "-m",
+            *overrides,
+            f"model={','.join(models)}",
+            f"hydra.sweep.dir={sweep}",
+            "hydra.sweep.subdir=${hydra:runtime.choices.model}",
+        ]
         if logged(args, sweep / "multirun.log"):
             print(f"  {key}: the multirun failed; see {sweep / 'multirun.log'}")
         return
@@ -144,9 +204,18 @@ def run_row(key: str, overrides: list[str], models: list[str], out: Path, seeds:
         todo = [k for k in range(seeds) if not (sweep / family / f"seed{k}" / "metrics.json").exists()]  # --resume
         if not todo:
             continue
-        args = [sys.executable, str(ROOT / "train.py"), "-m", *overrides, f"model={family}", *(tuned or {}).get(family, []),
-                f"seed={','.join(map(str, todo))}", f"hydra.sweep.dir={sweep / family}", "hydra.sweep.subdir=seed${seed}",
-                *(["overwrite=true"] if (sweep / family).exists() else [])]  # an interrupted seed starts again
+        args = [
+            sys.executable,
+            str(ROOT / "train.py"),
+            "-m",
+            *overrides,
+            f"model={family}",
+            *(tuned or {}).get(family, []),
+            f"seed={','.join(map(str, todo))}",
+            f"hydra.sweep.dir={sweep / family}",
+            "hydra.sweep.subdir=seed${seed}",
+            *(["overwrite=true"] if (sweep / family).exists() else []),
+        ]  # an interrupted seed starts again
         if logged(args, sweep / family / "multirun.log"):
             print(f"  {key} {family}: the multirun failed; see {sweep / family / 'multirun.log'}")
 
@@ -156,8 +225,17 @@ def tune_row(key: str, overrides: list[str], models: list[str], out: Path, trial
     best = {}
     for family in models:
         root = out / "tune" / key
-        args = [sys.executable, "-m", "seqzoo.tune", "tune=bai2018", f"tune.n_trials={trials}", f"tune.root={root}",
-                f"tune.study={family}", *overrides, f"model={family}"]
+        args = [
+            sys.executable,
+            "-m",
+            "seqzoo.tune",
+            "tune=bai2018",
+            f"tune.n_trials={trials}",
+            f"tune.root={root}",
+            f"tune.study={family}",
+            *overrides,
+            f"model={family}",
+        ]
         print(f"  {key} {family}: tuning ({trials} trials)", flush=True)
         if logged(args, root / f"{family}.log"):
             print(f"  {key} {family}: tuning failed; see {root / f'{family}.log'}")
@@ -237,9 +315,17 @@ def over_seeds(runs: list[dict]) -> dict:
     mean = sum(values) / len(values)
     std = (sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5
     notes = sorted({n for r in runs for n in r["notes"]})
-    return {**runs[0], "value": mean, "std": std, "seeds": len(values), "values": values, "notes": notes,
-            "seconds": None if any(r.get("seconds") is None for r in runs) else sum(r["seconds"] for r in runs),
-            "status": "cut short" if notes else "full", "runs": [r["run"] for r in runs]}
+    return {
+        **runs[0],
+        "value": mean,
+        "std": std,
+        "seeds": len(values),
+        "values": values,
+        "notes": notes,
+        "seconds": None if any(r.get("seconds") is None for r in runs) else sum(r["seconds"] for r in runs),
+        "status": "cut short" if notes else "full",
+        "runs": [r["run"] for r in runs],
+    }
 
 
 def gather_run(key: str, run: Path, family: str, extra: list[str]) -> dict:
@@ -281,15 +367,30 @@ def result_rows(results: dict) -> list[dict]:
             rows.append({"row": key, "status": "not run", "what it did": per_family["not_run"]})
             continue
         for family, r in per_family.items():
-            rows.append({"row": key, "family": family, "value": r.get("value"), "std": r.get("std"), "seeds": r.get("seeds", 1),
-                         "paper": ROWS[key].paper.get(family), "steps": r.get("steps"), "status": r["status"],
-                         "what it did": "; ".join(r.get("notes", [])), "tuned": " ".join(r.get("tuned", [])) or None})
+            rows.append(
+                {
+                    "row": key,
+                    "family": family,
+                    "value": r.get("value"),
+                    "std": r.get("std"),
+                    "seeds": r.get("seeds", 1),
+                    "paper": ROWS[key].paper.get(family),
+                    "steps": r.get("steps"),
+                    "status": r["status"],
+                    "what it did": "; ".join(r.get("notes", [])),
+                    "tuned": " ".join(r.get("tuned", [])) or None,
+                }
+            )
     return rows
 
 
 def table(results: dict, models: list[str], scale: str) -> str:
     """Markdown: for each row, our figure per family (a dagger where cut short) and the paper's beneath it."""
-    head = "| Task | Metric | Source | " + " | ".join(f.upper() if f != "transformer" else "Transformer" for f in models) + " |"
+    head = (
+        "| Task | Metric | Source | "
+        + " | ".join(f.upper() if f != "transformer" else "Transformer" for f in models)
+        + " |"
+    )
     lines = [head, "|" + "---|" * (3 + len(models))]
     footnotes, tuned = [], []
     for key, per_family in results.items():
@@ -317,13 +418,26 @@ def table(results: dict, models: list[str], scale: str) -> str:
         lines.append("| | | Bai et al. 2018 | " + " | ".join(paper) + " |")
     text = "\n".join(lines) + "\n"
     if footnotes:
-        text += "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures and missing data:\n" + "\n".join(footnotes) + "\n"
+        text += (
+            "\n† cut short: trained for less than the paper's setting, so not comparable to its figure; failures "
+            "and missing data:\n" + "\n".join(footnotes) + "\n"
+        )
     if tuned:
-        text += "\nSettings each family ended up with (the best validation trial of its study), and the time it took here:\n" + "\n".join(tuned) + "\n"
+        text += (
+            "\nSettings each family ended up with (the best validation trial of its study), and the time it took "
+            "here:\n" + "\n".join(tuned) + "\n"
+        )
     baselines = [f"{r.name} {fmt(r.baseline)}" for k, r in ROWS.items() if k in results and r.baseline]
     if baselines:
-        text += "\nLoss of a model that remembers nothing (predicts the mean, or blanks and a guess): " + ", ".join(baselines) + ".\n"
-    text += "\nBai et al. 2018 has no Transformer column, and gives the adding problem T=200/400 and copy memory T=500 as curves only (-).\n"
+        text += (
+            "\nLoss of a model that remembers nothing (predicts the mean, or blanks and a guess): "
+            + ", ".join(baselines)
+            + ".\n"
+        )
+    text += (
+        "\nBai et al. 2018 has no Transformer column, and gives the adding problem T=200/400 and copy memory T=500 "
+        "as curves only (-).\n"
+    )
     return text
 
 
@@ -337,7 +451,13 @@ def plot(key: str, per_family: dict, path: Path) -> None:
     for family, r in per_family.items():
         if r.get("curve"):
             steps, losses = zip(*r["curve"])
-            ax.plot(steps, losses, marker="o", markersize=3, label=family + (" (cut short)" if r["status"] == "cut short" else ""))
+            ax.plot(
+                steps,
+                losses,
+                marker="o",
+                markersize=3,
+                label=family + (" (cut short)" if r["status"] == "cut short" else ""),
+            )
     if ROWS[key].baseline:
         ax.axhline(ROWS[key].baseline, color="grey", linestyle="--", linewidth=1, label="remembers nothing")
     ax.set(xlabel="training step", ylabel="validation loss", title=ROWS[key].name, yscale="log")
@@ -357,13 +477,22 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="default: logs/reproduce/<scale>")
     parser.add_argument("--mnist-root", help="folder holding MNIST/raw/ (the MNIST rows only)")
     parser.add_argument("--download", action="store_true", help="let the MNIST rows download the files")
-    parser.add_argument("--override", action="append", default=[], help="a Hydra override for every run, e.g. trainer=gpu")
-    parser.add_argument("--gather-only", action="store_true", help="train nothing: rebuild the table and plots from the runs in --out")
-    parser.add_argument("--tune", type=int, default=0, help="Optuna trials per family and row before the final runs (0: none)")
+    parser.add_argument(
+        "--override", action="append", default=[], help="a Hydra override for every run, e.g. trainer=gpu"
+    )
+    parser.add_argument(
+        "--gather-only", action="store_true", help="train nothing: rebuild the table and plots from the runs in --out"
+    )
+    parser.add_argument(
+        "--tune", type=int, default=0, help="Optuna trials per family and row before the final runs (0: none)"
+    )
     parser.add_argument("--seeds", type=int, default=1, help="final runs per family (seeds 0 .. K-1): mean +- std")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue an interrupted --tune/--seeds measurement in --out: studies add their missing "
-                             "trials, seeds with a metrics.json are kept, an interrupted seed starts again")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted --tune/--seeds measurement in --out: studies add their missing "
+        "trials, seeds with a metrics.json are kept, an interrupted seed starts again",
+    )
     results_file.add_arguments(parser)
     args = parser.parse_args(argv)
     rows, models = args.rows.split(","), args.models.split(",")
@@ -372,14 +501,18 @@ def main(argv=None) -> int:
         if unknown:
             parser.error(f"unknown {name} {', '.join(unknown)}; choose from {', '.join(known)}")
     out = args.out or ROOT / "logs" / "reproduce" / args.scale
-    mnist = ([f"data.root={Path(args.mnist_root).resolve()}"] if args.mnist_root else []) + (["data.download=true"] if args.download else [])
+    mnist = ([f"data.root={Path(args.mnist_root).resolve()}"] if args.mnist_root else []) + (
+        ["data.download=true"] if args.download else []
+    )
 
     taken = [key for key in rows if (out / "runs" / key).exists()]
     if args.resume and not (args.tune or args.seeds > 1):
         parser.error("--resume continues a --tune or --seeds measurement; a plain multirun starts afresh")
     if taken and not (args.gather_only or args.resume):  # old results must not pass for new ones, nor be overwritten
-        parser.error(f"{out / 'runs'} already holds runs of {', '.join(taken)}; pass another --out, delete them, "
-                     "or add --gather-only to rebuild the table from them")
+        parser.error(
+            f"{out / 'runs'} already holds runs of {', '.join(taken)}; pass another --out, delete them, "
+            "or add --gather-only to rebuild the table from them"
+        )
     results = {}
     for key in rows:
         overrides = row_overrides(key, args.scale, args.override, mnist)
@@ -407,7 +540,9 @@ def main(argv=None) -> int:
     (out / "results.json").write_text(json.dumps({"scale": args.scale, "rows": results}, indent=1) + "\n")
     print("\n" + text + f"\nwritten: {out / 'table.md'}, {out / 'results.json'}, {out / 'curves'}/")
     results_file.save(args, result_rows(results), args.label or args.scale)
-    failed = [f"{k}/{f}" for k, r in results.items() if "not_run" not in r for f, v in r.items() if v["status"] == "failed"]
+    failed = [
+        f"{k}/{f}" for k, r in results.items() if "not_run" not in r for f, v in r.items() if v["status"] == "failed"
+    ]
     return 1 if failed else 0
 
 

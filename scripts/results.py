@@ -34,20 +34,37 @@ def machine(device: str = "cpu") -> str:
     model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
         model = names[0] if names else model
     threads = os.environ.get("OMP_NUM_THREADS")
     return f"{model}, {os.cpu_count()} cores" + (f", OMP_NUM_THREADS={threads}" if threads else "")
 
 
-def record(path: str | Path, label: str, rows: list[dict], *, device: str = "cpu", settings: dict | None = None,
-           notes: str = "", command: str | None = None) -> dict:
+def record(
+    path: str | Path,
+    label: str,
+    rows: list[dict],
+    *,
+    device: str = "cpu",
+    settings: dict | None = None,
+    notes: str = "",
+    command: str | None = None,
+) -> dict:
     """Write (or replace) run ``label`` of the results file at ``path``; returns the run."""
     path = Path(path)
     data = json.loads(path.read_text()) if path.exists() else {"benchmark": path.stem, "runs": []}
-    run = {"label": label, "command": command or shlex.join(["python", *sys.argv]),
-           "date": datetime.date.today().isoformat(), "machine": machine(device), "versions": versions(),
-           "settings": settings or {}, "notes": notes, "rows": rows}
+    run = {
+        "label": label,
+        "command": command or shlex.join(["python", *sys.argv]),
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(device),
+        "versions": versions(),
+        "settings": settings or {},
+        "notes": notes,
+        "rows": rows,
+    }
     data["runs"] = [r for r in data["runs"] if r["label"] != label] + [run]
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(data, indent=1) + "\n")
@@ -66,9 +83,14 @@ def load(path: str | Path) -> dict:
 
 def add_arguments(parser) -> None:
     """``--results FILE --label NAME``: the benchmark's run recorded in its results file (docs/results/<name>.json)."""
-    parser.add_argument("--results", help="record this run's rows in this results file (e.g. docs/results/<benchmark>.json)")
-    parser.add_argument("--label", default=None, help="the run's label in the results file (default: the device); "
-                        "a run with the same label is replaced")
+    parser.add_argument(
+        "--results", help="record this run's rows in this results file (e.g. docs/results/<benchmark>.json)"
+    )
+    parser.add_argument(
+        "--label",
+        default=None,
+        help="the run's label in the results file (default: the device); a run with the same label is replaced",
+    )
 
 
 def save(args, rows: list[dict], device: str = "cpu", **kwargs) -> None:

@@ -47,9 +47,15 @@ def predict(tmp_path, *args, limit=None):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    return subprocess.run([sys.executable, "-c", "from seqzoo.cli import predict_main; predict_main()", *args], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, preexec_fn=limited if limit else None,
-                          env=dict(os.environ, OMP_NUM_THREADS="1", HYDRA_FULL_ERROR="0"))
+    return subprocess.run(
+        [sys.executable, "-c", "from seqzoo.cli import predict_main; predict_main()", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited if limit else None,
+        env=dict(os.environ, OMP_NUM_THREADS="1", HYDRA_FULL_ERROR="0"),
+    )
 
 
 def test_predict_refuses_its_input_as_output_and_a_disk_that_fills_leaves_nothing(tmp_path):

@@ -21,12 +21,19 @@ def lstm_run(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "change,named",
-    [(["model=gru"], ["model._target_: 'seqzoo.models.LSTM' in the checkpoint, 'seqzoo.models.GRU' now"]),
-     (["model.hidden_size=16"], ["model.hidden_size: 8 in the checkpoint, 16 now", "model.hidden_size=8"]),
-     (["model.num_layers=2"], ["model.num_layers: 1 in the checkpoint, 2 now"]),
-     (["task.pooling=mean"], ["task.pooling"]),
-     (["data=uea", "data.name=BasicMotions"], ["data.name: 'JapaneseVowels' in the checkpoint, 'BasicMotions' now",
-                                              "data size input_size: 12 in the checkpoint, 6 now"])],
+    [
+        (["model=gru"], ["model._target_: 'seqzoo.models.LSTM' in the checkpoint, 'seqzoo.models.GRU' now"]),
+        (["model.hidden_size=16"], ["model.hidden_size: 8 in the checkpoint, 16 now", "model.hidden_size=8"]),
+        (["model.num_layers=2"], ["model.num_layers: 1 in the checkpoint, 2 now"]),
+        (["task.pooling=mean"], ["task.pooling"]),
+        (
+            ["data=uea", "data.name=BasicMotions"],
+            [
+                "data.name: 'JapaneseVowels' in the checkpoint, 'BasicMotions' now",
+                "data size input_size: 12 in the checkpoint, 6 now",
+            ],
+        ),
+    ],
     ids=["family", "width", "depth", "task", "data"],
 )
 def test_resuming_with_a_checkpoint_that_does_not_fit_names_each_difference(lstm_run, tmp_path, change, named):
@@ -40,13 +47,27 @@ def test_resuming_with_a_checkpoint_that_does_not_fit_names_each_difference(lstm
 
 def test_allowed_changes_resume(lstm_run, tmp_path):
     """More epochs, other devices, loggers, callbacks, loader workers: the run continues."""
-    metrics = train(make_cfg(tmp_path, QUICK + ["trainer.max_epochs=2", "logger=default", "data.num_workers=0",
-                                                "callbacks.progress_bar=null", "seed=9", f"ckpt_path={lstm_run}"]))
+    metrics = train(
+        make_cfg(
+            tmp_path,
+            QUICK
+            + [
+                "trainer.max_epochs=2",
+                "logger=default",
+                "data.num_workers=0",
+                "callbacks.progress_bar=null",
+                "seed=9",
+                f"ckpt_path={lstm_run}",
+            ],
+        )
+    )
     assert metrics["epochs"] == 2 and metrics["global_step"] == 6 and metrics["seconds"] > 0
 
 
 def test_the_command_line_says_it_in_one_message_with_status_2(lstm_run, tmp_path):
-    result = run_cli(["train.py", *QUICK, "model=gru", f"ckpt_path={lstm_run}", f"hydra.run.dir={tmp_path / 'r'}"], ROOT)
+    result = run_cli(
+        ["train.py", *QUICK, "model=gru", f"ckpt_path={lstm_run}", f"hydra.run.dir={tmp_path / 'r'}"], ROOT
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "does not fit the run you asked to resume" in result.stderr and "size mismatch" not in result.stderr
 
@@ -54,8 +75,15 @@ def test_the_command_line_says_it_in_one_message_with_status_2(lstm_run, tmp_pat
 def test_a_budgeted_run_resumed_for_more_epochs_is_told_its_batch_size(tmp_path):
     """The budget chose the batch size; an explicit epoch count turns the budget off, and the message says
     which batch size the run had (budget.epochs=N keeps the budget and needs nothing else)."""
-    common = ["logger=csv", "model.hidden_size=8", "budget.epochs=1", "budget.min_steps=0", "budget.min_batches=80",
-              "+trainer.limit_val_batches=2", "+trainer.limit_test_batches=2"]
+    common = [
+        "logger=csv",
+        "model.hidden_size=8",
+        "budget.epochs=1",
+        "budget.min_steps=0",
+        "budget.min_batches=80",
+        "+trainer.limit_val_batches=2",
+        "+trainer.limit_test_batches=2",
+    ]
     train(make_cfg(tmp_path / "a", common))
     last = tmp_path / "a" / "checkpoints" / "last.ckpt"
     batch = torch.load(last, weights_only=True)["seqzoo"]["config"]["data"]["batch_size"]

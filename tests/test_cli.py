@@ -31,8 +31,17 @@ def only_run(tmp_path: Path) -> Path:
         (["task=seq2seq"], ["seqzoo: error: task=seq2seq cannot use data=UEADataModule", "use task=many_to_one"]),
         (["data=conll", "task=aligned"], ["seqzoo: error: give either data.path="]),
     ],
-    ids=["unknown-model", "unknown-task", "unknown-key", "unknown-constructor-key", "unknown-dataset", "missing-dir", "missing-ckpt",
-         "wrong-mapping", "missing-path"],
+    ids=[
+        "unknown-model",
+        "unknown-task",
+        "unknown-key",
+        "unknown-constructor-key",
+        "unknown-dataset",
+        "missing-dir",
+        "missing-ckpt",
+        "wrong-mapping",
+        "missing-path",
+    ],
 )
 def test_bad_input_ends_in_one_clear_message(tmp_path, args, expected):
     result = run_cli([TRAIN, *args], tmp_path)
@@ -46,7 +55,10 @@ def test_a_corrupt_checkpoint_is_reported_and_left_untouched(tmp_path):
     bad = tmp_path / "best.ckpt"
     bad.write_bytes(b"PK\x03\x04 this is not a checkpoint")
     before = bad.read_bytes()
-    for args in (["-c", "from seqzoo.cli import eval_main; eval_main()", f"ckpt_path={bad}"], [TRAIN, f"ckpt_path={bad}"]):
+    for args in (
+        ["-c", "from seqzoo.cli import eval_main; eval_main()", f"ckpt_path={bad}"],
+        [TRAIN, f"ckpt_path={bad}"],
+    ):
         result = run_cli(args, tmp_path)
         assert result.returncode == 2, result.stderr
         assert "corrupt or not a checkpoint" in result.stderr and "Traceback" not in result.stderr
@@ -83,8 +95,21 @@ def test_multirun_sweeps_models(tmp_path):
 
 def test_a_failing_job_reports_clearly_and_the_sweep_goes_on(tmp_path):
     """A user's mistake in one job of a sweep (aligned cannot use the adding problem) must not cost the others."""
-    result = run_cli([TRAIN, "-m", "task=aligned,many_to_one", "data=adding", "data.length=20", "data.n_train=16",
-                      "data.n_val=8", "data.n_test=8", "debug=fast_dev_run", "logger=csv"], tmp_path)
+    result = run_cli(
+        [
+            TRAIN,
+            "-m",
+            "task=aligned,many_to_one",
+            "data=adding",
+            "data.length=20",
+            "data.n_train=16",
+            "data.n_val=8",
+            "data.n_test=8",
+            "debug=fast_dev_run",
+            "logger=csv",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 1
     assert "seqzoo: error: task=aligned cannot use data=AddingDataModule" in result.stderr
     runs = list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))
@@ -96,7 +121,10 @@ def test_a_missing_optional_package_names_its_extra(capsys):
 
     from seqzoo.cli import guarded, missing_extra
 
-    assert (missing_extra("Requirement 'mlflow>=1.0.0' not met"), missing_extra("`wandb` is not installed")) == ("mlflow", "wandb")
+    assert (missing_extra("Requirement 'mlflow>=1.0.0' not met"), missing_extra("`wandb` is not installed")) == (
+        "mlflow",
+        "wandb",
+    )
     assert missing_extra("No module named 'somethingelse'") is None
 
     def fails(cfg):

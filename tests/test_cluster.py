@@ -18,9 +18,17 @@ from seqzoo.cli import compose_config
 from tests.callbacks.test_interrupt import RUN
 from tests.conftest import ROOT
 
-SLURM = {"SLURM_JOB_ID": "4242", "SLURM_NTASKS": "1", "SLURM_NTASKS_PER_NODE": "1", "SLURM_NNODES": "1",
-         "SLURM_JOB_NAME": "train", "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_NODEID": "0",
-         "SLURM_NODELIST": "localhost"}
+SLURM = {
+    "SLURM_JOB_ID": "4242",
+    "SLURM_NTASKS": "1",
+    "SLURM_NTASKS_PER_NODE": "1",
+    "SLURM_NNODES": "1",
+    "SLURM_JOB_NAME": "train",
+    "SLURM_PROCID": "0",
+    "SLURM_LOCALID": "0",
+    "SLURM_NODEID": "0",
+    "SLURM_NODELIST": "localhost",
+}
 
 
 def run(args, env):
@@ -32,9 +40,14 @@ def test_a_requeued_job_resumes_in_its_own_folder_from_lightnings_hpc_checkpoint
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
     folder = tmp_path / "slurm" / "4242"
     job = [*RUN, "trainer=slurm", "trainer.accelerator=cpu", f"hydra.run.dir={folder}"]
-    signals = ["+callbacks.usr1._target_=tests.callbacks.signal_at.SignalAt", "+callbacks.usr1.step=7",
-               f"+callbacks.usr1.signum={int(signal.SIGUSR1)}", "+callbacks.term._target_=tests.callbacks.signal_at.SignalAt",
-               "+callbacks.term.step=10", f"+callbacks.term.signum={int(signal.SIGTERM)}"]
+    signals = [
+        "+callbacks.usr1._target_=tests.callbacks.signal_at.SignalAt",
+        "+callbacks.usr1.step=7",
+        f"+callbacks.usr1.signum={int(signal.SIGUSR1)}",
+        "+callbacks.term._target_=tests.callbacks.signal_at.SignalAt",
+        "+callbacks.term.step=10",
+        f"+callbacks.term.signum={int(signal.SIGTERM)}",
+    ]
     first = run([*job, *signals], {**env, **SLURM})
     assert first.returncode == 128 + signal.SIGTERM, first.stderr[-3000:]
     hpc = folder / "hpc_ckpt_1.ckpt"
@@ -53,11 +66,24 @@ def test_a_requeued_job_resumes_in_its_own_folder_from_lightnings_hpc_checkpoint
 def test_torchrun_two_cpu_processes_train_one_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "LOCAL_RANK", "RANK", "WORLD_SIZE"))}
     folder = tmp_path / "torchrun"
-    done = run(["-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", *RUN, "trainer=ddp_cpu",
-                f"hydra.run.dir={folder}", "hydra.output_subdir=null"], env)
+    done = run(
+        [
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            *RUN,
+            "trainer=ddp_cpu",
+            f"hydra.run.dir={folder}",
+            "hydra.output_subdir=null",
+        ],
+        env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert "MEMBER: 2/2" in done.stdout + done.stderr and metrics["global_step"] == 15  # 5 batches per process and epoch
+    assert (
+        "MEMBER: 2/2" in done.stdout + done.stderr and metrics["global_step"] == 15
+    )  # 5 batches per process and epoch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["torchrun"]  # both processes wrote into one folder
 
 

@@ -23,7 +23,9 @@ def test_every_shipped_config_passes(group, name):
 
 @pytest.mark.parametrize("name", ["eval", "predict", "export"])
 def test_the_other_commands_configs_pass(name):
-    check_config(compose_config(["ckpt_path=x.ckpt", "input=x.npz"] if name == "predict" else ["ckpt_path=x.ckpt"], name=name))
+    check_config(
+        compose_config(["ckpt_path=x.ckpt", "input=x.npz"] if name == "predict" else ["ckpt_path=x.ckpt"], name=name)
+    )
 
 
 BAD = {
@@ -49,18 +51,31 @@ def test_a_bad_value_is_named_with_its_key_and_what_is_expected(override):
 
 def test_an_unknown_decoding_method_and_several_problems_at_once():
     with pytest.raises(SeqzooError) as e:
-        check_config(compose_config(["task=seq2seq", "data=reverse", "task.decoding.method=viterbi", "data.batch_size=0"]))
+        check_config(
+            compose_config(["task=seq2seq", "data=reverse", "task.decoding.method=viterbi", "data.batch_size=0"])
+        )
     assert "task.decoding.method=viterbi: expected one of greedy, beam, sample" in str(e.value)
     assert "data.batch_size=0: expected a whole number >= 1" in str(e.value)
 
 
 def test_the_commands_exit_2_before_any_work(tmp_path):
-    done = run_cli(["-c", "from seqzoo.cli import train_main; train_main()", "+trainer.max_steps=0", "model.hidden_size=abc"], tmp_path)
+    done = run_cli(
+        ["-c", "from seqzoo.cli import train_main; train_main()", "+trainer.max_steps=0", "model.hidden_size=abc"],
+        tmp_path,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "trainer.max_steps=0" in done.stderr and "model.hidden_size=abc" in done.stderr
     assert not [*tmp_path.rglob("metrics.json"), *tmp_path.rglob("*.ckpt")]  # no work done: Hydra's own .hydra/ only
-    done = run_cli(["-c", "from seqzoo.cli import predict_main; predict_main()", "pretrained=japanese_vowels_lstm",
-                    "input=x.npz", "batch_size=-5"], tmp_path)
+    done = run_cli(
+        [
+            "-c",
+            "from seqzoo.cli import predict_main; predict_main()",
+            "pretrained=japanese_vowels_lstm",
+            "input=x.npz",
+            "batch_size=-5",
+        ],
+        tmp_path,
+    )
     assert done.returncode == 2 and "batch_size=-5: expected a whole number >= 1" in done.stderr
 
 
@@ -76,8 +91,11 @@ def leaves(node, where=""):
 
 # subnormals off: train() flushes them in this process (flush_denormal), and Hypothesis refuses to draw them then
 KEYS = sorted(leaves(OmegaConf.to_container(compose_config([]), resolve=False)))
-VALUES = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32),
-                   st.sampled_from(["abc", "1e400", "", "null", "true", "-1", "0", "[1,2]"]))
+VALUES = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32),
+    st.sampled_from(["abc", "1e400", "", "null", "true", "-1", "0", "[1,2]"]),
+)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)

@@ -18,8 +18,13 @@ from tests.data.fixtures import data_overrides
 
 GROUPS = ["data", "model", "decoder", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
 CASES = [(g, n) for g in GROUPS for n in config_names(g)]
-DATA_FOR = {"many_to_one": "japanese_vowels", "aligned": "copy_memory", "seq2seq": "reverse", "one_to_many": "digits_caption",
-            "forecast": "airline"}
+DATA_FOR = {
+    "many_to_one": "japanese_vowels",
+    "aligned": "copy_memory",
+    "seq2seq": "reverse",
+    "one_to_many": "digits_caption",
+    "forecast": "airline",
+}
 
 
 def fitting(group: str, name: str, tmp_path) -> list[str]:
@@ -62,7 +67,9 @@ def test_config_composes_and_instantiates(tmp_path, group, name):
             instantiate(cfg.trainer)
     else:
         trainer = instantiate(cfg.trainer)
-        assert trainer.precision == cfg.trainer.precision and trainer.gradient_clip_val == cfg.trainer.get("gradient_clip_val")
+        assert trainer.precision == cfg.trainer.precision and trainer.gradient_clip_val == cfg.trainer.get(
+            "gradient_clip_val"
+        )
 
 
 VARIANT_KEYS = {"cell"}  # keys whose yaml picks one variant of a shared class (decoder/gru.yaml: cell=gru)
@@ -80,7 +87,9 @@ def test_a_family_yaml_and_its_constructor_agree_on_defaults(group, name):
         default = params[key].default
         if default is not inspect.Parameter.empty:
             default = list(default) if isinstance(default, tuple) else default
-            assert value == default, f"{group}/{name}.yaml: {key}={value!r} but the constructor's default is {default!r}"
+            assert value == default, (
+                f"{group}/{name}.yaml: {key}={value!r} but the constructor's default is {default!r}"
+            )
 
 
 @pytest.mark.parametrize("name", config_names("model"))
@@ -100,7 +109,9 @@ def test_every_model_trains_a_step(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["eval", "predict"])
 def test_eval_and_predict_configs_compose(tmp_path, name):
-    cfg = make_cfg(tmp_path, ["ckpt_path=x.ckpt", "input=x.npy"] if name == "predict" else ["ckpt_path=x.ckpt"], name=name)
+    cfg = make_cfg(
+        tmp_path, ["ckpt_path=x.ckpt", "input=x.npy"] if name == "predict" else ["ckpt_path=x.ckpt"], name=name
+    )
     assert cfg.ckpt_path == "x.ckpt" and instantiate(cfg.trainer) is not None
 
 

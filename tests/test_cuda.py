@@ -16,8 +16,10 @@ from tests.conftest import ROOT, config_names, make_cfg, run_cli
 from tests.tasks.test_matrix import SMALL_DATA
 from tests.tolerance import assert_within, chain_depth
 
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: run scripts/gpu_check.sh on one")]
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: run scripts/gpu_check.sh on one"),
+]
 PAIRS = [(RNN, nn.RNN), (LSTM, nn.LSTM), (GRU, nn.GRU)]
 
 
@@ -60,16 +62,37 @@ def test_flatten_parameters_keeps_one_weight_buffer(ours):
 @pytest.mark.parametrize("precision", ["16-mixed", "bf16-mixed"])
 @pytest.mark.parametrize("family", config_names("model"))
 def test_every_family_takes_a_mixed_precision_training_step(tmp_path, family, precision):
-    cfg = make_cfg(tmp_path, ["trainer=gpu", f"trainer.precision={precision}", "debug=fast_dev_run", "trainer.accelerator=gpu",
-                              f"model={family}", *SMALL_DATA["many_to_one"]], cpu=False)
+    cfg = make_cfg(
+        tmp_path,
+        [
+            "trainer=gpu",
+            f"trainer.precision={precision}",
+            "debug=fast_dev_run",
+            "trainer.accelerator=gpu",
+            f"model={family}",
+            *SMALL_DATA["many_to_one"],
+        ],
+        cpu=False,
+    )
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["test"]["test/loss"]))
 
 
 @pytest.mark.parametrize("trainer", ["gpu", "ddp"])
 def test_gpu_trainers_train_end_to_end(tmp_path, trainer):
-    result = run_cli([str(ROOT / "train.py"), f"trainer={trainer}", "trainer.devices=1", "trainer.max_epochs=1",
-                      "++trainer.limit_train_batches=5", "++trainer.limit_val_batches=2", "++trainer.limit_test_batches=2",
-                      f"hydra.run.dir={tmp_path / 'run'}"], tmp_path, timeout=600)
+    result = run_cli(
+        [
+            str(ROOT / "train.py"),
+            f"trainer={trainer}",
+            "trainer.devices=1",
+            "trainer.max_epochs=1",
+            "++trainer.limit_train_batches=5",
+            "++trainer.limit_val_batches=2",
+            "++trainer.limit_test_batches=2",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        tmp_path,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "run" / "metrics.json").exists()

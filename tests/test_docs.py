@@ -26,7 +26,7 @@ def code_blocks(page: Path) -> list[tuple[str, str]]:
     """(language, code) of each python and bash block, in order, with the page's test sizes applied."""
     text = page.read_text()
     blocks = [(lang, code) for lang, code in BLOCK.findall(text)]
-    for line in (SIZES.search(text).group(1).strip().splitlines() if SIZES.search(text) else []):
+    for line in SIZES.search(text).group(1).strip().splitlines() if SIZES.search(text) else []:
         old, new = (part.strip() for part in line.split("=>"))
         assert any(old in code for _, code in blocks), f"{page.name}: the test size {old!r} is in no code block"
         blocks = [(lang, code.replace(old, new)) for lang, code in blocks]
@@ -37,21 +37,38 @@ def code_blocks(page: Path) -> list[tuple[str, str]]:
 def test_every_tutorial_block_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))  # a tutorial's own package (adding a family) imports from here
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "MPLBACKEND": "Agg",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
     namespace: dict = {"__name__": "__tutorial__"}
     for i, (lang, code) in enumerate(code_blocks(page)):
         if lang == "python":
             exec(compile(code, f"{page.name}[block {i}]", "exec"), namespace)
         else:
-            done = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path, env=env, capture_output=True,
-                                  text=True, timeout=900)
-            assert done.returncode == 0, f"{page.name} block {i} failed:\n{code}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            done = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", code],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert done.returncode == 0, (
+                f"{page.name} block {i} failed:\n{code}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
 
 
 def test_the_site_builds_strictly_and_its_links_resolve(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert done.returncode == 0, done.stderr[-5000:]
     assert broken_links(tmp_path / "site") == []
     families = (tmp_path / "site" / "reference" / "families" / "index.html").read_text()
@@ -62,8 +79,10 @@ def test_the_site_builds_strictly_and_its_links_resolve(tmp_path):
 
 def test_the_link_check_finds_a_missing_page_and_a_missing_anchor(tmp_path):
     (tmp_path / "a").mkdir()
-    (tmp_path / "index.html").write_text('<h1 id="top">x</h1><a href="a/">ok</a><a href="#top">ok</a>'
-                                         '<a href="b/">gone</a><a href="a/#nowhere">no anchor</a><a href="https://x.org">out</a>')
+    (tmp_path / "index.html").write_text(
+        '<h1 id="top">x</h1><a href="a/">ok</a><a href="#top">ok</a>'
+        '<a href="b/">gone</a><a href="a/#nowhere">no anchor</a><a href="https://x.org">out</a>'
+    )
     (tmp_path / "a" / "index.html").write_text('<p id="here">a</p>')
     problems = broken_links(tmp_path)
     assert len(problems) == 2 and "no file" in problems[0] + problems[1] and "#nowhere" in problems[0] + problems[1]
@@ -75,7 +94,10 @@ def test_results_files_say_how_each_figure_was_made_and_every_one_has_a_page():
         data = load(path)
         assert data["runs"], path.name
         for run in data["runs"]:
-            assert all(run[k] not in (None, "") for k in REQUIRED if k != "rows") and run["rows"], (path.name, run["label"])
+            assert all(run[k] not in (None, "") for k in REQUIRED if k != "rows") and run["rows"], (
+                path.name,
+                run["label"],
+            )
         assert re.search(rf"<!--\s*results:\s*{path.stem}\b", pages), f"no page renders {path.name}"
 
 

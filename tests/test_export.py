@@ -38,7 +38,14 @@ def ort_against_eager(task, path, batch: int, length: int, seed: int) -> None:
     with torch.no_grad():
         expected = task(x, mask)
     got = session(path).run(None, {"inputs": x.numpy(), "mask": mask.numpy()})[0]
-    assert_within(torch.from_numpy(got), expected, torch.float32, chain_depth(task, length), f"ONNX Runtime against eager, {batch} x {length}", both=True)
+    assert_within(
+        torch.from_numpy(got),
+        expected,
+        torch.float32,
+        chain_depth(task, length),
+        f"ONNX Runtime against eager, {batch} x {length}",
+        both=True,
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -52,9 +59,16 @@ def test_every_family_exports_with_any_batch_and_length(tmp_path, family, task_c
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family,variant", [("lstm", {"bidirectional": True, "num_layers": 2}),
-                                            ("mingru", {"bidirectional": True}), ("s4d", {"bidirectional": True}),
-                                            ("gru", {"impl": "reference"}), ("mamba", {"impl": "reference"})])
+@pytest.mark.parametrize(
+    "family,variant",
+    [
+        ("lstm", {"bidirectional": True, "num_layers": 2}),
+        ("mingru", {"bidirectional": True}),
+        ("s4d", {"bidirectional": True}),
+        ("gru", {"impl": "reference"}),
+        ("mamba", {"impl": "reference"}),
+    ],
+)
 def test_bidirectional_and_reference_variants_export(tmp_path, family, variant):
     torch.manual_seed(0)
     backbone = small_part("model", family)
@@ -72,11 +86,19 @@ def test_token_inputs_export(tmp_path):
 
 def seq2seq(decoder: str) -> Seq2Seq:
     torch.manual_seed(0)
-    return Seq2Seq(small_part("model", "gru"), small_part("decoder", decoder), input_vocab_size=9,
-                   target_tokens=list("abcde"), max_target_length=6, embedding_size=8).eval()
+    return Seq2Seq(
+        small_part("model", "gru"),
+        small_part("decoder", decoder),
+        input_vocab_size=9,
+        target_tokens=list("abcde"),
+        max_target_length=6,
+        embedding_size=8,
+    ).eval()
 
 
-@pytest.mark.parametrize("decoder", [pytest.param(d, marks=pytest.mark.slow) if d in ("rnn", "minlstm") else d for d in DECODERS])
+@pytest.mark.parametrize(
+    "decoder", [pytest.param(d, marks=pytest.mark.slow) if d in ("rnn", "minlstm") else d for d in DECODERS]
+)
 def test_seq2seq_exports_as_encoder_and_step_graphs_that_generate_the_same_tokens(tmp_path, decoder):
     task = seq2seq(decoder)
     info = export_generative(task, tmp_path, checks=1)
@@ -103,7 +125,11 @@ def test_the_command_exports_a_shipped_model_and_describes_it(tmp_path):
     result = run_cli([*EXPORT, "pretrained=japanese_vowels_lstm", f"hydra.run.dir={tmp_path / 'out'}"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     info = json.loads((tmp_path / "out" / "model.json").read_text())
-    assert info["mapping"] == "many_to_one" and info["max_abs_difference"] <= compose_config(name="export").tolerance and len(info["class_names"]) == 9
+    assert (
+        info["mapping"] == "many_to_one"
+        and info["max_abs_difference"] <= compose_config(name="export").tolerance
+        and len(info["class_names"]) == 9
+    )
     assert "ONNX Runtime equals PyTorch within" in result.stdout
     result = run_cli([*EXPORT, "pretrained=reverse_lstm", f"hydra.run.dir={tmp_path / 'rev'}"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -112,8 +138,9 @@ def test_the_command_exports_a_shipped_model_and_describes_it(tmp_path):
 
 
 def test_an_unknown_format_is_refused(tmp_path):
-    result = run_cli([*EXPORT, "pretrained=japanese_vowels_lstm", "format=tflite",
-                      f"hydra.run.dir={tmp_path / 'out'}"], tmp_path)
+    result = run_cli(
+        [*EXPORT, "pretrained=japanese_vowels_lstm", "format=tflite", f"hydra.run.dir={tmp_path / 'out'}"], tmp_path
+    )
     assert result.returncode == 2 and "format=tflite is not one seqzoo exports to; use format=onnx" in result.stderr
 
 

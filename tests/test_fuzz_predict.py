@@ -15,12 +15,17 @@ from seqzoo.pretrained import resolve
 from seqzoo.train import predict
 from tests.conftest import make_cfg
 
-FUZZ = settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+FUZZ = settings(
+    max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
+)
 DTYPES = [np.float32, np.float64, np.float16, np.int64, np.int8, np.bool_, np.complex64]
 SHAPES = array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=12)
 # every value a dtype holds (NaN and inf among them), but subnormals: training flushes them in this process
-ARRAYS = st.sampled_from(DTYPES).flatmap(lambda d: arrays(d, SHAPES, elements=from_dtype(np.dtype(d), **(
-    {"allow_subnormal": False} if np.dtype(d).kind in "fc" else {}))))
+ARRAYS = st.sampled_from(DTYPES).flatmap(
+    lambda d: arrays(
+        d, SHAPES, elements=from_dtype(np.dtype(d), **({"allow_subnormal": False} if np.dtype(d).kind in "fc" else {}))
+    )
+)
 
 
 def run(tmp_path, source: str, given, counter=[0]) -> list[dict] | None:  # noqa: B006 (a run counter for fresh folders)
@@ -58,7 +63,10 @@ def test_numeric_files_of_any_shape_dtype_and_range(tmp_path, suffix):
 
 def test_text_lines_of_any_length_alphabet_and_encoding(tmp_path):
     @FUZZ
-    @given(st.lists(st.text(max_size=300), min_size=0, max_size=5), st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1252"]))
+    @given(
+        st.lists(st.text(max_size=300), min_size=0, max_size=5),
+        st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1252"]),
+    )
     def check(lines, encoding):
         path = tmp_path / "x.txt"
         try:
@@ -76,8 +84,19 @@ def forecaster(tmp_path_factory):
     from tests.data.fixtures import data_overrides
 
     root = tmp_path_factory.mktemp("forecaster")
-    train(make_cfg(root / "run", ["task=forecast", "data=series", *data_overrides("series", root), "model.hidden_size=8",
-                                  "debug=limit", "logger=csv"]))
+    train(
+        make_cfg(
+            root / "run",
+            [
+                "task=forecast",
+                "data=series",
+                *data_overrides("series", root),
+                "model.hidden_size=8",
+                "debug=limit",
+                "logger=csv",
+            ],
+        )
+    )
     return root / "run" / "checkpoints" / "last.ckpt", root / "sales.csv"
 
 
@@ -96,8 +115,13 @@ def test_series_histories_with_any_damage(tmp_path, forecaster):
     cells = st.sampled_from(["", "abc", "nan", "1e300", "-1e300", "inf", "2024-13-45", "0"])
 
     @FUZZ
-    @given(st.lists(st.tuples(st.integers(0, len(history) - 1), st.sampled_from(list(history.columns)), cells), max_size=4),
-           st.sampled_from(["keep", "drop_rows", "repeat_rows", "shuffle"]), st.integers(0, 2**31 - 1))
+    @given(
+        st.lists(
+            st.tuples(st.integers(0, len(history) - 1), st.sampled_from(list(history.columns)), cells), max_size=4
+        ),
+        st.sampled_from(["keep", "drop_rows", "repeat_rows", "shuffle"]),
+        st.integers(0, 2**31 - 1),
+    )
     def check(edits, rows, seed):
         damaged = history.astype(str).reset_index(drop=True)
         for row, column, cell in edits:
@@ -120,6 +144,7 @@ def test_series_histories_with_any_damage(tmp_path, forecaster):
 
 def test_image_arrays_for_a_captioner(tmp_path):
     """One-to-many: the digits captioner reads (N, 8, 8) images from the same numeric files."""
+
     @FUZZ
     @given(ARRAYS)
     def check(array):
@@ -136,8 +161,20 @@ def listener(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("speech")
     data = speech_commands_root(root / "data")
-    train(make_cfg(root / "run", ["data=speech_commands", f"data.root={data}", "data.num_workers=0", "data.batch_size=4",
-                                  "model.hidden_size=8", "trainer.max_epochs=1", "logger=csv"]))
+    train(
+        make_cfg(
+            root / "run",
+            [
+                "data=speech_commands",
+                f"data.root={data}",
+                "data.num_workers=0",
+                "data.batch_size=4",
+                "model.hidden_size=8",
+                "trainer.max_epochs=1",
+                "logger=csv",
+            ],
+        )
+    )
     return root / "run" / "checkpoints" / "last.ckpt"
 
 
@@ -145,8 +182,14 @@ def test_wav_files_of_any_rate_channels_length_and_damage(tmp_path, listener):
     import soundfile
 
     @FUZZ
-    @given(st.integers(0, 24000), st.sampled_from([8000, 16000, 44100]), st.integers(1, 3),
-           st.sampled_from(["PCM_16", "FLOAT", "PCM_U8"]), st.sampled_from(["whole", "truncated", "garbage"]), st.integers(0, 2**31 - 1))
+    @given(
+        st.integers(0, 24000),
+        st.sampled_from([8000, 16000, 44100]),
+        st.integers(1, 3),
+        st.sampled_from(["PCM_16", "FLOAT", "PCM_U8"]),
+        st.sampled_from(["whole", "truncated", "garbage"]),
+        st.integers(0, 2**31 - 1),
+    )
     def check(samples, rate, channels, subtype, damage, seed):
         path = tmp_path / "clip.wav"
         wave = np.random.default_rng(seed).uniform(-1, 1, (samples, channels))
@@ -159,4 +202,3 @@ def test_wav_files_of_any_rate_channels_length_and_damage(tmp_path, listener):
         assert rows is None or len(rows) == 1  # one clip, one row
 
     check()
-

@@ -8,8 +8,16 @@ import pytest
 from seqzoo.train import train
 from tests.conftest import make_cfg
 
-TINY = ["data=adding", "data.length=20", "data.n_train=64", "data.n_val=32", "data.n_test=32", "model=gru", "model.hidden_size=8",
-        "trainer.max_epochs=2"]
+TINY = [
+    "data=adding",
+    "data.length=20",
+    "data.n_train=64",
+    "data.n_val=32",
+    "data.n_test=32",
+    "model=gru",
+    "model.hidden_size=8",
+    "trainer.max_epochs=2",
+]
 
 
 def test_mlflow_records_the_run_in_sqlite(tmp_path):
@@ -19,7 +27,11 @@ def test_mlflow_records_the_run_in_sqlite(tmp_path):
     store = tmp_path / "run" / "logs" / "mlflow.db"
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{store}")
     runs = client.search_runs([client.get_experiment_by_name("seqzoo").experiment_id])
-    assert len(runs) == 1 and "val/loss" in runs[0].data.metrics and runs[0].data.params["model/_target_"] == "seqzoo.models.GRU"
+    assert (
+        len(runs) == 1
+        and "val/loss" in runs[0].data.metrics
+        and runs[0].data.params["model/_target_"] == "seqzoo.models.GRU"
+    )
 
 
 def test_wandb_writes_an_offline_run(tmp_path):

@@ -59,8 +59,18 @@ def test_the_family_learns_in_each_mapping(new_family, tmp_path, mapping, extra)
 
 
 def test_the_budget_fitter_sizes_the_family(new_family, tmp_path):
-    cfg = make_cfg(tmp_path, [f"model={new_family}", "data=adding", "data.length=20", "data.n_train=8", "data.n_val=8",
-                              "data.n_test=8", "+model.target_params=20000"])
+    cfg = make_cfg(
+        tmp_path,
+        [
+            f"model={new_family}",
+            "data=adding",
+            "data.length=20",
+            "data.n_train=8",
+            "data.n_val=8",
+            "data.n_test=8",
+            "+model.target_params=20000",
+        ],
+    )
     dm = instantiate(cfg.data)
     dm.setup()
     sized = sized_model(cfg, dm.info)  # a new config holding the width chosen; the composed one is left as it was

@@ -28,7 +28,9 @@ def test_the_shipped_models_are_listed_with_their_figures():
         assert e["bytes"] < 1.5e6 and e["command"].startswith("python train.py experiment=") and e["licence"]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n != "japanese_vowels_lstm" else n for n in SHIPPED])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n != "japanese_vowels_lstm" else n for n in SHIPPED]
+)
 def test_eval_by_name_reproduces_the_registered_test_figures(tmp_path, name):
     test = evaluate(pretrained.resolve(make_cfg(tmp_path / "eval", [f"pretrained={name}"], name="eval")))
     for k, v in pretrained.entry(name)["metrics"].items():
@@ -53,7 +55,9 @@ def remote(tmp_path, monkeypatch):
     shutil.copy(pretrained.WEIGHTS / "japanese_vowels_lstm.ckpt", source)
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     monkeypatch.setenv("SEQZOO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(pretrained, "registry", lambda: {"far": {"description": "d", "url": source.as_uri(), "sha256": digest}})
+    monkeypatch.setattr(
+        pretrained, "registry", lambda: {"far": {"description": "d", "url": source.as_uri(), "sha256": digest}}
+    )
     return source, digest
 
 
@@ -78,5 +82,8 @@ def test_a_download_that_does_not_match_is_deleted_and_named(remote, tmp_path):
 
 
 def test_an_unknown_name_lists_the_known_ones():
-    with pytest.raises(SeqzooError, match="no pretrained model named 'jv'; known: digits_caption_gru, japanese_vowels_lstm, reverse_lstm"):
+    with pytest.raises(
+        SeqzooError,
+        match="no pretrained model named 'jv'; known: digits_caption_gru, japanese_vowels_lstm, reverse_lstm",
+    ):
         pretrained.fetch("jv")

@@ -15,8 +15,16 @@ FAST = ["train.py", "debug=fast_dev_run", "logger=csv", "model.hidden_size=8", "
 
 def test_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path):
     """Two processes started together, as an array job or a shell loop with & starts them."""
-    procs = [subprocess.Popen([sys.executable, str(ROOT / FAST[0]), *FAST[1:], f"seed={i}"], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / FAST[0]), *FAST[1:], f"seed={i}"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
     assert all(p.wait(timeout=300) == 0 for p in procs), [p.stderr.read() for p in procs]
     runs = sorted((tmp_path / "logs" / "train" / "runs").iterdir())
     assert len(runs) == 3 and all((r / "metrics.json").is_file() for r in runs)

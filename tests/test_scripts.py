@@ -15,9 +15,34 @@ from tests.tolerance import bound, chain_depth
 
 def test_bench_backbones_smoke(tmp_path):
     out = tmp_path / "bench.json"
-    result = run_cli([str(ROOT / "scripts" / "bench_backbones.py"), "--device", "cpu", "--batch", "2", "--length", "4",
-                      "--hidden", "8", "--features", "3", "--d-model", "8", "--heads", "2", "--repeats", "1", "--iters", "1",
-                      "--out", str(out), "--results", str(tmp_path / "bench_backbones.json")], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_backbones.py"),
+            "--device",
+            "cpu",
+            "--batch",
+            "2",
+            "--length",
+            "4",
+            "--hidden",
+            "8",
+            "--features",
+            "3",
+            "--d-model",
+            "8",
+            "--heads",
+            "2",
+            "--repeats",
+            "1",
+            "--iters",
+            "1",
+            "--out",
+            str(out),
+            "--results",
+            str(tmp_path / "bench_backbones.json"),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "LSTM masked" in result.stdout and "ratio" in result.stdout
     rows = json.loads(out.read_text())["results"]
@@ -30,8 +55,22 @@ def test_bench_backbones_smoke(tmp_path):
 
 def test_diagnose_gradient_flow_smoke(tmp_path):
     png = tmp_path / "flow.png"
-    result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "gradient_flow", "model=rnn,lstm:forget_bias=1.0", "data=adding",
-                      "data.length=40", "data.n_train=8", "data.n_val=8", "data.n_test=8", "model.hidden_size=8", "--out", str(png)], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "diagnose.py"),
+            "gradient_flow",
+            "model=rnn,lstm:forget_bias=1.0",
+            "data=adding",
+            "data.length=40",
+            "data.n_train=8",
+            "data.n_val=8",
+            "data.n_test=8",
+            "model.hidden_size=8",
+            "--out",
+            str(png),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "model=lstm model.forget_bias=1.0" in result.stdout and png.read_bytes()[:4] == b"\x89PNG"
 
@@ -43,15 +82,31 @@ def test_diagnose_hidden_states_of_a_trained_lstm(tmp_path):
     out = tmp_path / "run"
     train(make_cfg(out, ["model.hidden_size=8", "debug=limit", "logger=csv"]))
     png = tmp_path / "hidden.png"
-    result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "hidden", f"ckpt={out}/checkpoints/best.ckpt", "--out", str(png)], tmp_path)
+    result = run_cli(
+        [str(ROOT / "scripts" / "diagnose.py"), "hidden", f"ckpt={out}/checkpoints/best.ckpt", "--out", str(png)],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_diagnose_memory_horizon_smoke(tmp_path):
     png = tmp_path / "memory.png"
-    result = run_cli([str(ROOT / "scripts" / "diagnose.py"), "memory", "model=gru", "model.hidden_size=8", "--lengths", "5,10",
-                      "--steps", "3", "--out", str(png)], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "diagnose.py"),
+            "memory",
+            "model=gru",
+            "model.hidden_size=8",
+            "--lengths",
+            "5,10",
+            "--steps",
+            "3",
+            "--out",
+            str(png),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     lines = [l for l in result.stdout.splitlines() if "recall accuracy" in l]
     assert len(lines) == 2 and all(0 <= float(l.split()[-1]) <= 1 for l in lines)
@@ -60,24 +115,58 @@ def test_diagnose_memory_horizon_smoke(tmp_path):
 
 def test_bench_train_smoke(tmp_path):
     out = tmp_path / "train.json"
-    result = run_cli([str(ROOT / "scripts" / "bench_train.py"), "--models", "gru,tcn", "--steps", "4", "--warmup", "1",
-                      "--repeats", "1", "--batch", "4", "--length", "12", "--lengths", "8,16", "--batch-for-lengths", "2",
-                      "--plot", str(tmp_path / "t.png"), "--out", str(out), "--as-run", "--results", str(tmp_path / "r.json")], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_train.py"),
+            "--models",
+            "gru,tcn",
+            "--steps",
+            "4",
+            "--warmup",
+            "1",
+            "--repeats",
+            "1",
+            "--batch",
+            "4",
+            "--length",
+            "12",
+            "--lengths",
+            "8,16",
+            "--batch-for-lengths",
+            "2",
+            "--plot",
+            str(tmp_path / "t.png"),
+            "--out",
+            str(out),
+            "--as-run",
+            "--results",
+            str(tmp_path / "r.json"),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(out.read_text())
     for model in ("gru", "tcn"):
         row = data["train"][model]
         assert row["seqzoo_steps_per_s"] > 0 and row["plain_steps_per_s"] > 0
         assert abs(row["ratio"] - row["plain_steps_per_s"] / row["seqzoo_steps_per_s"]) < 1e-9
-        assert abs(row["paired_ratio"] - row["plain_runs"][0] / row["seqzoo_runs"][0]) < 1e-9  # one repeat: its own ratio
+        assert (
+            abs(row["paired_ratio"] - row["plain_runs"][0] / row["seqzoo_runs"][0]) < 1e-9
+        )  # one repeat: its own ratio
         assert [t for t, _ in data["throughput"][model]] == [8, 16]
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
     assert [r["model"] for r in recorded_rows(tmp_path / "r.json", "cpu")] == ["gru", "tcn"]
-    assert [(r["model"], r["T"]) for r in recorded_rows(tmp_path / "r.json", "cpu_lengths")] == [("gru", 8), ("gru", 16), ("tcn", 8), ("tcn", 16)]
+    assert [(r["model"], r["T"]) for r in recorded_rows(tmp_path / "r.json", "cpu_lengths")] == [
+        ("gru", 8),
+        ("gru", 16),
+        ("tcn", 8),
+        ("tcn", 16),
+    ]
 
 
 def recorded_rows(path, label: str) -> list[dict]:
-    """The rows a script recorded as run ``label`` of a results file, after checking the file says how they were made."""
+    """The rows a script recorded as run ``label`` of a results file, after checking the file says how they were
+    made."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from results import load
 
@@ -88,26 +177,67 @@ def recorded_rows(path, label: str) -> list[dict]:
 
 def test_bench_decoding_smoke(tmp_path):
     out = tmp_path / "dec.json"
-    result = run_cli([str(ROOT / "scripts" / "bench_decoding.py"), "--decoders", "gru,tcn,transformer", "--length", "6",
-                      "--batch", "2", "--beam", "2", "--repeats", "1", "--width", "16", "--out", str(out), "--results",
-                      str(tmp_path / "r.json"), "--label", "smoke"], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_decoding.py"),
+            "--decoders",
+            "gru,tcn,transformer",
+            "--length",
+            "6",
+            "--batch",
+            "2",
+            "--beam",
+            "2",
+            "--repeats",
+            "1",
+            "--width",
+            "16",
+            "--out",
+            str(out),
+            "--results",
+            str(tmp_path / "r.json"),
+            "--label",
+            "smoke",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]  # the script also checks both ways give the same tokens
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"gru", "tcn", "transformer"} and all(r["greedy inc"] > 0 for r in results.values())
     assert {r["decoder"]: r["greedy incremental tok/s"] for r in recorded_rows(tmp_path / "r.json", "smoke")} == {
-        k: round(r["greedy inc"]) for k, r in results.items()}
+        k: round(r["greedy inc"]) for k, r in results.items()
+    }
 
 
 def test_bench_forecast_smoke(tmp_path):
     out = tmp_path / "forecast"
-    result = run_cli([str(ROOT / "scripts" / "bench_forecast.py"), "--data", "airline", "--models", "gru", "--max-time",
-                      "00:00:00:03", "--threads", "1", "--override", "data.batch_size=64", "--out", str(out)], tmp_path, timeout=600)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_forecast.py"),
+            "--data",
+            "airline",
+            "--models",
+            "gru",
+            "--max-time",
+            "00:00:00:03",
+            "--threads",
+            "1",
+            "--override",
+            "data.batch_size=64",
+            "--out",
+            str(out),
+        ],
+        tmp_path,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads((out / "results.json").read_text())["airline"]
     assert set(rows) == {"naive", "seasonal naive", "Holt-Winters", "Holt-Winters, damped", "gru"}
     assert rows["seasonal naive"]["mase"] < rows["naive"]["mase"]  # a seasonal series: repeating last year helps
     assert 0 <= rows["Holt-Winters"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["gru"]
-    assert (out / "runs" / "airline" / "gru" / "forecast.png").is_file() and "| Holt-Winters |" in (out / "table.md").read_text()
+    assert (out / "runs" / "airline" / "gru" / "forecast.png").is_file() and "| Holt-Winters |" in (
+        out / "table.md"
+    ).read_text()
 
 
 @pytest.mark.slow
@@ -115,8 +245,13 @@ def test_gpu_check_runs_every_step_and_records_how_each_ended(tmp_path):
     """The same script at toy sizes on this CPU: every step's JSON and table appear, the CUDA tests are
     skipped with their reason, the summary lists each step."""
     env = dict(os.environ, DEVICE="cpu", QUICK="1", PYTHON=sys.executable)
-    result = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh"), str(tmp_path)], env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "gpu_check.sh"), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = (tmp_path / "summary.md").read_text()
     for name in ("cuda_tests", "bench_backbones", "bench_train", "bench_long", "bench_compile"):
@@ -127,22 +262,57 @@ def test_gpu_check_runs_every_step_and_records_how_each_ended(tmp_path):
 
 
 def test_bench_compile_smoke(tmp_path):
-    result = run_cli([str(ROOT / "scripts" / "bench_compile.py"), "--families", "tcn", "--length", "8", "--steps", "3", "--features", "32",
-                      "--repeats", "1", "--out", str(tmp_path / "c.json")], tmp_path, timeout=300)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_compile.py"),
+            "--families",
+            "tcn",
+            "--length",
+            "8",
+            "--steps",
+            "3",
+            "--features",
+            "32",
+            "--repeats",
+            "1",
+            "--out",
+            str(tmp_path / "c.json"),
+        ],
+        tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     row = json.loads((tmp_path / "c.json").read_text())["rows"]["tcn"]
     script = load_script("bench_compile")
-    for case, model, steps in (("encoder", script.part("model", "tcn", input_size=32), 8),
-                               ("decoder_step", script.part("decoder", "tcn", input_size=32, memory_size=32, condition_size=32), 3)):
+    for case, model, steps in (
+        ("encoder", script.part("model", "tcn", input_size=32), 8),
+        ("decoder_step", script.part("decoder", "tcn", input_size=32, memory_size=32, condition_size=32), 3),
+    ):
         measured = row[case]
-        tol = bound(None, torch.float32, chain_depth(model, steps), both=True, scale=max(1.0, measured["largest_magnitude"]))
-        assert measured["max_abs_difference"] <= tol, f"tolerance broken: compiled tcn {case}: {measured['max_abs_difference']:.3g} > {tol:.3g}"
+        tol = bound(
+            None, torch.float32, chain_depth(model, steps), both=True, scale=max(1.0, measured["largest_magnitude"])
+        )
+        assert measured["max_abs_difference"] <= tol, (
+            f"tolerance broken: compiled tcn {case}: {measured['max_abs_difference']:.3g} > {tol:.3g}"
+        )
     assert row["encoder"]["compile_s"] > 0 and "| tcn |" in (tmp_path / "c.md").read_text()
 
 
 def test_bench_scan_blocks_smoke(tmp_path):
-    result = run_cli([str(ROOT / "scripts" / "bench_scan_blocks.py"), "--lengths", "9,5000", "--rounds", "1", "--width", "2",
-                      "--batch", "1"], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_scan_blocks.py"),
+            "--lengths",
+            "9,5000",
+            "--rounds",
+            "1",
+            "--width",
+            "2",
+            "--batch",
+            "1",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line for line in result.stdout.splitlines() if line.startswith(("| 9 |", "| 5000 |"))]
     assert len(rows) == 2 and all(line.endswith("x |") for line in rows)
@@ -151,8 +321,24 @@ def test_bench_scan_blocks_smoke(tmp_path):
 def test_bench_long_runs_a_family_with_and_without_its_module_settings(tmp_path):
     out = tmp_path / "long.json"
     models = "mingru,mingru@elements=1e12,s4d@relayout=view"
-    result = run_cli([str(ROOT / "scripts" / "bench_long.py"), "--models", models, "--lengths", "300",
-                      "--rounds", "2", "--width", "4", "--batch", "1", "--out", str(out)], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "bench_long.py"),
+            "--models",
+            models,
+            "--lengths",
+            "300",
+            "--rounds",
+            "2",
+            "--width",
+            "4",
+            "--batch",
+            "1",
+            "--out",
+            str(out),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     row = json.loads(out.read_text())["lengths"]["300"]
     assert set(row) == set(models.split(",")) and all(r["tokens_per_s"] > 0 for r in row.values())
@@ -178,9 +364,14 @@ def test_bench_compile_records_a_family_that_fails_and_goes_on(tmp_path, monkeyp
 
     monkeypatch.setattr(bench, "family_row", row)
     out = tmp_path / "c.json"
-    assert bench.main(["--families", "gru,tcn", "--length", "8", "--steps", "2", "--repeats", "1", "--out", str(out)]) == 0
+    assert (
+        bench.main(["--families", "gru,tcn", "--length", "8", "--steps", "2", "--repeats", "1", "--out", str(out)]) == 0
+    )
     rows = json.loads(out.read_text())["rows"]
-    assert rows["gru"] == {"error": "RuntimeError: cannot compile this ... second line"} and rows["tcn"]["encoder"]["compile_s"] > 0
+    assert (
+        rows["gru"] == {"error": "RuntimeError: cannot compile this ... second line"}
+        and rows["tcn"]["encoder"]["compile_s"] > 0
+    )
     assert "| gru | fails: RuntimeError: cannot compile this ... second line |" in out.with_suffix(".md").read_text()
     with pytest.raises(SystemExit):
         bench.main(["--families", "gruu"])
@@ -188,10 +379,25 @@ def test_bench_compile_records_a_family_that_fails_and_goes_on(tmp_path, monkeyp
 
 
 def test_count_ops_shows_the_gpu_path_of_mambas_scan_launching_fewer_operations(tmp_path):
-    result = run_cli([str(ROOT / "scripts" / "count_ops.py"), "--models", "mamba,mamba:parallel=true", "--length", "1000",
-                      "--width", "8", "--results", str(tmp_path / "ops.json")], tmp_path)
+    result = run_cli(
+        [
+            str(ROOT / "scripts" / "count_ops.py"),
+            "--models",
+            "mamba,mamba:parallel=true",
+            "--length",
+            "1000",
+            "--width",
+            "8",
+            "--results",
+            str(tmp_path / "ops.json"),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    counts = {line.split("|")[1].strip(): int(line.split("|")[2].replace(",", "")) for line in result.stdout.splitlines()
-              if line.startswith("| mamba")}
+    counts = {
+        line.split("|")[1].strip(): int(line.split("|")[2].replace(",", ""))
+        for line in result.stdout.splitlines()
+        if line.startswith("| mamba")
+    }
     assert counts["mamba:parallel=true"] < counts["mamba"] / 2
     assert {r["model"]: r["operations"] for r in recorded_rows(tmp_path / "ops.json", "cpu")} == counts

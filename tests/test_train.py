@@ -89,7 +89,13 @@ def test_eval_recomputes_the_runs_test_metrics(trained, tmp_path):
 def test_runs_and_checkpoints_record_their_versions_and_eval_names_other_ones(trained, tmp_path, capsys):
     out, _ = trained
     recorded = json.loads((out / "metrics.json").read_text())["versions"]
-    assert recorded["torch"] == version("torch") and set(recorded) == {"torch", "lightning", "hydra-core", "numpy", "seqzoo"}
+    assert recorded["torch"] == version("torch") and set(recorded) == {
+        "torch",
+        "lightning",
+        "hydra-core",
+        "numpy",
+        "seqzoo",
+    }
     ckpt = torch.load(out / "checkpoints" / "best.ckpt", weights_only=True)
     assert ckpt["seqzoo"]["versions"] == recorded
     evaluate(make_cfg(tmp_path / "same", [f"ckpt_path={out}/checkpoints/best.ckpt"], name="eval"))
@@ -98,7 +104,11 @@ def test_runs_and_checkpoints_record_their_versions_and_eval_names_other_ones(tr
     torch.save(ckpt, tmp_path / "older.ckpt")
     evaluate(make_cfg(tmp_path / "older", [f"ckpt_path={tmp_path}/older.ckpt"], name="eval"))
     said = [line for line in capsys.readouterr().out.splitlines() if "other versions" in line]
-    assert len(said) == 1 and f"torch 2.0.0 -> {version('torch')}" in said[0] and f"numpy 1.24.0 -> {version('numpy')}" in said[0]
+    assert (
+        len(said) == 1
+        and f"torch 2.0.0 -> {version('torch')}" in said[0]
+        and f"numpy 1.24.0 -> {version('numpy')}" in said[0]
+    )
     assert json.loads((tmp_path / "older" / "metrics.json").read_text())["versions"] == recorded
 
 
@@ -147,10 +157,18 @@ def test_last_ckpt_holds_the_last_epoch_even_when_the_best_was_earlier(tmp_path)
     assert last["epoch"] == 2 and last["global_step"] == metrics["global_step"]
 
 
-@pytest.mark.parametrize("select,expected", [(["select.weights=last"], "last"), (["select.weights=best"], "best"),
-                                             ([], "last"), (["select.min_val=10"], "best")])
+@pytest.mark.parametrize(
+    "select,expected",
+    [
+        (["select.weights=last"], "last"),
+        (["select.weights=best"], "best"),
+        ([], "last"),
+        (["select.min_val=10"], "best"),
+    ],
+)
 def test_the_tested_weights_follow_the_selection_policy(tmp_path, select, expected):
-    """auto: best by validation loss only when at least select.min_val examples (50) measured it; JapaneseVowels has 27."""
+    """auto: best by validation loss only when at least select.min_val examples (50) measured it; JapaneseVowels
+    has 27."""
     metrics = train(make_cfg(tmp_path, QUICK + select))
     assert metrics["tested_weights"] == expected and metrics["tested_checkpoint"].endswith(f"{expected}.ckpt")
     assert json.loads((tmp_path / "metrics.json").read_text())["tested_weights"] == expected
@@ -190,6 +208,14 @@ torch.set_num_threads(2)
 print(((torch.full((1 << 21,), 1e-39) * 1.0) == 0).float().mean().item())
 """
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert float(done.stdout.split()[-1]) == (1.0 if flush else 0.0)

@@ -28,7 +28,9 @@ def test_a_medium_set_trains_its_nominal_epochs():
 def test_the_batch_never_exceeds_the_set_and_steps_cover_the_epochs():
     for n in (1, 3, 9, 17, 100, 999, 12_345):
         b = plan(n, batch_size=32, **POLICY)
-        assert 1 <= b.batch_size <= n and b.epochs * b.batches_per_epoch >= b.steps >= min(1000, 30 * b.batches_per_epoch)
+        assert 1 <= b.batch_size <= n and b.epochs * b.batches_per_epoch >= b.steps >= min(
+            1000, 30 * b.batches_per_epoch
+        )
     with pytest.raises(ValueError, match="empty"):
         plan(0, batch_size=32)
 

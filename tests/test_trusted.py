@@ -41,8 +41,15 @@ def craft(ckpt: dict, where: str, value, path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "where,form",
-    [("data._target_", "plain"), ("model._target_", "plain"), ("task._target_", "plain"), ("decoder", "node"),
-     ("task.optimizer", "partial"), ("model.extra.inner", "node"), ("data.transforms", "list")],
+    [
+        ("data._target_", "plain"),
+        ("model._target_", "plain"),
+        ("task._target_", "plain"),
+        ("decoder", "node"),
+        ("task.optimizer", "partial"),
+        ("model.extra.inner", "node"),
+        ("data.transforms", "list"),
+    ],
 )
 def test_a_foreign_target_anywhere_that_is_built_is_refused_before_it_is_called(real_checkpoint, tmp_path, where, form):
     canary = tmp_path / "canary"
@@ -68,8 +75,21 @@ def test_an_interpolation_in_a_saved_config_is_refused(real_checkpoint, tmp_path
 
 def test_the_command_line_refuses_it_in_one_message_with_status_2(real_checkpoint, tmp_path):
     canary = tmp_path / "canary"
-    crafted = craft(real_checkpoint, "task.optimizer", {"_target_": CANARY, "_partial_": True, "path": str(canary)}, tmp_path / "c.ckpt")
-    result = run_cli(["-c", "from seqzoo.cli import eval_main; eval_main()", f"ckpt_path={crafted}", f"hydra.run.dir={tmp_path / 'e'}"], ROOT)
+    crafted = craft(
+        real_checkpoint,
+        "task.optimizer",
+        {"_target_": CANARY, "_partial_": True, "path": str(canary)},
+        tmp_path / "c.ckpt",
+    )
+    result = run_cli(
+        [
+            "-c",
+            "from seqzoo.cli import eval_main; eval_main()",
+            f"ckpt_path={crafted}",
+            f"hydra.run.dir={tmp_path / 'e'}",
+        ],
+        ROOT,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"task.optimizer._target_: {CANARY}" in result.stderr and not canary.exists()
 
@@ -84,14 +104,37 @@ def test_what_users_put_in_configs_is_still_built(real_checkpoint, tmp_path):
     check_trusted(config, ("model",), "x.ckpt", vouched=[CANARY])
 
 
-@pytest.mark.parametrize("target", ["seqzoo.models.LSTM", "seqzoo.tasks.ManyToOne", "torch.optim.AdamW", "torch.nn.GELU",
-                                    "torch.optim.lr_scheduler.OneCycleLR", "torchmetrics.classification.MulticlassAccuracy"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "seqzoo.models.LSTM",
+        "seqzoo.tasks.ManyToOne",
+        "torch.optim.AdamW",
+        "torch.nn.GELU",
+        "torch.optim.lr_scheduler.OneCycleLR",
+        "torchmetrics.classification.MulticlassAccuracy",
+    ],
+)
 def test_building_blocks(target):
     assert is_building_block(target)
 
 
-@pytest.mark.parametrize("target", ["os.system", "builtins.eval", "torch.load", "torch.save", "pathlib.Path",
-                                    "seqzoo.train.Path", "seqzoo.run_report.write_json", "torch.optim.Optimizer.zero_grad",
-                                    "subprocess.Popen", "seqzoo", "torch.nn.functional.linear", "torch.optim.torch.load"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "os.system",
+        "builtins.eval",
+        "torch.load",
+        "torch.save",
+        "pathlib.Path",
+        "seqzoo.train.Path",
+        "seqzoo.run_report.write_json",
+        "torch.optim.Optimizer.zero_grad",
+        "subprocess.Popen",
+        "seqzoo",
+        "torch.nn.functional.linear",
+        "torch.optim.torch.load",
+    ],
+)
 def test_not_building_blocks(target):
     assert not is_building_block(target)

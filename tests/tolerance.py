@@ -48,11 +48,17 @@ def chain_depth(model: torch.nn.Module, steps: int) -> int:
 def bound(want, dtype: torch.dtype, depth: float, both: bool = False, scale: float | None = None) -> float:
     """C * depth * u(dtype) * scale, with ``scale`` from ``want`` (the float64 reference) unless given."""
     if scale is None:
-        scale = max(1.0, float(torch.as_tensor(want).detach().double().abs().max())) if torch.as_tensor(want).numel() else 1.0
+        scale = (
+            max(1.0, float(torch.as_tensor(want).detach().double().abs().max()))
+            if torch.as_tensor(want).numel()
+            else 1.0
+        )
     return (2 if both else 1) * C * depth * unit_roundoff(dtype) * scale
 
 
-def assert_within(got, want, dtype: torch.dtype, depth: float, what: str, both: bool = False, scale: float | None = None) -> None:
+def assert_within(
+    got, want, dtype: torch.dtype, depth: float, what: str, both: bool = False, scale: float | None = None
+) -> None:
     """|got - want| <= the rounding bound everywhere; one line naming the tolerance when not."""
     got, want = torch.as_tensor(got).detach().double(), torch.as_tensor(want).detach().double()
     assert got.shape == want.shape, f"{what}: shapes {tuple(got.shape)} and {tuple(want.shape)}"
@@ -63,4 +69,5 @@ def assert_within(got, want, dtype: torch.dtype, depth: float, what: str, both: 
             f.write(f"{worst / tol:.2e}\t{worst:.2e}\t{tol:.2e}\t{what}\n")
     assert worst <= tol and not got.isnan().any(), (
         f"tolerance broken: {what}: largest difference {worst:.3g} > bound {tol:.3g} "
-        f"({'2 x ' if both else ''}{C} x depth {depth:g} x u({str(dtype).removeprefix('torch.')}) x scale)")
+        f"({'2 x ' if both else ''}{C} x depth {depth:g} x u({str(dtype).removeprefix('torch.')}) x scale)"
+    )

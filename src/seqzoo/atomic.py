@@ -46,7 +46,9 @@ def check_output(output: str | Path, inputs: tuple = (), overwrite: bool = False
     output = Path(str(output)).expanduser()
     for given in inputs:
         if given and Path(str(given)).expanduser().resolve() == output.resolve():
-            raise SeqzooError(f"output={output} is also an input; writing it would replace what you gave. Choose another output=")
+            raise SeqzooError(
+                f"output={output} is also an input; writing it would replace what you gave. Choose another output="
+            )
     if output.exists() and not overwrite:
         raise SeqzooError(f"output={output} exists; choose another output= or add overwrite=true to replace it")
     if output.is_dir():
@@ -57,5 +59,7 @@ def check_output(output: str | Path, inputs: tuple = (), overwrite: bool = False
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
-        raise SeqzooError(f"cannot write into {folder} ({e.strerror}); choose an output= in a folder you can write to") from None
+        raise SeqzooError(
+            f"cannot write into {folder} ({e.strerror}); choose an output= in a folder you can write to"
+        ) from None
     return output

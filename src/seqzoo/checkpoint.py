@@ -2,7 +2,8 @@
 data only: ``torch.load(weights_only=True)``).
 
 Under ``checkpoint["seqzoo"]``: the resolved run config, the data's sizes and class names (``data_info``)
-the DataModule's fitted state (normalisation, vocabularies) and the package versions it was made with. With these, evaluate and predict rebuild
+the DataModule's fitted state (normalisation, vocabularies) and the package versions it was made with. With these,
+evaluate and predict rebuild
 the exact model and preprocessing from the checkpoint alone. A checkpoint saved in the middle of an epoch
 (an interrupt, ``checkpoint_every_n_steps``) also holds the random number generators' state, and resuming
 it skips the batches the epoch has already trained on: the resumed run takes the steps the uninterrupted
@@ -64,9 +65,14 @@ def load_checkpoint(path: str | Path) -> dict:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated, not a zip, wrong pickle: all mean "not a usable checkpoint"
         if isinstance(e, pickle.UnpicklingError) and "weights only" in str(e).lower():
-            raise SeqzooError(f"checkpoint {path} holds Python objects beyond tensors and plain data, which seqzoo does not "
-                              f"unpickle (that could run code from the file); seqzoo-train never writes such objects; {hint}") from None
-        raise SeqzooError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); the file is corrupt or not a checkpoint; {hint}") from None
+            raise SeqzooError(
+                f"checkpoint {path} holds Python objects beyond tensors and plain data, which seqzoo does not "
+                f"unpickle (that could run code from the file); seqzoo-train never writes such objects; {hint}"
+            ) from None
+        raise SeqzooError(
+            f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); the file is corrupt or not a checkpoint; "
+            f"{hint}"
+        ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise SeqzooError(f"{path} is not a Lightning checkpoint (no state_dict); {hint}")
     if KEY not in ckpt:

@@ -33,13 +33,19 @@ def config_differences(saved: dict, now: dict) -> list[tuple[str, object, object
     old = {k: v for g in GROUPS for k, v in flat(saved.get(g), f"{g}.").items()}
     new = {k: v for g in GROUPS for k, v in flat(now.get(g), f"{g}.").items()}
     missing = object()
-    return [(k, old.get(k, missing), new.get(k, missing)) for k in sorted(old.keys() | new.keys())
-            if old.get(k, missing) != new.get(k, missing) and not (k + ".").startswith(MAY_DIFFER)]
+    return [
+        (k, old.get(k, missing), new.get(k, missing))
+        for k in sorted(old.keys() | new.keys())
+        if old.get(k, missing) != new.get(k, missing) and not (k + ".").startswith(MAY_DIFFER)
+    ]
 
 
 def size_differences(saved_info: dict, info: dict) -> list[tuple[str, object, object]]:
-    return [(f"data size {k}", saved_info.get(k), info.get(k)) for k in sorted(FROM_DATA)
-            if k in saved_info and k in info and saved_info[k] != info[k]]
+    return [
+        (f"data size {k}", saved_info.get(k), info.get(k))
+        for k in sorted(FROM_DATA)
+        if k in saved_info and k in info and saved_info[k] != info[k]
+    ]
 
 
 def shown(value) -> str:
@@ -68,7 +74,9 @@ def check_fits(ckpt_path, differences: list, doing: str) -> None:
     if not differences:
         return
     lines = "\n".join(f"  {k}: {shown(old)} in the checkpoint, {shown(new)} now" for k, old, new in differences)
-    fixes = " ".join(as_override(k, old) for k, old, _ in differences if not k.startswith("data size") and type(old) is not object)
+    fixes = " ".join(
+        as_override(k, old) for k, old, _ in differences if not k.startswith("data size") and type(old) is not object
+    )
     origin = started_with(ckpt_path)
     hint = f"its run was started with: python train.py {origin}".rstrip() if origin is not None else ""
     raise SeqzooError(

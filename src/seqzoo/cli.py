@@ -26,7 +26,9 @@ def compose_config(overrides=(), name: str = "train", output_dir=None, hydra_con
     """The config a command would run with, composed outside ``@hydra.main`` (scripts, tests, notebooks).
     ``paths.output_dir``, which Hydra fills in at run time, is set to ``output_dir`` when given."""
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=configs.CONFIG_DIR, version_base="1.3"):  # read at call time: tests point it elsewhere
+    with initialize_config_dir(
+        config_dir=configs.CONFIG_DIR, version_base="1.3"
+    ):  # read at call time: tests point it elsewhere
         cfg = compose(config_name=name, overrides=list(overrides), return_hydra_config=hydra_config)
     if output_dir is not None:
         with open_dict(cfg):
@@ -57,11 +59,16 @@ def guarded(fn, cfg: DictConfig):
         if isinstance(unwrap(e), SeqzooError):
             message = f"seqzoo: error: {unwrap(e)}"
         elif isinstance(e.__cause__, ImportError) and missing_extra(str(e.__cause__)):
-            message = (f"seqzoo: error: the config needs a package that is not installed ({e.__cause__}); "
-                       f'pip install -e ".[{missing_extra(str(e.__cause__))}]"')
+            message = (
+                f"seqzoo: error: the config needs a package that is not installed ({e.__cause__}); "
+                f'pip install -e ".[{missing_extra(str(e.__cause__))}]"'
+            )
         else:
-            message = (f"seqzoo: error: cannot build an object from the config: {e}\n"
-                       "Check the keys you overrode against seqzoo's configs (seqzoo-train --cfg job prints the composed config).")
+            message = (
+                f"seqzoo: error: cannot build an object from the config: {e}\n"
+                "Check the keys you overrode against seqzoo's configs (seqzoo-train --cfg job prints the composed "
+                "config)."
+            )
     print(message, file=sys.stderr)
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         raise SeqzooError(message) from None

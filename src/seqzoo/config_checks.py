@@ -26,14 +26,22 @@ RANGES = [
     (r"^lr$|(^|_)learning_rate$", lambda v: v > 0, "a number > 0"),
     (r"(^|_)weight_decay$|^label_smoothing$|^momentum$", lambda v: v >= 0, "a number >= 0"),
     (r"^num_workers$|^warmup_steps$|^min_val$|^min_steps$", lambda v: v >= 0, "a whole number >= 0"),
-    (r"(^|_)(hidden|batch|embedding|kernel|input|memory|condition|patch|beam)_size$|(^|_)layers$|(^|_)heads$"
-     r"|^(d_model|d_state|d_conv|expand|max_len|max_length|patience)$", lambda v: v >= 1, "a whole number >= 1"),
+    (
+        r"(^|_)(hidden|batch|embedding|kernel|input|memory|condition|patch|beam)_size$|(^|_)layers$|(^|_)heads$"
+        r"|^(d_model|d_state|d_conv|expand|max_len|max_length|patience)$",
+        lambda v: v >= 1,
+        "a whole number >= 1",
+    ),
     (r"^(max_steps|max_epochs)$", lambda v: v >= 1 or v == -1, "a whole number >= 1 (or -1: no limit)"),
     (r"^(min_batches|min_batch_size|epochs)$", lambda v: v >= 1, "a whole number >= 1"),
     (r"^temperature$", lambda v: v > 0, "a number > 0"),
     (r"_fraction$", lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
     (r"^(gradient_clip_val|refresh_rate)$", lambda v: v >= 0, "a number >= 0"),
-    (r"^(log_every_n_steps|target_length|checkpoint_every_n_steps)$|every_n_epochs$", lambda v: v >= 1, "a whole number >= 1"),
+    (
+        r"^(log_every_n_steps|target_length|checkpoint_every_n_steps)$|every_n_epochs$",
+        lambda v: v >= 1,
+        "a whole number >= 1",
+    ),
     (r"^(save_top_k|max_depth)$", lambda v: v >= -1, "a whole number >= -1 (-1: all)"),
 ]
 
@@ -46,8 +54,11 @@ def check_config(cfg: DictConfig) -> None:
     if decoding is not None and decoding not in METHODS:
         problems.append(f"task.decoding.method={decoding}: expected one of {', '.join(METHODS)}")
     if problems:
-        raise SeqzooError("config values that cannot be right:\n  " + "\n  ".join(problems) +
-                          "\nFix them on the command line (seqzoo-train --cfg job prints the composed config).")
+        raise SeqzooError(
+            "config values that cannot be right:\n  "
+            + "\n  ".join(problems)
+            + "\nFix them on the command line (seqzoo-train --cfg job prints the composed config)."
+        )
 
 
 def walk(node, where: str, hints: dict | None, problems: list) -> None:
@@ -105,7 +116,11 @@ def signature_hints(target: str) -> dict:
 
 def simple(hint) -> tuple | None:
     """int / float / bool / str, or a union of them with None -> the tuple of allowed types; else None."""
-    args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
+    args = (
+        typing.get_args(hint)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        else (hint,)
+    )
     allowed = tuple(a for a in args if a in (int, float, bool, str, type(None)))
     return allowed if allowed and len(allowed) == len(args) else None
 

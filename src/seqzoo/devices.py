@@ -12,12 +12,18 @@ def check_devices(trainer: DictConfig) -> None:
     found = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if accelerator in ("gpu", "cuda"):
         if not found:
-            raise SeqzooError(f"trainer.accelerator={accelerator} asks for a GPU but torch finds none (CUDA available: no); "
-                              "use trainer=cpu, or install a CUDA build of torch on a machine with a GPU")
+            raise SeqzooError(
+                f"trainer.accelerator={accelerator} asks for a GPU but torch finds none (CUDA available: no); "
+                "use trainer=cpu, or install a CUDA build of torch on a machine with a GPU"
+            )
         if isinstance(devices, int) and devices > found:
-            raise SeqzooError(f"trainer.devices={devices} asks for {devices} GPUs but this machine has {found}; "
-                              f"use trainer.devices={found} or trainer.devices=-1 (all of them)")
+            raise SeqzooError(
+                f"trainer.devices={devices} asks for {devices} GPUs but this machine has {found}; "
+                f"use trainer.devices={found} or trainer.devices=-1 (all of them)"
+            )
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not found)
     if on_cpu and str(trainer.get("precision", "32-true")) in ("16-mixed", "16", "16-true"):
-        raise SeqzooError(f"trainer.precision={trainer.precision} needs a GPU and this run is on the CPU; "
-                          "use trainer.precision=bf16-mixed or 32-true")
+        raise SeqzooError(
+            f"trainer.precision={trainer.precision} needs a GPU and this run is on the CPU; "
+            "use trainer.precision=bf16-mixed or 32-true"
+        )

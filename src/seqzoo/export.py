@@ -78,8 +78,15 @@ def trace(module: nn.Module, args: tuple, dynamic_shapes, path: Path, inputs: li
         logging.getLogger(name).setLevel(logging.ERROR)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(module, args, dynamo=True, dynamic_shapes=dynamic_shapes, verbose=False,
-                                    input_names=inputs, output_names=outputs)
+        program = torch.onnx.export(
+            module,
+            args,
+            dynamo=True,
+            dynamic_shapes=dynamic_shapes,
+            verbose=False,
+            input_names=inputs,
+            output_names=outputs,
+        )
     program.save(str(path))
 
 
@@ -101,7 +108,14 @@ def export_sequence_model(task: nn.Module, path: Path, checks: int = 3) -> float
     dims = {0: Dim("batch", min=1), 1: length}
     generator = torch.Generator().manual_seed(0)
     graph = SequenceGraph(task).eval()
-    trace(graph, example(task, *TRACE_SHAPE, generator), {"inputs": dims, "mask": dims}, path, ["inputs", "mask"], ["outputs"])
+    trace(
+        graph,
+        example(task, *TRACE_SHAPE, generator),
+        {"inputs": dims, "mask": dims},
+        path,
+        ["inputs", "mask"],
+        ["outputs"],
+    )
     runner, worst = session(path), 0.0
     shapes = [(3, 13), (1, 5), (4, 21)][:checks]
     for batch, steps in shapes:
@@ -118,8 +132,10 @@ def describe_sequence_model(task: nn.Module) -> dict:
     """The graph's interface, for model.json beside the .onnx file."""
     tokens = task.embed.embedding is not None
     return {
-        "inputs": {"inputs": "(B, T) int64 token ids" if tokens else f"(B, T, {task.embed.output_size}) float32",
-                   "mask": "(B, T) bool, True at real steps, right-padded"},
+        "inputs": {
+            "inputs": "(B, T) int64 token ids" if tokens else f"(B, T, {task.embed.output_size}) float32",
+            "mask": "(B, T) bool, True at real steps, right-padded",
+        },
         "outputs": {"outputs": "(B, T, K)" if task.mapping == "aligned" else "(B, K)"},
         "max_length": task.longest_input(),
         "class_names": getattr(task, "class_names", None),
@@ -144,7 +160,9 @@ def source_example(task: nn.Module, batch: int, length: int, generator: torch.Ge
     """A random source batch: token sequences of different lengths (seq2seq) or conditions (one-to-many)."""
     if task.mapping == "seq2seq":
         mask = padding(batch, length, generator)  # (B, S)
-        tokens = torch.randint(PAD_ID + 1, task.source_embedding.embedding.num_embeddings, (batch, length), generator=generator)
+        tokens = torch.randint(
+            PAD_ID + 1, task.source_embedding.embedding.num_embeddings, (batch, length), generator=generator
+        )
         return {INPUTS: tokens.masked_fill(~mask, PAD_ID), INPUT_MASK: mask}
     return {CONDITION: torch.randn(batch, *task.condition_shape, generator=generator)}
 
@@ -153,7 +171,10 @@ def flat_state(state) -> dict[str, object]:
     """A decoder state (nested dicts, lists, tuples of tensors) -> {name: leaf} in flattening order, named by
     their place in it (``rnn.0``, ``memory``); absent parts (None) stay, as None."""
     leaves, _ = tree_flatten_with_path(state)
-    return {keystr(path).strip("[]'").replace("']['", ".").replace("'][", ".").replace("][", "."): leaf for path, leaf in leaves}
+    return {
+        keystr(path).strip("[]'").replace("']['", ".").replace("'][", ".").replace("][", "."): leaf
+        for path, leaf in leaves
+    }
 
 
 class EncoderGraph(nn.Module):
@@ -178,7 +199,9 @@ class StepGraph(nn.Module):
 
     def forward(self, tokens: torch.Tensor, *leaves: torch.Tensor) -> tuple[torch.Tensor, ...]:
         given = dict(zip(self.paths, leaves))  # the absent parts (None) go back in their places
-        log_probs, state = self.task.target_decoder.step(tokens, tree_unflatten([given.get(p) for p in self.every], self.spec))
+        log_probs, state = self.task.target_decoder.step(
+            tokens, tree_unflatten([given.get(p) for p in self.every], self.spec)
+        )
         new = flat_state(state)
         return (log_probs, *(new[p] for p in self.changing))
 
@@ -201,9 +224,11 @@ def state_layout(task: nn.Module) -> tuple:
     (first, stepped, spec), (second, _, _) = runs
     odd = [p for p, v in first.items() if v is not None and (not isinstance(v, torch.Tensor) or v.is_complex())]
     if odd:
-        raise SeqzooError(f"{type(task.target_decoder.decoder).__name__}'s step state holds {', '.join(odd)}, which an ONNX "
-                          "graph cannot carry between steps (a Python number or complex numbers); keep a decoder's "
-                          "state in real tensors (every decoder in configs/decoder does)")
+        raise SeqzooError(
+            f"{type(task.target_decoder.decoder).__name__}'s step state holds {', '.join(odd)}, which an ONNX "
+            "graph cannot carry between steps (a Python number or complex numbers); keep a decoder's "
+            "state in real tensors (every decoder in configs/decoder does)"
+        )
     paths = [p for p, v in first.items() if v is not None]
     changing = [p for p in paths if stepped.get(p) is not first[p]]
     dims = {}
@@ -226,11 +251,20 @@ def export_generative(task: nn.Module, folder: Path, checks: int = 3) -> dict:
     named = {"batch": Dim("batch", min=1), "source": Dim("source", min=1), "steps": Dim("steps", min=0)}
     generator = torch.Generator().manual_seed(1)
     source = source_example(task, *TRACE_SHAPE, generator)
-    source_dims = {INPUTS: {0: named["batch"], 1: named["source"]}, INPUT_MASK: {0: named["batch"], 1: named["source"]},
-                   CONDITION: {0: named["batch"]}}
+    source_dims = {
+        INPUTS: {0: named["batch"], 1: named["source"]},
+        INPUT_MASK: {0: named["batch"], 1: named["source"]},
+        CONDITION: {0: named["batch"]},
+    }
     encoder = EncoderGraph(task, paths)
-    trace(encoder, tuple(source.values()), (tuple(source_dims[k] for k in source),),  # one entry: *source
-          folder / "encoder.onnx", list(source), paths)
+    trace(
+        encoder,
+        tuple(source.values()),
+        (tuple(source_dims[k] for k in source),),  # one entry: *source
+        folder / "encoder.onnx",
+        list(source),
+        paths,
+    )
     with torch.no_grad():
         leaves = encoder(*source.values())
         tokens = torch.full((TRACE_SHAPE[0],), BOS_ID)
@@ -240,10 +274,21 @@ def export_generative(task: nn.Module, folder: Path, checks: int = 3) -> dict:
         leaves = tuple(flat_state(state)[p] for p in paths)
     step = StepGraph(task, spec, every, paths, changing)
     leaf_dims = tuple({d: named[n] for d, n in dims[p].items()} for p in paths)
-    trace(step, (tokens, *leaves), ({0: named["batch"]}, leaf_dims), folder / "step.onnx",
-          ["tokens", *paths], ["log_probs", *(f"next.{p}" for p in changing)])
-    info = {"encoder_inputs": source_names(task), "state": paths, "step_updates": changing,
-            "step_inputs": ["tokens", *paths], "step_outputs": ["log_probs", *(f"next.{p}" for p in changing)]}
+    trace(
+        step,
+        (tokens, *leaves),
+        ({0: named["batch"]}, leaf_dims),
+        folder / "step.onnx",
+        ["tokens", *paths],
+        ["log_probs", *(f"next.{p}" for p in changing)],
+    )
+    info = {
+        "encoder_inputs": source_names(task),
+        "state": paths,
+        "step_updates": changing,
+        "step_inputs": ["tokens", *paths],
+        "step_outputs": ["log_probs", *(f"next.{p}" for p in changing)],
+    }
     write_text(folder / "graphs.json", json.dumps(info, indent=1) + "\n")
     runner, mismatched = OnnxGreedy(folder), 0
     for batch, length in [(3, 13), (1, 5), (4, 21)][:checks]:
@@ -251,7 +296,9 @@ def export_generative(task: nn.Module, folder: Path, checks: int = 3) -> dict:
         with torch.no_grad():
             expected, _ = task.generate(src, method="greedy")
         got = runner.generate({k: v.numpy() for k, v in src.items()}, max_length=expected.shape[1])
-        mismatched += int((torch.from_numpy(got) != expected).sum()) if got.shape == expected.shape else expected.numel()
+        mismatched += (
+            int((torch.from_numpy(got) != expected).sum()) if got.shape == expected.shape else expected.numel()
+        )
     return {**info, "mismatched_tokens": mismatched}
 
 
@@ -269,7 +316,9 @@ class OnnxGreedy:
         eos-terminated, as numpy."""
         from seqzoo.tasks.decoding import greedy
 
-        state = dict(zip(self.info["state"], self.encoder.run(None, {k: source[k] for k in self.info["encoder_inputs"]})))
+        state = dict(
+            zip(self.info["state"], self.encoder.run(None, {k: source[k] for k in self.info["encoder_inputs"]}))
+        )
 
         def step(tokens: torch.Tensor, state: dict):
             log_probs, *updates = self.stepper.run(None, {"tokens": tokens.numpy(), **state})
@@ -298,24 +347,41 @@ def run(cfg) -> Path:
     _, _, task = restore(cfg)
     task = task.cpu().eval()
     if task.mapping not in ("many_to_one", "aligned", "seq2seq", "one_to_many"):
-        raise SeqzooError(f"{task.mapping} models do not export to ONNX yet: many_to_one, aligned, seq2seq and "
-                          "one_to_many do")
-    info = {"seqzoo_version": seqzoo.__version__, "source": cfg.get("pretrained") or str(cfg.ckpt_path), "mapping": task.mapping}
+        raise SeqzooError(
+            f"{task.mapping} models do not export to ONNX yet: many_to_one, aligned, seq2seq and one_to_many do"
+        )
+    info = {
+        "seqzoo_version": seqzoo.__version__,
+        "source": cfg.get("pretrained") or str(cfg.ckpt_path),
+        "mapping": task.mapping,
+    }
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))  # graphs are traced and checked here first
     try:
         if task.mapping in ("many_to_one", "aligned"):
             worst = export_sequence_model(task, staging / "model.onnx")
             info.update(describe_sequence_model(task), graph="model.onnx", max_abs_difference=worst)
-            said = f"ONNX Runtime equals PyTorch within {worst:.1e} on padded batches of sizes and lengths it was not traced at"
-            failed = worst > cfg.tolerance and f"ONNX Runtime differs from PyTorch by {worst:.1e} (tolerance={cfg.tolerance})"
+            said = (
+                f"ONNX Runtime equals PyTorch within {worst:.1e} on padded batches of sizes and lengths it was not "
+                "traced at"
+            )
+            failed = (
+                worst > cfg.tolerance
+                and f"ONNX Runtime differs from PyTorch by {worst:.1e} (tolerance={cfg.tolerance})"
+            )
         else:
-            info.update(export_generative(task, staging), graphs=["encoder.onnx", "step.onnx"], vocabulary=task.vocab.tokens)
-            said = (f"greedy decoding over ONNX Runtime (seqzoo.export.OnnxGreedy) differs from PyTorch's in "
-                    f"{info['mismatched_tokens']} tokens")
+            info.update(
+                export_generative(task, staging), graphs=["encoder.onnx", "step.onnx"], vocabulary=task.vocab.tokens
+            )
+            said = (
+                f"greedy decoding over ONNX Runtime (seqzoo.export.OnnxGreedy) differs from PyTorch's in "
+                f"{info['mismatched_tokens']} tokens"
+            )
             failed = info["mismatched_tokens"] > 0 and said
         if failed:  # nothing is left in the output folder: a graph that does not reproduce the model is not a result
-            raise SeqzooError(f"the exported graph does not reproduce the model: {failed}; nothing was written. "
-                              "Please report it with the checkpoint")
+            raise SeqzooError(
+                f"the exported graph does not reproduce the model: {failed}; nothing was written. "
+                "Please report it with the checkpoint"
+            )
         for made in sorted(staging.iterdir()):  # renames within one folder: each graph arrives whole
             os.replace(made, folder / made.name)
         write_description(folder / "model.onnx", info)  # last: model.json marks a finished, checked export

@@ -31,8 +31,10 @@ def registry() -> dict:
 
 def list_pretrained() -> dict[str, str]:
     """{name: one line on what it is and how well it does}."""
-    return {name: f"{e['description']} ({', '.join(f'{k} {v}' for k, v in e.get('metrics', {}).items())})"
-            for name, e in registry().items()}
+    return {
+        name: f"{e['description']} ({', '.join(f'{k} {v}' for k, v in e.get('metrics', {}).items())})"
+        for name, e in registry().items()
+    }
 
 
 def sha256(path: Path) -> str:
@@ -60,7 +62,9 @@ def fetch(name: str) -> Path:
     if e.get("file"):
         path = WEIGHTS / e["file"]
         if sha256(path) != e["sha256"]:
-            raise SeqzooError(f"{path} does not match its registered sha256: the installed package is damaged; reinstall seqzoo")
+            raise SeqzooError(
+                f"{path} does not match its registered sha256: the installed package is damaged; reinstall seqzoo"
+            )
         return path
     path = cache_dir() / f"{name}-{e['sha256'][:12]}.ckpt"
     if path.is_file():
@@ -74,8 +78,10 @@ def fetch(name: str) -> Path:
             shutil.copyfileobj(response, out)
         got = sha256(Path(tmp))
         if got != e["sha256"]:
-            raise SeqzooError(f"{e['url']} gave a file whose sha256 is {got}, not the registered {e['sha256']}; it was deleted. "
-                              "The download was damaged or the file changed upstream: try again, or report it")
+            raise SeqzooError(
+                f"{e['url']} gave a file whose sha256 is {got}, not the registered {e['sha256']}; it was deleted. "
+                "The download was damaged or the file changed upstream: try again, or report it"
+            )
         os.replace(tmp, path)
     except OSError as err:
         raise SeqzooError(f"cannot download {name} from {e['url']}: {err}") from None

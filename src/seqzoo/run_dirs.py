@@ -47,8 +47,10 @@ def check_new(folder, overwrite: bool, markers=OURS) -> None:
         return
     found = [m for m in markers if (Path(folder) / m).exists()]
     if found and not overwrite:
-        raise SeqzooError(f"{folder} already holds a run ({', '.join(found)}); leave hydra.run.dir out for a new folder "
-                          "of its own, name another, or add overwrite=true to write over it")
+        raise SeqzooError(
+            f"{folder} already holds a run ({', '.join(found)}); leave hydra.run.dir out for a new folder "
+            "of its own, name another, or add overwrite=true to write over it"
+        )
 
 
 class RefuseExistingRun(Callback):

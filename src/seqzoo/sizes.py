@@ -15,12 +15,22 @@ from seqzoo.errors import SeqzooError
 
 # what the data decides and a config must not contradict; other entries of a data module's ``info`` (BLEU,
 # metric names, max lengths) are defaults that a config may override
-FROM_DATA = {"input_size", "input_vocab_size", "num_classes", "num_targets", "class_names", "target_tokens", "condition_shape", "next_step"}
+FROM_DATA = {
+    "input_size",
+    "input_vocab_size",
+    "num_classes",
+    "num_targets",
+    "class_names",
+    "target_tokens",
+    "condition_shape",
+    "next_step",
+}
 
 
 def with_sizes(part, sizes: dict, decided=None, who: str = "task", **objects):
     """``part`` (a config node, a Hydra partial, or a ready module, which passes through) built with each of
-    ``sizes`` its builder accepts, plus ``objects``. A size the config pins to another value is an error when the builder's
+    ``sizes`` its builder accepts, plus ``objects``. A size the config pins to another value is an error when the
+    builder's
     caller (``who``) decides it (every key of ``sizes``, or those in ``decided``), else the config's choice stands."""
     if isinstance(part, nn.Module):
         return part
@@ -34,8 +44,11 @@ def with_sizes(part, sizes: dict, decided=None, who: str = "task", **objects):
     wrong = {k: c for k, c in clash.items() if decided is None or k in decided}
     if wrong:
         name = getattr(func, "__qualname__", str(func))
-        raise SeqzooError(f"{name}: {', '.join(f'{k}={a} is set in the config but the {who} needs {k}={b}' for k, (a, b) in wrong.items())}; "
-                          f"remove it from the config: the {who} sets it")
+        raise SeqzooError(
+            f"{name}: "
+            f"{', '.join(f'{k}={a} is set in the config but the {who} needs {k}={b}' for k, (a, b) in wrong.items())}; "
+            f"remove it from the config: the {who} sets it"
+        )
     kwargs = {k: v for k, v in given.items() if k not in clash}
     if node:  # Hydra builds it: a constructor's error arrives as Hydra's, which the commands explain
         return instantiate(part, **kwargs, **objects, _convert_="partial")

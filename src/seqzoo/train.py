@@ -53,7 +53,8 @@ def check_mapping(task_cfg: DictConfig, datamodule) -> None:
     if task_mapping != datamodule.mapping:
         raise SeqzooError(
             f"task={task_mapping} cannot use data={type(datamodule).__name__}, which serves the "
-            f"{datamodule.mapping} mapping; use task={datamodule.mapping}, or choose a data set that serves {task_mapping}"
+            f"{datamodule.mapping} mapping; use task={datamodule.mapping}, or choose a data set that serves "
+            f"{task_mapping}"
         )
 
 
@@ -75,10 +76,17 @@ def sized_model(cfg: DictConfig, info: dict, quiet: bool = False) -> DictConfig:
         del base.model["target_params"]  # a sizing request, not a constructor argument
     if target is None:
         return base
-    chosen, count = fit_family(lambda values: build_task(updated(base, "model", values), info),
-                               get_class(cfg.model._target_), base.model, int(target))
+    chosen, count = fit_family(
+        lambda values: build_task(updated(base, "model", values), info),
+        get_class(cfg.model._target_),
+        base.model,
+        int(target),
+    )
     if not quiet:
-        print(f"model.target_params={target}: {', '.join(f'{k}={v}' for k, v in chosen.items())} gives {count:,} parameters")
+        print(
+            f"model.target_params={target}: {', '.join(f'{k}={v}' for k, v in chosen.items())} gives {count:,} "
+            "parameters"
+        )
     return updated(base, "model", chosen)
 
 
@@ -88,8 +96,10 @@ def build_task(cfg: DictConfig, info: dict):
     cfg = sized_model(cfg, info, quiet=True)
     params = inspect.signature(get_class(cfg.task._target_)).parameters
     if "decoder" in params and params["decoder"].default is inspect.Parameter.empty and cfg.get("decoder") is None:
-        raise SeqzooError(f"this task needs a decoder and none is configured: the model family ({cfg.model._target_}) has no "
-                          f"configs/decoder/ file, or decoder= named none; choose decoder={'|'.join(config_options('decoder'))}")
+        raise SeqzooError(
+            f"this task needs a decoder and none is configured: the model family ({cfg.model._target_}) has no "
+            f"configs/decoder/ file, or decoder= named none; choose decoder={'|'.join(config_options('decoder'))}"
+        )
     parts = {}
     for role, group in (("backbone", "model"), ("encoder", "model"), ("decoder", "decoder")):
         if role in params and cfg.get(group) is not None:
@@ -140,10 +150,16 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     cfg = sized_model(cfg, info)
     if resumed:  # before the model is built: a checkpoint of another model or data is named as such
         now = {g: OmegaConf.to_container(cfg[g], resolve=True) for g in GROUPS if cfg.get(g) is not None}
-        check_fits(cfg.ckpt_path, config_differences(resumed["config"], now) + size_differences(resumed["data_info"], info), "resume")
+        check_fits(
+            cfg.ckpt_path,
+            config_differences(resumed["config"], now) + size_differences(resumed["data_info"], info),
+            "resume",
+        )
     task = build_task(cfg, info)
     longest = info.get("max_length")
-    text = summary(task, task.backbone_length(longest) if longest else None)  # raises before training when the model cannot reach the data
+    text = summary(
+        task, task.backbone_length(longest) if longest else None
+    )  # raises before training when the model cannot reach the data
     if budget:
         text += "\n" + budget.describe()
 
@@ -165,15 +181,23 @@ def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except Interrupted as e:  # saved at the step it stopped; say how to go on
         if trainer.is_global_zero:
-            write_metrics(out / "metrics.json", {"interrupted": {"signal": e.signum, "step": e.step, "checkpoint": e.saved}, "seed": cfg.get("seed")})
+            write_metrics(
+                out / "metrics.json",
+                {"interrupted": {"signal": e.signum, "step": e.step, "checkpoint": e.saved}, "seed": cfg.get("seed")},
+            )
         e.args = (f"{e}. Resume with:\n  {resume_command(e.saved)}",)
         raise
     except Diverged as e:  # recorded as such; the checkpoints on disk hold the last finite weights
         saved = saved_checkpoints(trainer)
         if trainer.is_global_zero:
-            write_metrics(out / "metrics.json", {"diverged": {"what": e.what, "step": e.step}, "checkpoints": saved, "seed": cfg.get("seed")})
+            write_metrics(
+                out / "metrics.json",
+                {"diverged": {"what": e.what, "step": e.step}, "checkpoints": saved, "seed": cfg.get("seed")},
+            )
         kept = saved.get("last") or saved.get("best")
-        raise SeqzooError(f"{e}. {'The last finite weights: ' + kept if kept else 'No checkpoint was saved before it.'}") from None
+        raise SeqzooError(
+            f"{e}. {'The last finite weights: ' + kept if kept else 'No checkpoint was saved before it.'}"
+        ) from None
     which, ckpt = chosen_weights(cfg.get("select"), trainer, len(datamodule.splits.get("val", ())))
     val = scalars(trainer.validate(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
     test = scalars(trainer.test(task, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0])
@@ -263,14 +287,21 @@ def predict(cfg: DictConfig) -> Path:
         if not sequences:
             raise SeqzooError(f"{cfg.input} holds no sequences to predict")
         if isinstance(sequences[0], str) != datamodule.reads_text:
-            wanted = "lines of text (.txt)" if datamodule.reads_text else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
+            wanted = (
+                "lines of text (.txt)"
+                if datamodule.reads_text
+                else "numeric sequences (.npy, .npz, .csv) or audio (.wav)"
+            )
             raise SeqzooError(f"this checkpoint's model reads {wanted}; {cfg.input} does not hold that")
         items = datamodule.encode(sequences)
     cut = fit_lengths(names, items, task.longest_input(), bool(cfg.get("truncate")))
     vocab = getattr(datamodule, "source_vocab", None) or getattr(datamodule, "vocab", None)
     normalise = getattr(datamodule, "normalise", lambda text: text)
-    unknown = unknown_tokens(names, [normalise(s) for s in sequences], items, vocab) \
-        if datamodule.reads_text and not hasattr(datamodule, "encode_file") else None
+    unknown = (
+        unknown_tokens(names, [normalise(s) for s in sequences], items, vocab)
+        if datamodule.reads_text and not hasattr(datamodule, "encode_file")
+        else None
+    )
     largest = input_ranges(names, items)
     loader = make_loader(items, cfg.batch_size)
     check_devices(cfg.trainer)
@@ -280,24 +311,33 @@ def predict(cfg: DictConfig) -> Path:
     for row, n in zip(rows, unknown or []):
         row["unknown_tokens"] = n
     try:
-        with atomic_open(output, "w", newline="") as f:  # the whole file or none: never a partial one that looks complete
+        with atomic_open(
+            output, "w", newline=""
+        ) as f:  # the whole file or none: never a partial one that looks complete
             writer = csv.DictWriter(f, fieldnames=["name", *rows[0]])
             writer.writeheader()
             for name, row in zip(names, rows):
                 writer.writerow({"name": name, **row})
     except OSError as e:  # a full disk, a quota, a file size limit
-        raise SeqzooError(f"could not write {output} ({e.strerror or e}); nothing was written there. Free space or "
-                          "choose another output=") from None
+        raise SeqzooError(
+            f"could not write {output} ({e.strerror or e}); nothing was written there. Free space or "
+            "choose another output="
+        ) from None
     for name, row in list(zip(names, rows))[:10]:
         print(name, *(f"{k}={v}" for k, v in row.items()))
     print(f"{len(rows)} predictions written to {output}")
     unfinished = sum(row.get("complete") is False for row in rows)
     if unfinished:
-        print(f"seqzoo: warning: {unfinished} output(s) reached the length limit before ending (column complete=False): "
-              "their inputs are longer than the model was trained on, or +task.decoding.max_length=<n> is too short")
+        print(
+            f"seqzoo: warning: {unfinished} output(s) reached the length limit before ending (column complete=False): "
+            "their inputs are longer than the model was trained on, or +task.decoding.max_length=<n> is too short"
+        )
     if cut:
         print(f"seqzoo: warning: {cut} sequence(s) were cut to the steps this model can read (truncate=true)")
     if outside:
-        print(f"seqzoo: warning: {outside} of {len(rows)} sequences lie far outside the training data (|value| > {LIMIT:g} "
-              "after the model's normalisation; column outside=True): their answers are extrapolations")
+        print(
+            f"seqzoo: warning: {outside} of {len(rows)} sequences lie far outside the training data (|value| > "
+            f"{LIMIT:g} "
+            "after the model's normalisation; column outside=True): their answers are extrapolations"
+        )
     return output

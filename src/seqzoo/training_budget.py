@@ -30,12 +30,21 @@ class Budget:
     epochs: int
 
     def describe(self) -> str:
-        return (f"budget: {self.steps:,} optimiser steps = {self.epochs} epochs of {self.batches_per_epoch} batches "
-                f"of {self.batch_size} ({self.n_train:,} training examples)")
+        return (
+            f"budget: {self.steps:,} optimiser steps = {self.epochs} epochs of {self.batches_per_epoch} batches "
+            f"of {self.batch_size} ({self.n_train:,} training examples)"
+        )
 
 
-def plan(n_train: int, batch_size: int, epochs: int = 30, min_steps: int = 1000, max_steps: int | None = 20000,
-         min_batches: int = 10, min_batch_size: int = 8) -> Budget:
+def plan(
+    n_train: int,
+    batch_size: int,
+    epochs: int = 30,
+    min_steps: int = 1000,
+    max_steps: int | None = 20000,
+    min_batches: int = 10,
+    min_batch_size: int = 8,
+) -> Budget:
     """The batch size, steps and epochs for ``n_train`` training examples; pure, so the policy is testable."""
     if n_train < 1:
         raise ValueError("the training split is empty")

@@ -91,12 +91,16 @@ def untrusted_entries(node, trusted: set[str], where: str = "") -> list[str]:
 
 def check_trusted(config: dict, groups: tuple[str, ...], source, vouched=()) -> None:
     """Refuse, before anything is imported or built, a saved config whose ``groups`` name anything else."""
-    trusted = set().union(*(installed_targets(str(d)) for d in configs.search_dirs())) | set(vouched or ())  # a folder the user named is theirs
+    trusted = set().union(*(installed_targets(str(d)) for d in configs.search_dirs())) | set(
+        vouched or ()
+    )  # a folder the user named is theirs
     bad = [e for g in groups for e in untrusted_entries(config.get(g), trusted, g)]
     if bad:
         raise SeqzooError(
-            f"checkpoint {source} asks to build what seqzoo does not build from a file: {'; '.join(bad)}. seqzoo rebuilds "
-            "a checkpoint only from its own classes, torch optimisers, schedules and layers, torchmetrics metrics and the "
+            f"checkpoint {source} asks to build what seqzoo does not build from a file: {'; '.join(bad)}. seqzoo "
+            "rebuilds "
+            "a checkpoint only from its own classes, torch optimisers, schedules and layers, torchmetrics metrics "
+            "and the "
             "targets of its installed configs. If you trust this file and wrote that class yourself, name it: "
             f"trusted_targets=[{','.join(sorted({e.split(': ', 1)[1] for e in bad if '_target_' in e}))}]"
         )

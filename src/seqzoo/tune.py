@@ -49,10 +49,17 @@ def split_arguments(argv: list[str]) -> tuple[str, dict, list[str]]:
 def load_settings(name: str, settings: dict):
     path = configs.config_file("tune", name)
     if path is None:
-        raise SeqzooError(f"tune={name}: no tune/{name}.yaml in seqzoo's configs; known: {', '.join(configs.config_options('tune'))}")
+        raise SeqzooError(
+            f"tune={name}: no tune/{name}.yaml in seqzoo's configs; known: {', '.join(configs.config_options('tune'))}"
+        )
     cfg = OmegaConf.merge(OmegaConf.load(path), OmegaConf.from_dotlist([f"{k}={v}" for k, v in settings.items()]))
-    for key, kind, least in (("n_trials", int, 1), ("seed", int, 0), ("startup_trials", int, 0), ("warmup_epochs", int, 0),
-                             ("timeout", float, 1e-9)):
+    for key, kind, least in (
+        ("n_trials", int, 1),
+        ("seed", int, 0),
+        ("startup_trials", int, 0),
+        ("warmup_epochs", int, 0),
+        ("timeout", float, 1e-9),
+    ):
         value = cfg.get(key)
         if value is None and key == "timeout":
             continue
@@ -61,8 +68,10 @@ def load_settings(name: str, settings: dict):
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            raise SeqzooError(f"tune.{key}={value}: expected {'a whole number' if kind is int else 'a number'} >= {least:g}"
-                              f"{' or null' if key == 'timeout' else ''}")
+            raise SeqzooError(
+                f"tune.{key}={value}: expected {'a whole number' if kind is int else 'a number'} >= {least:g}"
+                f"{' or null' if key == 'timeout' else ''}"
+            )
     if cfg.get("pruner") not in ("median", "none"):
         raise SeqzooError(f"tune.pruner={cfg.get('pruner')}: choose median or none")
     return cfg
@@ -89,12 +98,16 @@ def check_space(space, probe) -> None:
     """Before the first trial: every key names a value of the composed config (``+key`` adds one), every
     distribution is one Optuna draws from, and its bounds or choices make sense."""
     if not space:
-        raise SeqzooError("the tune config's space is empty: give space.<train key>: {type: float|int|categorical, ...}")
+        raise SeqzooError(
+            "the tune config's space is empty: give space.<train key>: {type: float|int|categorical, ...}"
+        )
     for key, spec in space.items():
         where = f"tune space {key}"
         if not key.startswith("+") and OmegaConf.select(probe, key, default=KeyError) is KeyError:
-            raise SeqzooError(f"{where}: the composed config has no {key}; check the name (seqzoo-train --cfg job "
-                              f"prints the config), or write +{key} to add a key")
+            raise SeqzooError(
+                f"{where}: the composed config has no {key}; check the name (seqzoo-train --cfg job "
+                f"prints the config), or write +{key} to add a key"
+            )
         kind = spec.get("type") if hasattr(spec, "get") else None
         if kind not in KINDS:
             raise SeqzooError(f"{where}: type {kind!r} is not one of {', '.join(KINDS)}")
@@ -104,9 +117,15 @@ def check_space(space, probe) -> None:
             try:
                 low, high = float(spec.low), float(spec.high)
             except Exception:
-                raise SeqzooError(f"{where}: a {kind} space needs numbers low and high, got {spec.get('low')!r} and {spec.get('high')!r}") from None
+                raise SeqzooError(
+                    f"{where}: a {kind} space needs numbers low and high, got {spec.get('low')!r} and "
+                    f"{spec.get('high')!r}"
+                ) from None
             if not low < high or (spec.get("log") and low <= 0):
-                raise SeqzooError(f"{where}: needs low < high{' and low > 0 on a log scale' if spec.get('log') else ''}; got {low} and {high}")
+                raise SeqzooError(
+                    f"{where}: needs low < high{' and low > 0 on a log scale' if spec.get('log') else ''}; got "
+                    f"{low} and {high}"
+                )
 
 
 def trial_seeded_sampler(seed: int):
@@ -157,23 +176,38 @@ def run_study(argv: list[str]) -> Path:
     folder = Path(tune.get("root") or Path(probe.paths.log_dir) / "tune") / study_id
     trials = folder / "trials"
     if not (folder / "study.db").exists() and trials.is_dir() and any(trials.iterdir()):
-        raise SeqzooError(f"{trials} holds {len(list(trials.iterdir()))} trial folders but {folder / 'study.db'}, the study's "
-                          "record, is gone, so they cannot be continued or counted. Move that folder away to start the "
-                          "study again, or choose another tune.study=<name>")
+        raise SeqzooError(
+            f"{trials} holds {len(list(trials.iterdir()))} trial folders but {folder / 'study.db'}, the study's "
+            "record, is gone, so they cannot be continued or counted. Move that folder away to start the "
+            "study again, or choose another tune.study=<name>"
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    pruner = (optuna.pruners.MedianPruner(n_startup_trials=tune.startup_trials, n_warmup_steps=tune.warmup_epochs)
-              if tune.pruner == "median" else optuna.pruners.NopPruner())
-    study = optuna.create_study(study_name=study_id, storage=f"sqlite:///{folder / 'study.db'}", load_if_exists=True,
-                                direction=direction, sampler=trial_seeded_sampler(int(tune.seed)), pruner=pruner)
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=tune.startup_trials, n_warmup_steps=tune.warmup_epochs)
+        if tune.pruner == "median"
+        else optuna.pruners.NopPruner()
+    )
+    study = optuna.create_study(
+        study_name=study_id,
+        storage=f"sqlite:///{folder / 'study.db'}",
+        load_if_exists=True,
+        direction=direction,
+        sampler=trial_seeded_sampler(int(tune.seed)),
+        pruner=pruner,
+    )
 
     def objective(trial) -> float:
         sampled = suggest(trial, tune.space)
-        cfg = compose_config([*base, *sampled, *tune.get("overrides", [])], output_dir=folder / "trials" / f"{trial.number:03d}")
+        cfg = compose_config(
+            [*base, *sampled, *tune.get("overrides", [])], output_dir=folder / "trials" / f"{trial.number:03d}"
+        )
         trial.set_user_attr("overrides", sampled)
         try:
             value = monitored(cfg, train(cfg, extra_callbacks=(PyTorchLightningPruningCallback(trial, monitor),)))
             if value is None:
-                raise SeqzooError(f"the run logged no {monitor}: set callbacks.model_checkpoint.monitor to a validation metric")
+                raise SeqzooError(
+                    f"the run logged no {monitor}: set callbacks.model_checkpoint.monitor to a validation metric"
+                )
         except SeqzooError as e:
             trial.set_user_attr("error", str(e))
             raise
@@ -182,10 +216,14 @@ def run_study(argv: list[str]) -> Path:
     n_trials = int(tune.n_trials)  # the study's total, over every process that shares it
     started = tuple(s for s in optuna.trial.TrialState if s != optuna.trial.TrialState.WAITING)  # enqueued ones wait
     done = len(study.get_trials(deepcopy=False, states=started))
-    print(f"study {study_id} in {folder}: {done} trials started, {max(0, n_trials - done)} to go, {direction} {monitor}")
+    print(
+        f"study {study_id} in {folder}: {done} trials started, {max(0, n_trials - done)} to go, {direction} {monitor}"
+    )
     if done < n_trials:
         stop = optuna.study.MaxTrialsCallback(n_trials, states=started)  # counts the trials other processes run too
-        study.optimize(objective, n_trials=n_trials - done, timeout=tune.get("timeout"), catch=(SeqzooError,), callbacks=[stop])
+        study.optimize(
+            objective, n_trials=n_trials - done, timeout=tune.get("timeout"), catch=(SeqzooError,), callbacks=[stop]
+        )
     report(study, folder, base, monitor)
     return folder
 
@@ -196,13 +234,18 @@ def report(study, folder: Path, base: list[str], monitor: str) -> None:
     rows = ["| trial | state | " + monitor + " | parameters |", "|---|---|---|---|"]
     for t in study.trials:
         value = "" if t.value is None else f"{t.value:.4f}"
-        rows.append(f"| {t.number} | {t.state.name.lower()} | {value} | {' '.join(t.user_attrs.get('overrides', []))} |")
+        rows.append(
+            f"| {t.number} | {t.state.name.lower()} | {value} | {' '.join(t.user_attrs.get('overrides', []))} |"
+        )
     write_text(folder / "trials.md", "\n".join(rows) + "\n")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         failed = [t for t in study.trials if t.user_attrs.get("error")]
         first = f" trial {failed[0].number} failed: {failed[0].user_attrs['error']}" if failed else ""
-        raise SeqzooError(f"no trial of study {study.study_name} completed;{first or ' none ran to the end'} (every trial: {folder / 'trials.md'})")
+        raise SeqzooError(
+            f"no trial of study {study.study_name} completed;{first or ' none ran to the end'} (every trial: "
+            f"{folder / 'trials.md'})"
+        )
     best = study.best_trial
     own = folder / "configs"
     target = own / "experiment" / "tuned" / f"{study.study_name}.yaml"
@@ -219,7 +262,10 @@ def plots(study, folder: Path, complete: int) -> None:
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
 
-    for name, draw, needs in (("history", ovm.plot_optimization_history, 1), ("importance", ovm.plot_param_importances, 2)):
+    for name, draw, needs in (
+        ("history", ovm.plot_optimization_history, 1),
+        ("importance", ovm.plot_param_importances, 2),
+    ):
         if complete >= needs:
             with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
                 warnings.simplefilter("ignore")

@@ -26,19 +26,26 @@ def input_ranges(names: list[str], items: list[dict]) -> list[float] | None:
     largest = [float(it[INPUTS].abs().max()) if it[INPUTS].numel() else 0.0 for it in items]
     bad = [n for n, v in zip(names, largest) if not math.isfinite(v)]
     if bad:
-        raise SeqzooError(f"{len(bad)} sequence(s) hold values that are not finite after the model's normalisation "
-                          f"(first: {', '.join(map(str, bad[:3]))}): they are beyond float32's range of the data the model "
-                          "was trained on, so no answer exists. Check their units and scale")
+        raise SeqzooError(
+            f"{len(bad)} sequence(s) hold values that are not finite after the model's normalisation "
+            f"(first: {', '.join(map(str, bad[:3]))}): they are beyond float32's range of the data the model "
+            "was trained on, so no answer exists. Check their units and scale"
+        )
     return largest
 
 
 def flag_rows(rows: list[dict], names: list[str], largest: list[float] | None) -> int:
     """Add ``input_max_abs`` and ``outside`` to every row; refuse rows whose answer is not finite. Returns how
     many rows lie outside the training range."""
-    broken = [n for n, row in zip(names, rows) if any(isinstance(v, float) and not math.isfinite(v) for v in row.values())]
+    broken = [
+        n for n, row in zip(names, rows) if any(isinstance(v, float) and not math.isfinite(v) for v in row.values())
+    ]
     if broken:
-        raise SeqzooError(f"the model's answer is not a finite number for {len(broken)} sequence(s) (first: "
-                          f"{', '.join(map(str, broken[:3]))}); their inputs lie outside what it can compute with. Nothing was written")
+        raise SeqzooError(
+            f"the model's answer is not a finite number for {len(broken)} sequence(s) (first: "
+            f"{', '.join(map(str, broken[:3]))}); their inputs lie outside what it can compute with. Nothing was "
+            "written"
+        )
     if largest is None:
         return 0
     for row, value in zip(rows, largest):
@@ -55,9 +62,11 @@ def fit_lengths(names: list[str], items: list[dict], limit: int | None, truncate
     long = [i for i, it in enumerate(items) if len(it[INPUTS]) > limit]
     if long and not truncate:
         worst = max(len(items[i][INPUTS]) for i in long)
-        raise SeqzooError(f"{len(long)} sequence(s) are longer than the {limit} steps this model can read (first: "
-                          f"{names[long[0]]}; the longest {worst}); give shorter ones, or add truncate=true to cut each to its "
-                          f"first {limit} steps")
+        raise SeqzooError(
+            f"{len(long)} sequence(s) are longer than the {limit} steps this model can read (first: "
+            f"{names[long[0]]}; the longest {worst}); give shorter ones, or add truncate=true to cut each to its "
+            f"first {limit} steps"
+        )
     for i in long:
         items[i][INPUTS] = items[i][INPUTS][:limit]
     return len(long)
@@ -77,6 +86,8 @@ def unknown_tokens(names: list[str], texts: list[str], items: list[dict], vocab)
             if n and len(shown) < 5:
                 unseen = sorted({t for t in vocab.split(text) if t not in vocab.index})
                 shown.append(f"line {line} ({name}): {', '.join(repr(t) for t in unseen[:5])}")
-        print(f"seqzoo: warning: {sum(counts)} token(s) in {sum(c > 0 for c in counts)} input(s) are not in the model's "
-              f"vocabulary and are read as <unk> (column unknown_tokens): " + "; ".join(shown))
+        print(
+            f"seqzoo: warning: {sum(counts)} token(s) in {sum(c > 0 for c in counts)} input(s) are not in the model's "
+            f"vocabulary and are read as <unk> (column unknown_tokens): " + "; ".join(shown)
+        )
     return counts

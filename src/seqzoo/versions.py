@@ -21,7 +21,14 @@ def versions() -> dict[str, str]:
 def version_note(saved: dict | None, what: str) -> str | None:
     """One line naming each package whose version differs from the one ``what`` was made with; None if none."""
     if not saved:
-        return f"{what} records no package versions (written before seqzoo recorded them); its figures may differ slightly from now"
+        return (
+            f"{what} records no package versions (written before seqzoo recorded them); its figures may differ "
+            "slightly from now"
+        )
     now = versions()
     changed = [f"{k} {saved[k]} -> {now[k]}" for k in PACKAGES if k in saved and saved[k] != now[k]]
-    return f"{what} was made with other versions ({', '.join(changed)}); its figures may differ slightly" if changed else None
+    return (
+        f"{what} was made with other versions ({', '.join(changed)}); its figures may differ slightly"
+        if changed
+        else None
+    )

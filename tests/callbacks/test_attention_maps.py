@@ -23,9 +23,22 @@ def test_attention_weights_are_distributions_over_real_memory(name):
 
 
 def test_callback_writes_heatmaps_each_epoch(tmp_path):
-    cfg = make_cfg(tmp_path, ["task=seq2seq", "data=reverse", "data.n_train=64", "data.n_val=16", "data.n_test=16",
-                              "data.max_length=5", "callbacks=attention_maps", "logger=csv", "trainer.max_epochs=2",
-                              "model.hidden_size=16", "decoder.hidden_size=16"])
+    cfg = make_cfg(
+        tmp_path,
+        [
+            "task=seq2seq",
+            "data=reverse",
+            "data.n_train=64",
+            "data.n_val=16",
+            "data.n_test=16",
+            "data.max_length=5",
+            "callbacks=attention_maps",
+            "logger=csv",
+            "trainer.max_epochs=2",
+            "model.hidden_size=16",
+            "decoder.hidden_size=16",
+        ],
+    )
     train(cfg)
     names = sorted(p.name for p in (tmp_path / "attention").iterdir())
     assert names == [f"epoch={e:03d}_example={i}.png" for e in range(2) for i in range(4)]

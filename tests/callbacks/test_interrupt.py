@@ -15,9 +15,20 @@ import torch
 from tests.conftest import ROOT, run_cli
 
 # 3 epochs of 5 batches, dropout on (the resumed run must restore the random state too)
-RUN = ["train.py", "debug=limit", "logger=csv", "trainer.max_epochs=3", "trainer.limit_train_batches=5",
-       "trainer.limit_val_batches=2", "trainer.limit_test_batches=2", "model.hidden_size=8", "model.dropout=0.3",
-       "model.num_layers=2", "seed=5", "callbacks.progress_bar=null"]
+RUN = [
+    "train.py",
+    "debug=limit",
+    "logger=csv",
+    "trainer.max_epochs=3",
+    "trainer.limit_train_batches=5",
+    "trainer.limit_val_batches=2",
+    "trainer.limit_test_batches=2",
+    "model.hidden_size=8",
+    "model.dropout=0.3",
+    "model.num_layers=2",
+    "seed=5",
+    "callbacks.progress_bar=null",
+]
 
 
 def metrics_of(run_dir):
@@ -28,14 +39,24 @@ def metrics_of(run_dir):
 def test_an_interrupt_mid_epoch_saves_that_step_and_the_printed_command_resumes_it_exactly(tmp_path, signum):
     straight = run_cli([*RUN, f"hydra.run.dir={tmp_path / 'straight'}"], ROOT)
     assert straight.returncode == 0, straight.stderr
-    stopped = run_cli([*RUN, f"hydra.run.dir={tmp_path / 'stopped'}", "+callbacks.signal._target_=tests.callbacks.signal_at.SignalAt",
-                       "+callbacks.signal.step=7", f"+callbacks.signal.signum={int(signum)}"], ROOT)
+    stopped = run_cli(
+        [
+            *RUN,
+            f"hydra.run.dir={tmp_path / 'stopped'}",
+            "+callbacks.signal._target_=tests.callbacks.signal_at.SignalAt",
+            "+callbacks.signal.step=7",
+            f"+callbacks.signal.signum={int(signum)}",
+        ],
+        ROOT,
+    )
     assert stopped.returncode == 128 + signum, stopped.stderr
     last = tmp_path / "stopped" / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=True)["global_step"] == 8  # the batch in flight at step 7 finished
     assert metrics_of(tmp_path / "stopped")["interrupted"]["step"] == 8
     message = stopped.stderr.strip().splitlines()
-    assert f"interrupted by {signal.Signals(signum).name} at step 8" in stopped.stderr and "Resume with:" in stopped.stderr
+    assert (
+        f"interrupted by {signal.Signals(signum).name} at step 8" in stopped.stderr and "Resume with:" in stopped.stderr
+    )
     command = shlex.split(message[-1])
     assert command[:2] == ["python", "train.py"] and f"ckpt_path={last}" in command
     assert not any(a.startswith(("hydra.run.dir", "ckpt_path=None")) for a in command)

@@ -6,7 +6,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "ran": "VERB", "on": "ADP", "quickly": "ADV"}
+TAGS = {
+    "the": "DET",
+    "a": "DET",
+    "cat": "NOUN",
+    "dog": "NOUN",
+    "mat": "NOUN",
+    "sat": "VERB",
+    "ran": "VERB",
+    "on": "ADP",
+    "quickly": "ADV",
+}
 
 
 def conll_file(folder: Path, sentences: int = 120, conllu: bool = False, seed: int = 0) -> Path:
@@ -34,7 +44,9 @@ def pairs_file(folder: Path, n: int = 400, seed: int = 0) -> Path:
     lines = []
     for i in range(n):
         (s, t), (v, w) = rng.choice(sorted(en.items())), rng.choice(sorted(verbs.items()))
-        lines.append(f"{s.capitalize()} {v} {i}.\t{t.capitalize()} {w} {i}.\tCC-BY 2.0 (France) Attribution: tatoeba.org #{i}")
+        lines.append(
+            f"{s.capitalize()} {v} {i}.\t{t.capitalize()} {w} {i}.\tCC-BY 2.0 (France) Attribution: tatoeba.org #{i}"
+        )
     path = folder / "fra.txt"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -49,7 +61,9 @@ def mnist_root(folder: Path, n_train: int = 60, n_test: int = 20, seed: int = 0)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
         labels = (np.arange(n) % 10).astype(np.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(np.array([2051, n, 28, 28], ">i4").tobytes() + images.tobytes())
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            np.array([2051, n, 28, 28], ">i4").tobytes() + images.tobytes()
+        )
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(np.array([2049, n], ">i4").tobytes() + labels.tobytes())
     return folder
 
@@ -73,7 +87,9 @@ def speech_commands_root(folder: Path, torchaudio_layout: bool = False, per_word
             if i == 1:
                 lists["testing"].append(f"{word}/speaker{i}_nohash_0.wav")
     (release / "_background_noise_").mkdir(exist_ok=True)
-    soundfile.write(release / "_background_noise_" / "white.wav", rng.standard_normal(16000).astype(np.float32) * 0.1, 16000)
+    soundfile.write(
+        release / "_background_noise_" / "white.wav", rng.standard_normal(16000).astype(np.float32) * 0.1, 16000
+    )
     for name, entries in lists.items():
         (release / f"{name}_list.txt").write_text("\n".join(entries) + "\n")
     return folder
@@ -93,7 +109,9 @@ def flickr8k_root(folder: Path, counts: dict | None = None, seed: int = 0) -> Pa
             name, c = f"{split}_{i}.jpg", i % 2
             pixels = np.zeros((40, 60, 3), dtype=np.uint8)
             pixels[..., 0 if c == 0 else 2] = 200
-            Image.fromarray(pixels + rng.integers(0, 20, pixels.shape, dtype=np.uint8)).save(folder / "Flicker8k_Dataset" / name)
+            Image.fromarray(pixels + rng.integers(0, 20, pixels.shape, dtype=np.uint8)).save(
+                folder / "Flicker8k_Dataset" / name
+            )
             names.append(name)
             tokens += [f"{name}#{k}\tA {colours[c]} picture , number {k} ." for k in range(5)]
         (folder / f"Flickr_8k.{split}Images.txt").write_text("\n".join(names) + "\n")
@@ -104,7 +122,13 @@ def flickr8k_root(folder: Path, counts: dict | None = None, seed: int = 0) -> Pa
 def data_overrides(name: str, folder: Path) -> list[str]:
     """Overrides pointing a data config that needs files at fixtures made in ``folder``."""
     if name == "flickr8k":
-        return [f"data.root={flickr8k_root(folder)}", "data.num_workers=0", "data.image_size=32", "data.min_count=1", "data.batch_size=4"]
+        return [
+            f"data.root={flickr8k_root(folder)}",
+            "data.num_workers=0",
+            "data.image_size=32",
+            "data.min_count=1",
+            "data.batch_size=4",
+        ]
     if name == "speech_commands":
         return [f"data.root={speech_commands_root(folder)}", "data.num_workers=0", "data.batch_size=4"]
     if name in ("seq_mnist", "permuted_mnist"):
@@ -114,11 +138,23 @@ def data_overrides(name: str, folder: Path) -> list[str]:
     if name == "parallel_text":
         return [f"data.path={pairs_file(folder)}"]
     if name == "labelled_series":
-        return [f"data.path={activity_file(folder)}", "data.series_id=walk", "data.values=[ax,ay]", "data.label=activity",
-                "data.context=16"]
+        return [
+            f"data.path={activity_file(folder)}",
+            "data.series_id=walk",
+            "data.values=[ax,ay]",
+            "data.label=activity",
+            "data.context=16",
+        ]
     if name == "series":
-        return [f"data.path={series_file(folder)}", "data.time=date", "data.series_id=store", "data.targets=[sales]",
-                "data.covariates=[price]", "data.context=28", "data.horizon=7"]
+        return [
+            f"data.path={series_file(folder)}",
+            "data.time=date",
+            "data.series_id=store",
+            "data.targets=[sales]",
+            "data.covariates=[price]",
+            "data.context=28",
+            "data.horizon=7",
+        ]
     return []
 
 
@@ -131,7 +167,10 @@ def activity_file(folder: Path, walks: int = 3, steps: int = 240) -> Path:
         for t in range(steps):
             activity = ["rest", "walk", "run"][(t // 40 + w) % 3]
             amp, freq = {"rest": (0.05, 0.0), "walk": (1.0, 0.2), "run": (2.5, 0.6)}[activity]
-            ax, ay = amp * np.sin(freq * t) + 0.1 * g.standard_normal(), amp * np.cos(freq * t) + 0.1 * g.standard_normal()
+            ax, ay = (
+                amp * np.sin(freq * t) + 0.1 * g.standard_normal(),
+                amp * np.cos(freq * t) + 0.1 * g.standard_normal(),
+            )
             lines.append(f"w{w},{ax:.4f},{ay:.4f},{activity}")
     path = folder / "walks.csv"
     path.write_text("\n".join(lines) + "\n")
@@ -146,7 +185,10 @@ def series_file(folder: Path, days: int = 150) -> Path:
     for store, level in (("a", 100.0), ("b", 20.0)):
         price = 1 + 0.1 * g.standard_normal(days)
         sales = level * (1 + 0.3 * np.sin(2 * np.pi * t / 7)) + 0.2 * t - 5 * price + g.standard_normal(days)
-        rows += [f"{store},{d},{s:.4f},{p:.4f}" for d, s, p in zip(pd.date_range("2024-01-01", periods=days).date, sales, price)]
+        rows += [
+            f"{store},{d},{s:.4f},{p:.4f}"
+            for d, s, p in zip(pd.date_range("2024-01-01", periods=days).date, sales, price)
+        ]
     path = folder / "sales.csv"
     path.write_text("store,date,sales,price\n" + "\n".join(rows) + "\n")
     return path

@@ -61,7 +61,9 @@ def test_batches_keep_the_contract(name, tmp_path):
         if dm.mapping == "aligned":
             assert batch[TARGETS].shape == batch[INPUTS].shape[:2]
     elif dm.mapping == "forecast":  # (B, horizon, targets) real values; the horizon's known features beside them
-        assert batch[TARGETS].shape == (n, info["horizon"], info["num_targets"]) and batch[TARGETS].dtype == torch.float32
+        assert (
+            batch[TARGETS].shape == (n, info["horizon"], info["num_targets"]) and batch[TARGETS].dtype == torch.float32
+        )
         assert batch["future"].shape == (n, info["horizon"], info["future_size"])
         assert batch[INPUTS].shape[2] == info["input_size"]
     else:
@@ -92,7 +94,14 @@ def test_the_same_seed_gives_the_same_data(name, tmp_path):
     assert a.state_dict() == b.state_dict()
 
 
-@pytest.mark.parametrize("name", [n for n in config_names("data") if n in ("reverse", "addition", "char_lm", "digit_strips", "g2p_cmudict", "parallel_text")])
+@pytest.mark.parametrize(
+    "name",
+    [
+        n
+        for n in config_names("data")
+        if n in ("reverse", "addition", "char_lm", "digit_strips", "g2p_cmudict", "parallel_text")
+    ],
+)
 def test_vocabularies_come_from_training_data_only(name, tmp_path):
     dm = datamodule(name, tmp_path)
     vocab = getattr(dm, "target_vocab", None) or dm.vocab

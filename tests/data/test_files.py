@@ -37,7 +37,9 @@ def test_text_lines(tmp_path):
     assert read_sequences(tmp_path / "x.txt") == (["line1", "line3"], ["hello", "world"])
 
 
-@pytest.mark.parametrize("name,content,match", [("x.json", "{}", "use .npy"), ("x.csv", "a,b\n1,oops\n", "non-numeric")])
+@pytest.mark.parametrize(
+    "name,content,match", [("x.json", "{}", "use .npy"), ("x.csv", "a,b\n1,oops\n", "non-numeric")]
+)
 def test_bad_files(tmp_path, name, content, match):
     (tmp_path / name).write_text(content)
     with pytest.raises(SeqzooError, match=match):

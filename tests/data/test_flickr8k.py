@@ -10,7 +10,11 @@ def test_official_layout_splits_and_captions(tmp_path):
     dm = Flickr8kDataModule(root=str(flickr8k_root(tmp_path)), image_size=32, min_count=1, num_workers=0)
     dm.prepare_data()
     dm.setup()
-    assert {k: len(v) for k, v in dm.splits.items()} == {"train": 30, "val": 2, "test": 2}  # 5 captions per training image
+    assert {k: len(v) for k, v in dm.splits.items()} == {
+        "train": 30,
+        "val": 2,
+        "test": 2,
+    }  # 5 captions per training image
     item = dm.splits["test"][1]
     assert item[CONDITION].shape == (3, 32, 32)
     assert dm.vocab.decode(item[TARGETS].tolist()) == "a blue picture number"  # lower-cased, punctuation dropped

@@ -24,7 +24,9 @@ from seqzoo.data.ts_format import read_ts
 from seqzoo.errors import SeqzooError
 
 CASES = 60
-FUZZ = settings(max_examples=CASES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+FUZZ = settings(
+    max_examples=CASES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
+)
 
 
 def wav_bytes() -> bytes:
@@ -59,7 +61,9 @@ TS = b"""# a comment
 2.0,1.0,0.0:1.5,2.5,0.5:b
 0.1,0.2,0.3,0.4:1,2,3,4:a
 """
-CONLL = b"-DOCSTART- -X- O\n\nthe DT B-NP O\ncat NN I-NP B-ANIMAL\n\na DT B-NP O\ndog NN I-NP B-ANIMAL\nran VBD B-VP O\n"
+CONLL = (
+    b"-DOCSTART- -X- O\n\nthe DT B-NP O\ncat NN I-NP B-ANIMAL\n\na DT B-NP O\ndog NN I-NP B-ANIMAL\nran VBD B-VP O\n"
+)
 PAIRS = b"Go.\tVa !\tCC-BY 2.0\nHi.\tSalut !\tCC-BY 2.0\nRun!\tCours !\tCC-BY 2.0\n"
 CMUDICT = b"hello HH AH0 L OW1\nworld W ER1 L D\nworld(2) W ER1 L\nread R IY1 D # a comment\n"
 CAPTIONS = b"1.jpg#0\tA dog runs .\n1.jpg#1\tA brown dog .\n2.jpg#0\tTwo cats sit .\n"
@@ -90,27 +94,29 @@ def mutated(draw, data: bytes) -> bytes:
     repeat) or a number replaced by something that is not one."""
     for _ in range(draw(st.integers(1, 3))):
         n = len(data)
-        kind = draw(st.sampled_from(["truncate", "overwrite", "insert", "delete", "drop-line", "repeat-line", "number"]))
+        kind = draw(
+            st.sampled_from(["truncate", "overwrite", "insert", "delete", "drop-line", "repeat-line", "number"])
+        )
         at = draw(st.integers(0, max(n - 1, 0)))
         if kind == "truncate":
             data = data[:at]
         elif kind == "overwrite":
-            data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at + 8:]
+            data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at + 8 :]
         elif kind == "insert":
             data = data[:at] + draw(st.binary(min_size=1, max_size=16)) + data[at:]
         elif kind == "delete":
-            data = data[:at] + data[at + draw(st.integers(1, 32)):]
+            data = data[:at] + data[at + draw(st.integers(1, 32)) :]
         elif kind in ("drop-line", "repeat-line"):
             lines = data.split(b"\n")
             i = draw(st.integers(0, len(lines) - 1))
-            lines[i:i + 1] = [] if kind == "drop-line" else [lines[i], lines[i]]
+            lines[i : i + 1] = [] if kind == "drop-line" else [lines[i], lines[i]]
             data = b"\n".join(lines)
         else:
             numbers = list(NUMBER.finditer(data))
             if numbers:
                 m = numbers[draw(st.integers(0, len(numbers) - 1))]
                 junk = draw(st.sampled_from([b"nan", b"inf", b"-inf", b"?", b"", b"1e999", b"x", b"1,2", b":", b"\t"]))
-                data = data[:m.start()] + junk + data[m.end():]
+                data = data[: m.start()] + junk + data[m.end() :]
     return data
 
 

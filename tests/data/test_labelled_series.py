@@ -62,7 +62,9 @@ def test_float_labels_are_regression(walks):
 
 
 def test_refusals_name_the_problem(walks):
-    with pytest.raises(SeqzooError, match="no column 'Activity' for data.label; the columns are: walk, ax, ay, activity"):
+    with pytest.raises(
+        SeqzooError, match="no column 'Activity' for data.label; the columns are: walk, ax, ay, activity"
+    ):
         module(walks, label="Activity")
     only_in_test = walks.copy()
     only_in_test.loc[only_in_test.groupby("walk").cumcount() >= 230, "activity"] = "jump"
@@ -78,12 +80,17 @@ def test_calendar_features_only_for_cycles_the_training_period_covers_whole(walk
     """Half-hourly walks of 240 steps (five days, 168 in training): time of day is a feature; day of week and day
     of year, which those days do not cover, are not (they would name each training day); a rebuilt module
     uses the fitted cycles."""
-    frame = walks.assign(time=walks.groupby("walk").cumcount().map(lambda i: pd.Timestamp("2024-03-01") + pd.Timedelta(minutes=30 * i)))
+    frame = walks.assign(
+        time=walks.groupby("walk").cumcount().map(lambda i: pd.Timestamp("2024-03-01") + pd.Timedelta(minutes=30 * i))
+    )
     dm = module(frame, time="time", calendar=True)
     assert dm.fitted["calendar"] == ["day"]
     assert dm.info["input_size"] == 2 + 2  # ax, ay, then sin/cos of the time of day
-    again = LabelledSeriesDataModule(frame=frame, series_id="walk", values=["ax", "ay"], label="activity", context=16,
-                                     time="time", calendar=True)
+    again = LabelledSeriesDataModule(
+        frame=frame, series_id="walk", values=["ax", "ay"], label="activity", context=16, time="time", calendar=True
+    )
     again.load_state_dict(dm.state_dict())
     again.setup()
-    assert torch.equal(again.splits["test"][0]["inputs"], dm.splits["test"][0]["inputs"])  # the same state, the same operations
+    assert torch.equal(
+        again.splits["test"][0]["inputs"], dm.splits["test"][0]["inputs"]
+    )  # the same state, the same operations

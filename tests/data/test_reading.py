@@ -20,8 +20,15 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path):
         read_pairs(path)
 
 
-@pytest.mark.parametrize("line,words", [("1,inf,3:b", r":5: inf at step 1, channel 0"), ("1,2:b", None), ("1,x,3:b", ":5: not a .ts data line"),
-                                        ("1,2,3", ":5: expected channels of equal length separated by ':' and the label last")])
+@pytest.mark.parametrize(
+    "line,words",
+    [
+        ("1,inf,3:b", r":5: inf at step 1, channel 0"),
+        ("1,2:b", None),
+        ("1,x,3:b", ":5: not a .ts data line"),
+        ("1,2,3", ":5: expected channels of equal length separated by ':' and the label last"),
+    ],
+)
 def test_ts_lines_are_checked_where_they_are(tmp_path, line, words):
     path = tmp_path / "x.ts"
     path.write_text(TS.format(line=line))

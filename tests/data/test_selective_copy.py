@@ -28,8 +28,17 @@ def test_the_recall_steps_repeat_the_data_tokens_in_order():
 def test_the_preset_builds_every_family_at_its_budget(tmp_path, family):
     """experiment=selective_copy (causal: recall comes at the end) sizes every family to 100k parameters; a
     family that looks ahead by default is made causal by its experiment_model file."""
-    cfg = make_cfg(tmp_path, ["experiment=selective_copy", f"model={family}", "data.length=40", "data.n_train=64",
-                              "data.n_val=16", "data.n_test=16"])
+    cfg = make_cfg(
+        tmp_path,
+        [
+            "experiment=selective_copy",
+            f"model={family}",
+            "data.length=40",
+            "data.n_train=64",
+            "data.n_val=16",
+            "data.n_test=16",
+        ],
+    )
     dm = instantiate(cfg.data)
     dm.setup("fit")
     task = build_task(cfg, dm.info)

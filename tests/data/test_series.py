@@ -49,7 +49,9 @@ def test_items_hold_the_context_and_the_raw_horizon(tmp_path):
     values = dm.series[s].values
     assert torch.equal(item["targets"], torch.tensor(values[o : o + 7], dtype=torch.float32))
     context = item["inputs"][:, :1] * item["scale"] + item["loc"]  # the scaled targets undo to the raw context
-    assert_within(context, values[o - 28 : o], torch.float32, 4, "the context scaled and back")  # subtract, divide, multiply, add
+    assert_within(
+        context, values[o - 28 : o], torch.float32, 4, "the context scaled and back"
+    )  # subtract, divide, multiply, add
     assert item["inputs"].shape[1] == 1 + item["future"].shape[1]  # the features of each context step follow
     assert torch.equal(item["inputs"][:, 1:], torch.tensor(dm.features[s][o - 28 : o], dtype=torch.float32))
     assert torch.equal(item["future"], torch.tensor(dm.features[s][o : o + 7], dtype=torch.float32))
@@ -106,16 +108,28 @@ def test_numpy_files_and_a_single_series(tmp_path):
     assert len(many.series) == 3
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda f: f.rename(columns={"sales": "Sales"}), r"no column 'sales' for data.targets \(did you mean 'Sales'\?\); the columns are: date, Sales"),
-    (lambda f: f.iloc[[1, 0, *range(2, len(f))]], "time goes backwards at row 1"),
-    (lambda f: pd.concat([f.iloc[:5], f.iloc[4:]]), "appears twice"),
-    (lambda f: f.drop(index=50), "irregular spacing: 2024-02-19 00:00:00 -> 2024-02-21 00:00:00"),
-    (lambda f: f.assign(sales=f.sales.where(f.index != 30)), "1 missing values.*column 'sales' at row 30.*data.missing=interpolate"),
-    (lambda f: f.assign(sales=f.sales.where(f.index != 30, np.inf)), "inf in column 'sales' at row 30"),
-    (lambda f: f.assign(sales=f.sales.astype(str).where(f.index != 3, "n/a")), "column 'sales' holds 'n/a' at row 3"),
-    (lambda f: f.iloc[:40], "40 steps split into train 32, val 4, test 4"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (
+            lambda f: f.rename(columns={"sales": "Sales"}),
+            r"no column 'sales' for data.targets \(did you mean 'Sales'\?\); the columns are: date, Sales",
+        ),
+        (lambda f: f.iloc[[1, 0, *range(2, len(f))]], "time goes backwards at row 1"),
+        (lambda f: pd.concat([f.iloc[:5], f.iloc[4:]]), "appears twice"),
+        (lambda f: f.drop(index=50), "irregular spacing: 2024-02-19 00:00:00 -> 2024-02-21 00:00:00"),
+        (
+            lambda f: f.assign(sales=f.sales.where(f.index != 30)),
+            "1 missing values.*column 'sales' at row 30.*data.missing=interpolate",
+        ),
+        (lambda f: f.assign(sales=f.sales.where(f.index != 30, np.inf)), "inf in column 'sales' at row 30"),
+        (
+            lambda f: f.assign(sales=f.sales.astype(str).where(f.index != 3, "n/a")),
+            "column 'sales' holds 'n/a' at row 3",
+        ),
+        (lambda f: f.iloc[:40], "40 steps split into train 32, val 4, test 4"),
+    ],
+)
 def test_what_is_wrong_with_a_file_is_said_once_and_clearly(change, message):
     with pytest.raises(SeqzooError, match=message):
         module(change(daily()), series_id=None, covariates=[])
@@ -148,16 +162,28 @@ def test_calendar_cycles_are_those_the_training_period_covers_whole(tmp_path):
     and a forecast from a file later uses the cycles fitted, whatever the length of its history."""
     dm = module(daily(), series_id=None, covariates=[], val_size=14, test_size=14)  # 92 training days
     assert dm.fitted["calendar"] == ["week"]
-    assert torch.equal(dm.splits["test"][0]["future"], torch.tensor(calendar_features(
-        dm.series[0].times, "D", ["week"])[dm.splits["test"].pairs[0][1]:][:7], dtype=torch.float32))
+    assert torch.equal(
+        dm.splits["test"][0]["future"],
+        torch.tensor(
+            calendar_features(dm.series[0].times, "D", ["week"])[dm.splits["test"].pairs[0][1] :][:7],
+            dtype=torch.float32,
+        ),
+    )
     assert module(daily(800), series_id=None, covariates=[]).fitted["calendar"] == ["week", "year"]
     path = tmp_path / "history.csv"
     daily(40).to_csv(path, index=False)
     assert dm.encode_file(str(path))[1][0]["future"].shape == (7, 2)
 
 
-@pytest.mark.parametrize("reader,length,column", [("taylor_demand", 4032, "demand"), ("msft_prices", 7983, "Close"),
-                                                  ("co2_weekly", 2284, "co2"), ("airline_passengers", 144, "Passengers")])
+@pytest.mark.parametrize(
+    "reader,length,column",
+    [
+        ("taylor_demand", 4032, "demand"),
+        ("msft_prices", 7983, "Close"),
+        ("co2_weekly", 2284, "co2"),
+        ("airline_passengers", 144, "Passengers"),
+    ],
+)
 def test_packaged_series_are_read_from_their_packages(reader, length, column):
     frame = getattr(packaged_series, reader)()
     assert len(frame) == length and frame[column].notna().sum() > 0.9 * length
@@ -189,11 +215,17 @@ def test_predict_reads_each_series_history_and_its_known_future(tmp_path):
     assert names == ["store=a", "store=b"]
     a = frame[frame.store == "a"]
     context = items[0]["inputs"][:, 0] * items[0]["scale"] + items[0]["loc"]
-    assert_within(context, torch.tensor(a.sales.to_numpy()[92:120]), torch.float32, 4, "a history's context scaled and back")
+    assert_within(
+        context, torch.tensor(a.sales.to_numpy()[92:120]), torch.float32, 4, "a history's context scaled and back"
+    )
     future_price = (a.price.to_numpy()[120:127] - dm.fitted["cov_mean"][0]) / dm.fitted["cov_std"][0]
     assert torch.equal(items[0]["future"][:, 0], torch.tensor(future_price, dtype=torch.float32))
-    assert torch.equal(items[0]["future"][:, 1:], torch.tensor(dm.features[0][120:127, 1:], dtype=torch.float32))  # calendar
-    with pytest.raises(SeqzooError, match=r"end the series with 7 rows whose covariates are filled and targets empty \(3 found\)"):
+    assert torch.equal(
+        items[0]["future"][:, 1:], torch.tensor(dm.features[0][120:127, 1:], dtype=torch.float32)
+    )  # calendar
+    with pytest.raises(
+        SeqzooError, match=r"end the series with 7 rows whose covariates are filled and targets empty \(3 found\)"
+    ):
         dm.encode_file(str(history(tmp_path, future_rows=3)[0]))
 
 
@@ -202,11 +234,15 @@ def test_predict_with_lags_reads_the_lags_history_before_the_context(tmp_path):
     path, frame = history(tmp_path)
     items = dm.encode_file(str(path))[1]
     a = frame[frame.store == "a"].sales.to_numpy()
-    lagged = torch.cat([items[0]["inputs"][:, 1], items[0]["future"][:, 0]]) * items[0]["scale"] + items[0]["loc"]  # (L + H,)
+    lagged = (
+        torch.cat([items[0]["inputs"][:, 1], items[0]["future"][:, 0]]) * items[0]["scale"] + items[0]["loc"]
+    )  # (L + H,)
     assert_within(lagged, torch.tensor(a[92 - 7 : 127 - 7]), torch.float32, 4, "a history's lag scaled and back")
     short = pd.read_csv(path).groupby("store").tail(30 + 7)  # 30 rows of history, then the known future's 7
     short.to_csv(tmp_path / "short.csv", index=False)
-    with pytest.raises(SeqzooError, match=r"30 rows of history; the model reads data.context=28 steps and values data.lags=\[7\]"):
+    with pytest.raises(
+        SeqzooError, match=r"30 rows of history; the model reads data.context=28 steps and values data.lags=\[7\]"
+    ):
         dm.encode_file(str(tmp_path / "short.csv"))
 
 
@@ -245,7 +281,9 @@ def test_hostile_series_files_each_get_one_message_with_the_fix(tmp_path):
 def test_local_times_across_a_daylight_saving_change_are_read_once_as_utc(tmp_path, capsys):
     local = pd.date_range("2024-03-20", periods=24 * 40, freq="h", tz="Europe/Berlin")  # DST starts on 31 March
     values = np.sin(np.arange(len(local)) * 2 * np.pi / 24) + 5
-    pd.DataFrame({"date": local.strftime("%Y-%m-%dT%H:%M:%S%z"), "sales": values}).to_csv(tmp_path / "tz.csv", index=False)
+    pd.DataFrame({"date": local.strftime("%Y-%m-%dT%H:%M:%S%z"), "sales": values}).to_csv(
+        tmp_path / "tz.csv", index=False
+    )
     dm = module(tmp_path / "tz.csv", series_id=None, covariates=[], context=48, horizon=24)
     assert dm.freq == "h" and dm.m == 24  # one clock, evenly spaced: the offset change is not a gap
     assert dm.series[0].times[0] == pd.Timestamp("2024-03-19 23:00")  # 00:00 in Berlin (UTC+1)
@@ -258,7 +296,9 @@ def test_an_empty_target_inside_a_predict_history_is_not_dropped(tmp_path):
     hist = pd.read_csv(path)
     hist.loc[hist.index[60], "sales"] = np.nan  # inside store a's history, not at its end
     hist.to_csv(tmp_path / "gap.csv", index=False)
-    with pytest.raises(SeqzooError, match=r"1 missing values \(NaN\), the first in column 'sales' at row 60.*data.missing=interpolate"):
+    with pytest.raises(
+        SeqzooError, match=r"1 missing values \(NaN\), the first in column 'sales' at row 60.*data.missing=interpolate"
+    ):
         dm.encode_file(str(tmp_path / "gap.csv"))
     dm.missing = "interpolate"
     names, items = dm.encode_file(str(tmp_path / "gap.csv"))
@@ -270,8 +310,17 @@ def test_a_checkpoint_of_other_series_is_refused_naming_both(tmp_path):
     frame = pd.read_csv(series_file(tmp_path))
     frame["store"] = frame["store"].map({"a": "north", "b": "south"})
     frame.to_csv(tmp_path / "other.csv", index=False)
-    other = SeriesDataModule(path=str(tmp_path / "other.csv"), time="date", series_id="store", targets=["sales"],
-                             covariates=["price"], context=28, horizon=7)
+    other = SeriesDataModule(
+        path=str(tmp_path / "other.csv"),
+        time="date",
+        series_id="store",
+        targets=["sales"],
+        covariates=["price"],
+        context=28,
+        horizon=7,
+    )
     other.load_state_dict(trained.state_dict())
-    with pytest.raises(SeqzooError, match="trained on the series store=a, store=b; this file holds store=north, store=south"):
+    with pytest.raises(
+        SeqzooError, match="trained on the series store=a, store=b; this file holds store=north, store=south"
+    ):
         other.setup("test")

@@ -10,10 +10,16 @@ from tests.data.fixtures import speech_commands_root
 @pytest.mark.parametrize("torchaudio_layout", [False, True])
 @pytest.mark.parametrize("features", ["logmel", "mfcc"])
 def test_both_layouts_official_splits_and_features(tmp_path, torchaudio_layout, features):
-    dm = SpeechCommandsDataModule(root=str(speech_commands_root(tmp_path, torchaudio_layout)), features=features, num_workers=0)
+    dm = SpeechCommandsDataModule(
+        root=str(speech_commands_root(tmp_path, torchaudio_layout)), features=features, num_workers=0
+    )
     dm.prepare_data()
     dm.setup()
-    assert {k: len(v) for k, v in dm.splits.items()} == {"train": 8, "val": 2, "test": 2}  # lists decide; noise excluded
+    assert {k: len(v) for k, v in dm.splits.items()} == {
+        "train": 8,
+        "val": 2,
+        "test": 2,
+    }  # lists decide; noise excluded
     assert dm.info["class_names"] == ["no", "yes"] and dm.info["input_size"] == 40
     item = dm.splits["test"][0]
     assert item[INPUTS].shape == (101, 40) and torch.isfinite(item[INPUTS]).all() and item[TARGETS] == 0
@@ -47,8 +53,20 @@ def test_train_and_predict_on_wav_files(tmp_path):
 
     root = speech_commands_root(tmp_path / "data")
     out = tmp_path / "run"
-    train(make_cfg(out, ["data=speech_commands", f"data.root={root}", "data.num_workers=0", "data.batch_size=4",
-                         "model.hidden_size=16", "trainer.max_epochs=2", "logger=csv"]))
+    train(
+        make_cfg(
+            out,
+            [
+                "data=speech_commands",
+                f"data.root={root}",
+                "data.num_workers=0",
+                "data.batch_size=4",
+                "model.hidden_size=16",
+                "trainer.max_epochs=2",
+                "logger=csv",
+            ],
+        )
+    )
     cfg = make_cfg(tmp_path / "p", [f"ckpt_path={out}/checkpoints/best.ckpt", f"input={root}/yes"], name="predict")
     rows = list(csv.DictReader(open(predict(cfg))))
     assert len(rows) == 6 and {r["prediction"] for r in rows} <= {"no", "yes"}

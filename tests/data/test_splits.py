@@ -12,7 +12,9 @@ QUICK = ["debug=limit", "logger=csv", "model.hidden_size=8", "trainer.max_epochs
 
 
 def conll(path, sentences: list[str], repeat: int = 1):
-    path.write_text("\n\n".join("\n".join(f"{w} X B-{w[0].upper()}" for w in s.split()) for s in sentences * repeat) + "\n")
+    path.write_text(
+        "\n\n".join("\n".join(f"{w} X B-{w[0].upper()}" for w in s.split()) for s in sentences * repeat) + "\n"
+    )
     return path
 
 
@@ -21,7 +23,15 @@ def tsv(path, pairs: list[tuple[str, str]], repeat: int = 1):
     return path
 
 
-SENTENCES = ["the cat sat", "a dog ran", "the dog sat on the mat", "a cat ran quickly", "the mat", "a dog sat", "the cat ran"]
+SENTENCES = [
+    "the cat sat",
+    "a dog ran",
+    "the dog sat on the mat",
+    "a cat ran quickly",
+    "the mat",
+    "a dog sat",
+    "the cat ran",
+]
 
 
 def test_a_small_conll_file_with_repeated_sentences_trains_to_the_end(tmp_path):
@@ -40,15 +50,22 @@ def test_a_small_tsv_pairs_file_trains_to_the_end(tmp_path):
 
 def test_too_few_distinct_examples_to_split_are_refused(tmp_path):
     path = conll(tmp_path / "tiny.conll", SENTENCES[:2], repeat=10)
-    with pytest.raises(SeqzooError, match=r"20 examples \(2 distinct\) are too few to split into train, validation and test"):
+    with pytest.raises(
+        SeqzooError, match=r"20 examples \(2 distinct\) are too few to split into train, validation and test"
+    ):
         train(make_cfg(tmp_path / "run", QUICK + ["data=conll", "task=aligned", f"data.path={path}"]))
 
 
 def test_an_empty_split_file_is_named_before_training(tmp_path):
     files = {s: conll(tmp_path / f"{s}.conll", SENTENCES) for s in ("train", "test")}
     (tmp_path / "val.conll").write_text("\n\n")
-    overrides = ["data=conll", "task=aligned", f"data.train_path={files['train']}", f"data.val_path={tmp_path / 'val.conll'}",
-                 f"data.test_path={files['test']}"]
+    overrides = [
+        "data=conll",
+        "task=aligned",
+        f"data.train_path={files['train']}",
+        f"data.val_path={tmp_path / 'val.conll'}",
+        f"data.test_path={files['test']}",
+    ]
     with pytest.raises(SeqzooError, match=r"val.conll holds no sentences"):
         train(make_cfg(tmp_path / "run", QUICK + overrides))
     assert not (tmp_path / "run" / "checkpoints").exists()
@@ -57,7 +74,12 @@ def test_an_empty_split_file_is_named_before_training(tmp_path):
 def test_filtering_that_leaves_no_training_pairs_is_refused(tmp_path):
     path = tsv(tmp_path / "pairs.tsv", [(s, s) for s in SENTENCES], repeat=3)
     with pytest.raises(SeqzooError, match=r"the train split is empty \(train 0, val 3, test 3 examples after de-dup"):
-        train(make_cfg(tmp_path / "run", QUICK + ["data=parallel_text", "task=seq2seq", f"data.path={path}", "data.max_length=1"]))
+        train(
+            make_cfg(
+                tmp_path / "run",
+                QUICK + ["data=parallel_text", "task=seq2seq", f"data.path={path}", "data.max_length=1"],
+            )
+        )
 
 
 @pytest.mark.parametrize("n", [3, 4, 9, 10, 11, 50])

@@ -33,11 +33,14 @@ def test_official_splits_and_unseen_tags(tmp_path):
     assert "B-ANIMAL" not in dm.info["class_names"] and dm.unseen_tags >= 1
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({}, "either data.path"),
-    ({"path": "/no/file.conll"}, "does not exist"),
-    ({"train_path": "x"}, "val_path"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({}, "either data.path"),
+        ({"path": "/no/file.conll"}, "does not exist"),
+        ({"train_path": "x"}, "val_path"),
+    ],
+)
 def test_conll_errors(tmp_path, kwargs, match):
     with pytest.raises(SeqzooError, match=match):
         dm = CoNLLDataModule(**kwargs)

@@ -27,7 +27,9 @@ def test_normalisation_is_fitted_on_the_training_split_only():
     dm.setup()
     train = torch.cat([it[INPUTS] for it in dm.splits["train"]])
     # statistics of the normalised values, fitted in float64 and applied in float32: within a sum over every step
-    assert_within(train.mean(0), torch.zeros(12), torch.float32, len(train), "the training split's mean after normalising")
+    assert_within(
+        train.mean(0), torch.zeros(12), torch.float32, len(train), "the training split's mean after normalising"
+    )
     assert_within(train.std(0, unbiased=False), torch.ones(12), torch.float32, len(train), "its standard deviation")
     val = torch.cat([it[INPUTS] for it in dm.splits["val"]])
     assert val.mean(0).abs().max() > 1e-3  # held-out data is not re-centred on itself
@@ -98,7 +100,10 @@ def test_corrupt_ts_file_is_reported(tmp_path):
 
 
 def test_length_buckets_cover_every_example_once_with_less_padding():
-    plain, bucketed = UEADataModule("JapaneseVowels", batch_size=16), UEADataModule("JapaneseVowels", batch_size=16, bucket_by_length=True)
+    plain, bucketed = (
+        UEADataModule("JapaneseVowels", batch_size=16),
+        UEADataModule("JapaneseVowels", batch_size=16, bucket_by_length=True),
+    )
     for dm in (plain, bucketed):
         dm.setup()
     padding = {}
@@ -129,7 +134,9 @@ def write_scaled_set(root, scales: list[float]) -> None:
         (folder / f"Scaled_{split}.ts").write_text("\n".join(lines) + "\n")
 
 
-@pytest.mark.parametrize("scales,mode", [([1, 2, 3, 1.5, 2.5, 0.7], "global"), ([1e-3, 1, 1e2, 1e-2, 10, 5e2], "series")])
+@pytest.mark.parametrize(
+    "scales,mode", [([1, 2, 3, 1.5, 2.5, 0.7], "global"), ([1e-3, 1, 1e2, 1e-2, 10, 5e2], "series")]
+)
 def test_auto_normalisation_scales_each_series_when_scales_differ_by_orders_of_magnitude(tmp_path, scales, mode):
     write_scaled_set(tmp_path, scales)
     dm = UEADataModule("Scaled", root=str(tmp_path), val_fraction=0.0)
@@ -141,7 +148,9 @@ def test_auto_normalisation_scales_each_series_when_scales_differ_by_orders_of_m
         # value x / s by x / s * 1e-8 / s: most for the smallest scale
         floor = 1e-8 / (min(scales) * float(torch.tensor([0.0, 1.0, -1.0, 2.0, 0.5, -0.5]).std(unbiased=False)))
         for it in items:
-            tol = bound(items[0][:, 0], torch.float32, len(it), both=True) + 2 * float(items[0][:, 0].abs().max()) * floor
+            tol = (
+                bound(items[0][:, 0], torch.float32, len(it), both=True) + 2 * float(items[0][:, 0].abs().max()) * floor
+            )
             assert (it[:, 0] - items[0][:, 0]).abs().max() <= tol, "a series by its own scale"
         levels = torch.stack([it[0, 1] for it in items])
         assert torch.all(levels[torch.tensor(scales).argsort()].diff() > 0)  # ordered as the scales

@@ -71,7 +71,14 @@ def test_unrolled_states_are_the_models_own():
     torch.manual_seed(0)
     model = LSTM(3, 8, num_layers=2).double()
     x = torch.randn(2, 5, 3, dtype=torch.float64)
-    assert_within(torch.stack(hidden_states(model, x), 1), model(x)[0], torch.float64, chain_depth(model, 5), "unrolled states", both=True)
+    assert_within(
+        torch.stack(hidden_states(model, x), 1),
+        model(x)[0],
+        torch.float64,
+        chain_depth(model, 5),
+        "unrolled states",
+        both=True,
+    )
 
 
 def test_convolutions_and_attention_report_input_flow_only():

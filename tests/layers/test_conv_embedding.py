@@ -10,7 +10,9 @@ def test_kernel_one_is_a_linear_projection():
     torch.manual_seed(0)
     emb, x = ConvEmbedding(3, 8, kernel_size=1), torch.randn(2, 5, 3)
     linear = torch.nn.functional.linear(x, emb.conv.weight[..., 0], emb.conv.bias)
-    assert_within(emb(x), linear, torch.float32, 3, "a kernel of one against a linear map", both=True)  # inner products of 3
+    assert_within(
+        emb(x), linear, torch.float32, 3, "a kernel of one against a linear map", both=True
+    )  # inner products of 3
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -24,7 +26,9 @@ def test_padding_never_reaches_real_steps_and_causal_ignores_the_future(kernel, 
     junk = torch.cat([x.masked_fill(~mask[..., None], 1e3), 1e3 * torch.ones(3, 4, 2)], 1)
     longer = torch.cat([mask, torch.zeros(3, 4, dtype=torch.bool)], 1)
     depth = 2 * kernel  # one inner product over the window's steps and channels
-    assert_within(emb(junk, longer)[:, :7][mask], out[mask], torch.float32, depth, "real steps beside junk padding", both=True)
+    assert_within(
+        emb(junk, longer)[:, :7][mask], out[mask], torch.float32, depth, "real steps beside junk padding", both=True
+    )
     for b, n in enumerate([7, 3, 5]):  # each sequence alone, unpadded
         assert_within(emb(x[b : b + 1, :n])[0], out[b, :n], torch.float32, depth, f"sequence {b} alone", both=True)
     changed = x.clone()

@@ -16,7 +16,9 @@ def test_scan_equals_the_loop_values_and_gradients(T, regime):
     g = torch.Generator().manual_seed(T)
     a = torch.rand(2, T, 3, generator=g, dtype=torch.float64)
     if regime == "extremes":  # exactly 0 and 1, and 1e-30
-        a = torch.where(a < 0.3, torch.zeros_like(a), torch.where(a > 0.7, torch.ones_like(a), torch.full_like(a, 1e-30)))
+        a = torch.where(
+            a < 0.3, torch.zeros_like(a), torch.where(a > 0.7, torch.ones_like(a), torch.full_like(a, 1e-30))
+        )
     elif regime == "slow decay":
         a = 1 - 1e-4 * a
     b, h0 = torch.randn(2, T, 3, generator=g, dtype=torch.float64), torch.randn(2, 3, generator=g, dtype=torch.float64)
@@ -36,15 +38,20 @@ def test_float32_scan_against_a_float64_loop_and_extra_dimensions():
 
 def test_blocks_of_a_long_scan_carry_the_state_values_and_gradients():
     g = torch.Generator().manual_seed(0)
-    a, b = torch.rand(2, 1000, 3, generator=g, dtype=torch.float64), torch.randn(2, 1000, 3, generator=g, dtype=torch.float64)
+    a, b = (
+        torch.rand(2, 1000, 3, generator=g, dtype=torch.float64),
+        torch.randn(2, 1000, 3, generator=g, dtype=torch.float64),
+    )
     h0 = torch.randn(2, 3, generator=g, dtype=torch.float64)
     ref = linear_recurrence_loop(a, b, h0)
     for block in (64, 999, 1000):  # blocks that divide T, one that leaves a single step, one block
         assert_within(chunked_scan(a, b, h0, block), ref, torch.float64, 1000, f"blocks of {block}", both=True)
     inputs = [t.requires_grad_() for t in (a, b, h0)]
     # the default block, through autograd (forward and backward)
-    with patch("seqzoo.layers.linear_scan.BLOCK", 128), \
-            patch("seqzoo.layers.linear_scan.chunked_scan", wraps=chunked_scan) as scans:
+    with (
+        patch("seqzoo.layers.linear_scan.BLOCK", 128),
+        patch("seqzoo.layers.linear_scan.chunked_scan", wraps=chunked_scan) as scans,
+    ):
         out = linear_scan(*inputs)
         grads = torch.autograd.grad(out.square().sum(), inputs)
     assert scans.call_count == 2 * (1 + 8)  # forward and backward each: one call, then 7 blocks of 128 and one of 104

@@ -15,7 +15,14 @@ def test_pooling_ignores_padding(kind):
     depth = chain_depth(pool, 6)  # a sum (or a softmax) over the steps, and attention pooling's projection
     assert_within(pool(junk, mask), pool(h, mask), torch.float32, depth, f"{kind} pooling beside junk", both=True)
     for b, length in enumerate([6, 2, 4]):  # the same as pooling each sequence alone
-        assert_within(pool(h[b : b + 1, :length])[0], pool(h, mask)[b], torch.float32, depth, f"{kind}: sequence {b} alone", both=True)
+        assert_within(
+            pool(h[b : b + 1, :length])[0],
+            pool(h, mask)[b],
+            torch.float32,
+            depth,
+            f"{kind}: sequence {b} alone",
+            both=True,
+        )
 
 
 def test_known_values():

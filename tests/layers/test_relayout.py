@@ -34,8 +34,11 @@ class MixedLayouts(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         tensors = [a for a in (*args, *(kwargs or {}).values()) if isinstance(a, torch.Tensor) and a.dim() == 3]
-        same = [t for t in tensors if t.shape == tensors[0].shape and t.shape[0] == self.batch and min(t.shape) > 1
-                and 0 not in t.stride()]
+        same = [
+            t
+            for t in tensors
+            if t.shape == tensors[0].shape and t.shape[0] == self.batch and min(t.shape) > 1 and 0 not in t.stride()
+        ]
         if func is not torch.ops.aten.copy_.default and len({order(t) for t in same}) > 1:
             self.hits.append((str(func), tuple(same[0].shape)))
         return func(*args, **(kwargs or {}))

@@ -39,7 +39,9 @@ def test_values_and_gradients_equal_the_recurrence(T, chunk, regime, parallel):
     got = torch.autograd.grad((y * wy).sum() + (h * wh).sum(), args)
     want = torch.autograd.grad((y_ref * wy).sum() + (h_ref * wh).sum(), args)
     for name, a, b in zip(("x", "dt", "A", "B", "C", "h0"), got, want):
-        assert_within(a, b, torch.float64, 2 * depth + 2 * T, f"{what}: d/d{name}", both=True)  # back, then summed over B x T
+        assert_within(
+            a, b, torch.float64, 2 * depth + 2 * T, f"{what}: d/d{name}", both=True
+        )  # back, then summed over B x T
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["loop", "parallel"])
@@ -57,13 +59,20 @@ def test_a_big_batch_gets_cache_sized_chunks_on_a_cpu_with_the_same_numbers():
     x, dt, A, B, C, h0 = inputs(40, "uniform")  # B x E x N = 30 numbers per step
     seen = []
     apply = module.SelectiveScan.apply
-    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2]) or apply(*a)), \
-            patch.object(module.time_blocks, "ELEMENTS", 300), patch.object(module, "MIN_CHUNK", 4):
+    with (
+        patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2]) or apply(*a)),
+        patch.object(module.time_blocks, "ELEMENTS", 300),
+        patch.object(module, "MIN_CHUNK", 4),
+    ):
         y, h = selective_scan(x, dt, A, B, C, h0, chunk=64)
         y_floor, _ = selective_scan(x, dt, A, B, C, h0, chunk=3)  # a chunk below the cap is kept
     assert seen == [10, 3]  # 300 // 30
     y_ref, h_ref = selective_scan_reference(x, dt, A, B, C, h0)
-    for got, want, what in ((y, y_ref, "cache-sized chunks"), (h, h_ref, "cache-sized chunks: state"), (y_floor, y_ref, "chunks of 3")):
+    for got, want, what in (
+        (y, y_ref, "cache-sized chunks"),
+        (h, h_ref, "cache-sized chunks: state"),
+        (y_floor, y_ref, "chunks of 3"),
+    ):
         assert_within(got, want, torch.float64, 40 + 3, what, both=True)
 
 
@@ -72,8 +81,10 @@ def test_off_a_cpu_the_chunks_are_long_and_scanned_in_parallel():
     the meta device stands in for it here."""
     args = [t.detach().to("meta") for t in inputs(40, "plain")]
     seen = []
-    with patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2:])), \
-            patch.object(module.torch, "is_autocast_enabled", return_value=False):  # autocast knows no meta device
+    with (
+        patch.object(module.SelectiveScan, "apply", side_effect=lambda *a: seen.append(a[-2:])),
+        patch.object(module.torch, "is_autocast_enabled", return_value=False),
+    ):  # autocast knows no meta device
         selective_scan(*args, chunk=64)
         selective_scan(*inputs(40, "plain"), chunk=64)
         with patch.object(module, "PARALLEL_ELEMENTS", 300):

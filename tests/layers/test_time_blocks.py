@@ -26,10 +26,13 @@ def test_blocks_equal_one_piece_values_state_and_gradients(family, block):
     x = torch.randn(3, 48, 3, dtype=torch.float64, requires_grad=True)  # (B, T, C)
     mask = mask_from_lengths(torch.tensor([48, 5, 30]))  # the second sequence ends in the first block
     state = torch.randn(2, 3, 5, dtype=torch.float64, requires_grad=True)  # (layers, B, H)
-    with patch.object(time_blocks, "ELEMENTS", 10 ** 12):
+    with patch.object(time_blocks, "ELEMENTS", 10**12):
         whole = run(net, x, mask, state)
-    with patch.object(time_blocks, "ELEMENTS", block * 3 * net.gates * 5), patch.object(time_blocks, "MIN_STEPS", 1), \
-            patch.object(time_blocks, "in_time_blocks", wraps=time_blocks.in_time_blocks) as blocked:
+    with (
+        patch.object(time_blocks, "ELEMENTS", block * 3 * net.gates * 5),
+        patch.object(time_blocks, "MIN_STEPS", 1),
+        patch.object(time_blocks, "in_time_blocks", wraps=time_blocks.in_time_blocks) as blocked,
+    ):
         pieces = run(net, x, mask, state)
     assert blocked.call_count == (block < 48)
     if block < 48:
@@ -47,13 +50,18 @@ def test_a_bidirectional_stack_is_never_cut_in_time():
     torch.manual_seed(0)
     net = MinGRU(3, hidden_size=4, num_layers=1, bidirectional=True).double()
     x = torch.randn(2, 30, 3, dtype=torch.float64)
-    with patch.object(time_blocks, "ELEMENTS", 8), patch.object(time_blocks, "MIN_STEPS", 1), \
-            patch.object(time_blocks, "in_time_blocks", wraps=time_blocks.in_time_blocks) as blocked:
+    with (
+        patch.object(time_blocks, "ELEMENTS", 8),
+        patch.object(time_blocks, "MIN_STEPS", 1),
+        patch.object(time_blocks, "in_time_blocks", wraps=time_blocks.in_time_blocks) as blocked,
+    ):
         out, _ = net(x)
     assert blocked.call_count == 0
     ref = MinGRU(3, hidden_size=4, num_layers=1, bidirectional=True, impl="reference").double()
     ref.load_state_dict(net.state_dict())
-    assert_within(out, ref(x)[0], torch.float64, chain_depth(net, 30), "bidirectional scan against its equations", both=True)
+    assert_within(
+        out, ref(x)[0], torch.float64, chain_depth(net, 30), "bidirectional scan against its equations", both=True
+    )
 
 
 def test_block_size_follows_the_batch_and_width_and_stays_on_the_cpu():

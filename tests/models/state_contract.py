@@ -29,9 +29,13 @@ def check_padding(model, state_rows, C: int, lengths=(9, 4, 1), width: int = 64)
     assert (out[~mask] == 0).all()
     for i, n in enumerate(lengths):
         alone, alone_state = model(x[i : i + 1, :n])
-        assert_within(out[i, :n], alone[0], x.dtype, depth, f"{type(model).__name__}: row {i} padded and alone", both=True)
+        assert_within(
+            out[i, :n], alone[0], x.dtype, depth, f"{type(model).__name__}: row {i} padded and alone", both=True
+        )
         for got, want in zip(state_rows(state, i), state_rows(alone_state, 0)):
-            assert_within(got, want, x.dtype, depth, f"{type(model).__name__}: row {i}'s state padded and alone", both=True)
+            assert_within(
+                got, want, x.dtype, depth, f"{type(model).__name__}: row {i}'s state padded and alone", both=True
+            )
     rows = [t for i in range(len(lengths)) for t in state_rows(state, i)]
     (out.square().sum() + sum(t.abs().square().sum() for t in rows)).backward()
     assert torch.isfinite(x.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())

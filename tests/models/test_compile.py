@@ -34,7 +34,14 @@ def test_compiled_encoder_equals_eager_with_gradients(family, backend):
     (grad_got,) = torch.autograd.grad(got.square().sum(), x)
     depth = chain_depth(enc, 11)  # inductor fuses and reorders: each within the bound of the exact result
     assert_within(got, expected, torch.float32, depth, f"compiled {family} ({backend}) against eager", both=True)
-    assert_within(grad_got, grad_expected, torch.float32, 2 * depth + 3 * 11, f"compiled {family} ({backend}): gradients", both=True)
+    assert_within(
+        grad_got,
+        grad_expected,
+        torch.float32,
+        2 * depth + 3 * 11,
+        f"compiled {family} ({backend}): gradients",
+        both=True,
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -54,7 +61,14 @@ def test_compiled_decoder_step_equals_eager(family, backend):
         return torch.stack(outs)
 
     with torch.no_grad():
-        assert_within(run(step), run(dec.step), torch.float32, chain_depth(dec, 5 + 7), f"compiled {family} step ({backend})", both=True)
+        assert_within(
+            run(step),
+            run(dec.step),
+            torch.float32,
+            chain_depth(dec, 5 + 7),
+            f"compiled {family} step ({backend})",
+            both=True,
+        )
 
 
 @pytest.mark.parametrize("family", families_of(Recurrent))
@@ -72,7 +86,13 @@ def test_the_fused_recurrent_kernel_stays_out_of_compiled_graphs(family):
     enc = small_part("model", family)(input_size=5).eval()
     x, mask = torch.randn(3, 11, 5), mask_from_lengths(torch.tensor([11, 6, 2]), 11)
     for m in (mask, None):
-        assert_within(run_encoder(torch.compile(enc, backend=backend), x, m), run_encoder(enc, x, m), torch.float32, chain_depth(enc, 11),
-                      f"{family} compiled around its fused kernel", both=True)
+        assert_within(
+            run_encoder(torch.compile(enc, backend=backend), x, m),
+            run_encoder(enc, x, m),
+            torch.float32,
+            chain_depth(enc, 11),
+            f"{family} compiled around its fused kernel",
+            both=True,
+        )
     targets = set().union(*graphs)
     assert graphs and not any(name in t for t in targets for name in ("rnn_tanh", "rnn_relu", "lstm", "gru"))

@@ -44,7 +44,14 @@ def check_encoder_contract(model: torch.nn.Module) -> None:
     longer = torch.cat([x, 10 * torch.randn(3, 5, C)], 1)
     longer_mask = torch.cat([mask, torch.zeros(3, 5, dtype=torch.bool)], 1)
     depth = chain_depth(model, 14)
-    assert_within(run_encoder(model, longer, longer_mask)[:, :9][mask], out[mask], torch.float32, depth, "real steps with more padding", both=True)
+    assert_within(
+        run_encoder(model, longer, longer_mask)[:, :9][mask],
+        out[mask],
+        torch.float32,
+        depth,
+        "real steps with more padding",
+        both=True,
+    )
 
     changed = x.clone()
     changed[:, 5:] = torch.randn(3, 4, C)
@@ -59,9 +66,15 @@ def check_encoder_contract(model: torch.nn.Module) -> None:
 
 
 BAD_MASKS = {  # (B=2, T=4) masks that break the contract, and the words every family answers them with
-    "left-padded": (torch.tensor([[False, True, True, True], [True, True, True, True]]), "mask row 0 is not right-padded"),
+    "left-padded": (
+        torch.tensor([[False, True, True, True], [True, True, True, True]]),
+        "mask row 0 is not right-padded",
+    ),
     "empty row": (torch.tensor([[True, True, False, False], [False] * 4]), "mask row 1 has no real step"),
-    "wrong shape": (torch.ones(2, 5, dtype=torch.bool), r"mask of shape \(2, 5\) does not match the input's \(B, T\) = \(2, 4\)"),
+    "wrong shape": (
+        torch.ones(2, 5, dtype=torch.bool),
+        r"mask of shape \(2, 5\) does not match the input's \(B, T\) = \(2, 4\)",
+    ),
     "wrong dtype": (torch.ones(2, 4), "mask must be a bool tensor"),
 }
 
@@ -92,7 +105,11 @@ def test_encoder_contract(family, variant):
 def test_every_decoder_parameter_gets_a_gradient(family):
     torch.manual_seed(0)
     decoder = small_part("decoder", family)(input_size=C, memory_size=6, condition_size=3)
-    kwargs = {"memory": torch.randn(2, 4, 6), "memory_mask": mask_from_lengths(torch.tensor([4, 2]), 4), "condition": torch.randn(2, 3)}
+    kwargs = {
+        "memory": torch.randn(2, 4, 6),
+        "memory_mask": mask_from_lengths(torch.tensor([4, 2]), 4),
+        "condition": torch.randn(2, 3),
+    }
     decoder(torch.randn(2, 7, C), **kwargs).square().sum().backward()
     missing = [n for n, p in decoder.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not missing, f"no gradient reaches {missing}"

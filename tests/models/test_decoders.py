@@ -23,7 +23,14 @@ def build(kind: str, variant):
         return RNNDecoder(C, hidden, layers, cell=cell, attention=attention, memory_size=M if attention else None)
     if kind == "tcn":
         condition, attention = variant
-        return TCNDecoder(C, [8, 8, 8], kernel_size=3, condition_size=K if condition else None, memory_size=M if attention else None, attention=attention)
+        return TCNDecoder(
+            C,
+            [8, 8, 8],
+            kernel_size=3,
+            condition_size=K if condition else None,
+            memory_size=M if attention else None,
+            attention=attention,
+        )
     return TransformerDecoder(C, 16, 4, 2, 32, dropout=0.0, memory_size=M)
 
 
@@ -57,7 +64,9 @@ def test_step_equals_forward(kind, variant):
     for t in range(T):
         out, state = decoder.step(x[:, t], state)
         steps.append(out)
-    assert_within(torch.stack(steps, 1), full, torch.float32, chain_depth(decoder, T), f"{kind} step against forward", both=True)
+    assert_within(
+        torch.stack(steps, 1), full, torch.float32, chain_depth(decoder, T), f"{kind} step against forward", both=True
+    )
 
 
 ATTENDING = [(k, v) for k, v in CASES if k == "transformer" or v[1] is not None and v[1] is not False]
@@ -70,7 +79,14 @@ def test_memory_padding_is_ignored(kind, variant):
     padded = dict(kwargs)
     padded["memory"] = torch.cat([kwargs["memory"], 50 * torch.randn(B, 3, M)], 1)
     padded["memory_mask"] = torch.cat([kwargs["memory_mask"], torch.zeros(B, 3, dtype=torch.bool)], 1)
-    assert_within(decoder(x, **padded), decoder(x, **kwargs), torch.float32, chain_depth(decoder, T + S + 3), "memory padding", both=True)
+    assert_within(
+        decoder(x, **padded),
+        decoder(x, **kwargs),
+        torch.float32,
+        chain_depth(decoder, T + S + 3),
+        "memory padding",
+        both=True,
+    )
 
 
 def test_rnn_decoder_starts_from_a_given_state():
@@ -78,16 +94,29 @@ def test_rnn_decoder_starts_from_a_given_state():
     x, h0 = torch.randn(B, T, C), torch.randn(2, B, 8)
     assert not torch.allclose(decoder(x, hidden=h0), decoder(x))
     state = decoder.init_state(hidden=h0)
-    assert_within(decoder.step(x[:, 0], state)[0], decoder(x, hidden=h0)[:, 0], torch.float32, chain_depth(decoder, 1), "first step", both=True)
+    assert_within(
+        decoder.step(x[:, 0], state)[0],
+        decoder(x, hidden=h0)[:, 0],
+        torch.float32,
+        chain_depth(decoder, 1),
+        "first step",
+        both=True,
+    )
 
 
 def check_decoder_contract(decoder: torch.nn.Module) -> None:
     """The Decoder protocol (models.interface), as the encoder contract test checks Encoder: the methods, and one
     ``init_state`` signature for every family (memory, memory_mask, condition; anything more keyword-only)."""
-    assert isinstance(decoder, Decoder), "a decoder has output_size, forward, init_state, step and reorder_state (models.interface)"
+    assert isinstance(decoder, Decoder), (
+        "a decoder has output_size, forward, init_state, step and reorder_state (models.interface)"
+    )
     params = list(inspect.signature(decoder.init_state).parameters.values())
-    assert [p.name for p in params[:3]] == ["memory", "memory_mask", "condition"], f"{type(decoder).__name__}.init_state{params}"
-    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[3:]), "extra init_state arguments are keyword-only"
+    assert [p.name for p in params[:3]] == ["memory", "memory_mask", "condition"], (
+        f"{type(decoder).__name__}.init_state{params}"
+    )
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[3:]), (
+        "extra init_state arguments are keyword-only"
+    )
 
 
 @pytest.mark.parametrize("name", config_names("decoder"))
@@ -114,7 +143,11 @@ def test_every_decoder_config_steps_as_it_runs_forward_and_reorders(name, with_m
         out, state = decoder.step(x[:, t], state)
         outs.append(out)
     depth = chain_depth(decoder, T + S)
-    assert_within(torch.stack(outs, 1), full, torch.float32, depth, f"{name} step against forward, reordered", both=True)
+    assert_within(
+        torch.stack(outs, 1), full, torch.float32, depth, f"{name} step against forward, reordered", both=True
+    )
     rows = torch.tensor([2, 0])
     picked = decoder.reorder_state(decoder.init_state(**kwargs), rows)
-    assert_within(decoder.step(x[rows, 0], picked)[0], full[rows, 0], torch.float32, depth, f"{name}: picked rows", both=True)
+    assert_within(
+        decoder.step(x[rows, 0], picked)[0], full[rows, 0], torch.float32, depth, f"{name}: picked rows", both=True
+    )

@@ -25,7 +25,9 @@ from tests.models.test_contract import C
 from tests.tolerance import assert_within, chain_depth
 
 CASES = 25
-FUZZ = settings(max_examples=CASES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+FUZZ = settings(
+    max_examples=CASES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
+)
 
 
 @st.composite
@@ -58,19 +60,34 @@ def test_the_contract_holds_on_random_batches(name, variant, dtype):
             assert torch.isfinite(out).all()
             for i, n in enumerate(lengths):
                 alone = run_encoder(model, x[i : i + 1, :n])
-                assert_within(out[i, :n], alone[0], dtype, chain_depth(model, t), f"{name}: row {i} padded and alone", both=True)
+                assert_within(
+                    out[i, :n], alone[0], dtype, chain_depth(model, t), f"{name}: row {i} padded and alone", both=True
+                )
             if is_causal(model) and t > 1:
                 cut = int(torch.randint(1, t, (), generator=g))
                 changed = x.clone()
                 changed[:, cut:] = torch.randn(len(lengths), t - cut, C, generator=g, dtype=dtype)
-                assert_within(run_encoder(model, changed)[:, :cut], run_encoder(model, x)[:, :cut], dtype, chain_depth(model, t),
-                              f"{name}: steps before a change", both=True)
+                assert_within(
+                    run_encoder(model, changed)[:, :cut],
+                    run_encoder(model, x)[:, :cut],
+                    dtype,
+                    chain_depth(model, t),
+                    f"{name}: steps before a change",
+                    both=True,
+                )
             if carries_state and t > 1:
                 cut = int(torch.randint(1, t, (), generator=g))
                 whole, _ = model(x)
                 first, state = model(x[:, :cut])
                 rest, _ = model(x[:, cut:], state=state)
-                assert_within(torch.cat([first, rest], 1), whole, dtype, chain_depth(model, t), f"{name}: prefix then rest", both=True)
+                assert_within(
+                    torch.cat([first, rest], 1),
+                    whole,
+                    dtype,
+                    chain_depth(model, t),
+                    f"{name}: prefix then rest",
+                    both=True,
+                )
 
     check()
     assert len(ran) >= CASES

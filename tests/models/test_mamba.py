@@ -18,7 +18,11 @@ C = 3
 
 def built(regime="plain", dtype=torch.float32, impl="scan", **kwargs):
     torch.manual_seed(0)
-    model = Mamba(C, kwargs.pop("d_model", 8), kwargs.pop("num_layers", 1), d_state=4, impl=impl, chunk=64, **kwargs).to(dtype).eval()
+    model = (
+        Mamba(C, kwargs.pop("d_model", 8), kwargs.pop("num_layers", 1), d_state=4, impl=impl, chunk=64, **kwargs)
+        .to(dtype)
+        .eval()
+    )
     with torch.no_grad():
         for block in model.layers:
             if regime == "extremes":  # step sizes from ~1e-4 (softplus(-9)) to ~9 across channels
@@ -59,7 +63,9 @@ def test_step_by_step_and_prefix_then_rest_equal_one_forward():
     equal_states(state, final, 30, "Mamba's step against forward", 2, both=True)
     first, mid = model(x[:, :11])
     rest, end = model(x[:, 11:], state=mid)
-    assert_within(torch.cat([first, rest], 1), whole, torch.float32, depth(30, 2), "Mamba's prefix then rest", both=True)
+    assert_within(
+        torch.cat([first, rest], 1), whole, torch.float32, depth(30, 2), "Mamba's prefix then rest", both=True
+    )
     equal_states(end, final, 30, "Mamba's prefix then rest", 2, both=True)
 
 
@@ -78,7 +84,9 @@ def test_parallel_chooses_the_scan_inside_chunks_and_changes_no_number(parallel)
     for got, want in zip(outputs[parallel][:2], outputs[False][:2]):
         assert_within(got, want, torch.float32, depth(70, 2), f"Mamba parallel={parallel} against the loop", both=True)
     for got, want in zip(outputs[parallel][2], outputs[False][2]):  # backward: the chain once more, summed over B x T
-        assert_within(got, want, torch.float32, 2 * depth(70, 2) + 2 * 70, f"Mamba parallel={parallel}: gradients", both=True)
+        assert_within(
+            got, want, torch.float32, 2 * depth(70, 2) + 2 * 70, f"Mamba parallel={parallel}: gradients", both=True
+        )
 
 
 def test_padding_changes_nothing_real_and_nothing_is_nan():

@@ -21,7 +21,7 @@ def built(family, dtype=torch.float32, regime="plain", **kwargs):
                 if regime == "extremes":  # gate pre-activations of +-50: sigmoids at 0 and 1 (candidates unscaled)
                     project.weight[: (model.gates - 1) * H].mul_(40)
                 elif regime == "slow decay":  # update / input gates nearly shut: the state decays over ~1e4 steps
-                    project.bias[: H].fill_(-9.0 if family is MinGRU else 9.0)
+                    project.bias[:H].fill_(-9.0 if family is MinGRU else 9.0)
                     if family is MinLSTM:
                         project.bias[H : 2 * H].fill_(-9.0)
     return model

@@ -36,7 +36,9 @@ def flat(state):
 
 @pytest.mark.parametrize("family", FAMILIES, ids=IDS)
 @pytest.mark.parametrize("impl", ["reference", "fused"])
-@pytest.mark.parametrize("layers,bidirectional,masked,with_state", itertools.product([1, 2, 3], [False, True], [False, True], [False, True]))
+@pytest.mark.parametrize(
+    "layers,bidirectional,masked,with_state", itertools.product([1, 2, 3], [False, True], [False, True], [False, True])
+)
 def test_matches_torch_outputs_and_gradients(family, impl, layers, bidirectional, masked, with_state):
     ours_cls, torch_cls, kw = family
     torch.manual_seed(0)
@@ -66,7 +68,14 @@ def test_matches_torch_outputs_and_gradients(family, impl, layers, bidirectional
     assert_within(x_ours.grad, x_ref.grad, torch.float32, backward, "ours against torch.nn: input gradient", both=True)
     ref_grads = dict(ref.named_parameters())
     for name, p in ours.named_parameters():
-        assert_within(p.grad, ref_grads[name].grad, torch.float32, backward, f"ours against torch.nn: {name}'s gradient", both=True)
+        assert_within(
+            p.grad,
+            ref_grads[name].grad,
+            torch.float32,
+            backward,
+            f"ours against torch.nn: {name}'s gradient",
+            both=True,
+        )
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=IDS)
@@ -105,7 +114,9 @@ def test_unidirectional_is_causal(family, impl):
     x = torch.randn(B, T, C)
     changed = x.clone()
     changed[:, 4:] = torch.randn(B, T - 4, C)
-    assert_within(model(x)[0][:, :4], model(changed)[0][:, :4], torch.float32, depth(2), "steps before the change", both=True)
+    assert_within(
+        model(x)[0][:, :4], model(changed)[0][:, :4], torch.float32, depth(2), "steps before the change", both=True
+    )
     assert not torch.allclose(model(x)[0][:, 4:], model(changed)[0][:, 4:])
 
 

@@ -78,7 +78,9 @@ def test_run_encoder_skips_the_final_state_and_changes_no_output():
     out, state = model(x, mask)
     skipped, none = model(x, mask, need_state=False)
     assert state.shape == (2, 2, H, N // 2, 2) and none is None  # real and imaginary parts
-    assert torch.equal(skipped, out) and torch.equal(run_encoder(model, x, mask), out)  # the same operations: bit for bit
+    assert torch.equal(skipped, out) and torch.equal(
+        run_encoder(model, x, mask), out
+    )  # the same operations: bit for bit
     causal = built(num_layers=2)
     _, mid = causal(x[:, :7])  # from a given state, too
     assert torch.equal(causal(x[:, 7:], state=mid, need_state=False)[0], causal(x[:, 7:], state=mid)[0])
@@ -92,8 +94,12 @@ def test_the_fft_convolution_and_its_written_backward_equal_the_direct_sum(eleme
     u = torch.randn(2, 5, 9, generator=g, dtype=torch.float64, requires_grad=True)
     k = torch.randn(5, 9, generator=g, dtype=torch.float64, requires_grad=True)
     assert len(channel_groups(u, 32)) == {1 << 20: 1, 128: 3, 1: 5}[elements]
-    direct = torch.stack([(k[:, : t + 1].flip(-1) * u[..., : t + 1]).sum(-1) for t in range(9)], -1)  # sum_j k_j u_(t-j)
-    assert_within(fft_conv(u, k), direct, torch.float64, fft_depth(9) + 9, "FFT convolution against the direct sum", both=True)
+    direct = torch.stack(
+        [(k[:, : t + 1].flip(-1) * u[..., : t + 1]).sum(-1) for t in range(9)], -1
+    )  # sum_j k_j u_(t-j)
+    assert_within(
+        fft_conv(u, k), direct, torch.float64, fft_depth(9) + 9, "FFT convolution against the direct sum", both=True
+    )
     assert torch.autograd.gradcheck(fft_conv, (u, k))
 
 
@@ -105,10 +111,19 @@ def test_the_export_path_real_kernel_and_direct_convolution_equal_the_complex_ff
     model = built("extremes", torch.float64, bidirectional=True)
     ssm = model.layers[0].ssm
     K, _ = ssm.kernel(T)
-    assert_within(ssm.real_kernel(T), K, torch.float64, N, f"real kernel against the complex one, T={T}", both=True)  # a sum over modes
+    assert_within(
+        ssm.real_kernel(T), K, torch.float64, N, f"real kernel against the complex one, T={T}", both=True
+    )  # a sum over modes
     u = torch.randn(2, H, min(T, 300), dtype=torch.float64)
     n = u.shape[-1]
-    assert_within(direct_conv(u, K[0, :, :n]), fft_conv(u, K[0, :, :n]), torch.float64, fft_depth(n) + n, f"direct against FFT, T={T}", both=True)
+    assert_within(
+        direct_conv(u, K[0, :, :n]),
+        fft_conv(u, K[0, :, :n]),
+        torch.float64,
+        fft_depth(n) + n,
+        f"direct against FFT, T={T}",
+        both=True,
+    )
 
 
 def test_the_export_path_real_step_equals_the_complex_step():

@@ -15,8 +15,18 @@ def test_fit_width_finds_the_closest():
 @pytest.mark.parametrize("name", config_names("model"))
 def test_every_family_sizes_to_a_budget(tmp_path, name):
     """Bai et al. 2018 compare models at about 70k parameters: model.target_params does the sizing."""
-    cfg = make_cfg(tmp_path, [f"model={name}", "data=adding", "data.length=20", "data.n_train=8", "data.n_val=8", "data.n_test=8",
-                              "model.target_params=70000"])
+    cfg = make_cfg(
+        tmp_path,
+        [
+            f"model={name}",
+            "data=adding",
+            "data.length=20",
+            "data.n_train=8",
+            "data.n_val=8",
+            "data.n_test=8",
+            "model.target_params=70000",
+        ],
+    )
     from hydra.utils import instantiate
 
     dm = instantiate(cfg.data)

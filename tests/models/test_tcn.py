@@ -56,7 +56,9 @@ def test_padding_does_not_change_real_steps(causal):
     tcn = TCN(3, [8, 8], kernel_size=3, causal=causal).eval()
     x, mask = torch.randn(2, 10, 3), mask_from_lengths(torch.tensor([10, 6]), 10)
     alone = tcn(x[1:, :6])
-    assert_within(tcn(x, mask)[1, :6], alone[0], torch.float32, chain_depth(tcn, 10), "a row padded and alone", both=True)
+    assert_within(
+        tcn(x, mask)[1, :6], alone[0], torch.float32, chain_depth(tcn, 10), "a row padded and alone", both=True
+    )
 
 
 def test_warns_when_sequences_outgrow_the_receptive_field():

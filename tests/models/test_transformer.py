@@ -14,7 +14,9 @@ D, HEADS, FF = 16, 4, 32
 @pytest.mark.parametrize("causal", [False, True])
 def test_encoder_layer_matches_torch(activation, norm_first, causal):
     torch.manual_seed(0)
-    ref = nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first)
+    ref = nn.TransformerEncoderLayer(
+        D, HEADS, FF, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first
+    )
     ours = EncoderLayer(D, HEADS, FF, dropout=0.0, activation=activation, norm_first=norm_first)
     copy_torch_encoder_layer(ours, ref)
     x, mask = torch.randn(3, 6, D), mask_from_lengths(torch.tensor([6, 4, 2]), 6)
@@ -22,7 +24,9 @@ def test_encoder_layer_matches_torch(activation, norm_first, causal):
     ref.train()  # keep torch off its nested-tensor fast path, which zeroes padded rows
     expected = ref(x, src_mask=causal_mask, src_key_padding_mask=~mask, is_causal=causal)
     got = ours(x, mask, causal=causal)
-    assert_within(got[mask], expected[mask], torch.float32, chain_depth(ours, 6), "ours against torch's encoder layer", both=True)
+    assert_within(
+        got[mask], expected[mask], torch.float32, chain_depth(ours, 6), "ours against torch's encoder layer", both=True
+    )
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -33,7 +37,14 @@ def test_encoder_padding_and_causality(norm_first):
     longer = torch.cat([x, torch.randn(2, 4, 5)], 1)
     longer_mask = torch.cat([mask, torch.zeros(2, 4, dtype=torch.bool)], 1)
     depth = chain_depth(enc, 10)
-    assert_within(enc(longer, longer_mask)[:, :6][mask], enc(x, mask)[mask], torch.float32, depth, "real steps with more padding", both=True)
+    assert_within(
+        enc(longer, longer_mask)[:, :6][mask],
+        enc(x, mask)[mask],
+        torch.float32,
+        depth,
+        "real steps with more padding",
+        both=True,
+    )
     changed = x.clone()
     changed[:, 3:] += 1
     assert_within(enc(changed)[:, :3], enc(x)[:, :3], torch.float32, depth, "causal steps before a change", both=True)
@@ -53,7 +64,9 @@ def test_decoder_step_equals_forward(with_memory, positional):
     for t in range(5):
         out, state = dec.step(x[:, t], state)
         steps.append(out)
-    assert_within(torch.stack(steps, 1), full, torch.float32, chain_depth(dec, 5), "Transformer step against forward", both=True)
+    assert_within(
+        torch.stack(steps, 1), full, torch.float32, chain_depth(dec, 5), "Transformer step against forward", both=True
+    )
 
 
 def test_positions_beyond_max_len_are_an_error():

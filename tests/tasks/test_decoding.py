@@ -41,7 +41,9 @@ def test_beam_of_one_is_greedy(name):
     g_tokens, g_scores = model.generate(**ctx, method="greedy", max_length=9)
     b_tokens, b_scores = model.generate(**ctx, method="beam", beam_size=1, max_length=9)
     assert torch.equal(b_tokens, g_tokens)
-    assert_within(b_scores, g_scores, torch.float32, chain_depth(model, 9 + M), f"{name}: a beam of one against greedy", both=True)
+    assert_within(
+        b_scores, g_scores, torch.float32, chain_depth(model, 9 + M), f"{name}: a beam of one against greedy", both=True
+    )
 
 
 @pytest.mark.parametrize("name", DECODERS)
@@ -62,8 +64,14 @@ def test_incremental_scores_equal_teacher_forced_scores(name, method):
     torch.manual_seed(0)
     tokens, scores = model.generate(**ctx, method=method, beam_size=3, max_length=9)
     with torch.no_grad():
-        assert_within(scores, teacher_forced_score(model, tokens, ctx), torch.float32, chain_depth(model, 9 + M),
-                      f"{name} {method}: incremental against teacher-forced scores", both=True)
+        assert_within(
+            scores,
+            teacher_forced_score(model, tokens, ctx),
+            torch.float32,
+            chain_depth(model, 9 + M),
+            f"{name} {method}: incremental against teacher-forced scores",
+            both=True,
+        )
 
 
 def test_sampling_options():
@@ -87,7 +95,7 @@ def test_every_output_ends_in_eos_and_stays_there():
     tokens, _ = model.generate(**ctx, method="beam", beam_size=3, max_length=30)
     for row in tokens.tolist():
         if EOS_ID in row:
-            assert set(row[row.index(EOS_ID):]) == {EOS_ID}
+            assert set(row[row.index(EOS_ID) :]) == {EOS_ID}
 
 
 def test_teacher_forcing_schedules():
@@ -104,4 +112,11 @@ def test_teacher_forcing_schedules():
 def test_scheduled_sampling_with_ratio_one_is_teacher_forcing():
     model, ctx = setup("gru")
     prev = torch.randint(4, V, (B, 6))
-    assert_within(model.scheduled(prev, 1.0, **ctx), model(prev, **ctx), torch.float32, chain_depth(model, 6 + M), "ratio one", both=True)
+    assert_within(
+        model.scheduled(prev, 1.0, **ctx),
+        model(prev, **ctx),
+        torch.float32,
+        chain_depth(model, 6 + M),
+        "ratio one",
+        both=True,
+    )

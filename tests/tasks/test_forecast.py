@@ -21,8 +21,12 @@ from tests.tolerance import assert_within, chain_depth
 def test_pinball_is_the_check_function():
     q = torch.tensor([[1.0, 1.0]])
     levels = torch.tensor([0.1, 0.9])
-    assert pinball(q, torch.tensor([3.0]), levels).tolist() == [[pytest.approx(0.2), pytest.approx(1.8)]]  # under-forecast
-    assert pinball(q, torch.tensor([0.0]), levels).tolist() == [[pytest.approx(0.9), pytest.approx(0.1)]]  # over-forecast
+    assert pinball(q, torch.tensor([3.0]), levels).tolist() == [
+        [pytest.approx(0.2), pytest.approx(1.8)]
+    ]  # under-forecast
+    assert pinball(q, torch.tensor([0.0]), levels).tolist() == [
+        [pytest.approx(0.9), pytest.approx(0.1)]
+    ]  # over-forecast
 
 
 def test_quantiles_of_each_output_kind():
@@ -30,9 +34,11 @@ def test_quantiles_of_each_output_kind():
     gauss = ForecastOutput("gaussian")
     p = torch.tensor([[2.0, math.log(math.e - 1)]])  # softplus^-1(1): scale 1 (+1e-4)
     exact = torch.tensor([2 + (1 + 1e-4) * stats.norm.ppf(q) for q in levels], dtype=torch.float64)
-    assert_within(gauss.quantiles(p, levels)[0], exact, torch.float32, 8, "Gaussian quantiles")  # softplus, ppf, scale, shift
+    assert_within(
+        gauss.quantiles(p, levels)[0], exact, torch.float32, 8, "Gaussian quantiles"
+    )  # softplus, ppf, scale, shift
     t = ForecastOutput("student_t", num_samples=200_000)
-    p = torch.tensor([[0.0, math.log(math.e - 1), math.log(math.e ** 2 - 1)]])  # df = 2 + 2 = 4
+    p = torch.tensor([[0.0, math.log(math.e - 1), math.log(math.e**2 - 1)]])  # df = 2 + 2 = 4
     torch.manual_seed(0)
     # quantiles of 200,000 draws: a sample quantile's standard error is sqrt(q (1 - q) / n) / density(x_q); 5 of them
     exact = torch.tensor([stats.t.ppf(q, 4) for q in levels], dtype=torch.float64)
@@ -67,15 +73,31 @@ def test_scores_and_baselines_by_hand():
 def tiny(method, output="point", baseline=None):
     torch.manual_seed(0)
     decoder = (lambda **kw: RNNDecoder(cell="gru", hidden_size=8, **kw)) if method == "autoregressive" else None
-    return Forecast(lambda input_size: GRU(input_size, 8), decoder, input_size=3, num_targets=1, future_size=2, horizon=5,
-                    season=2, method=method, output=output, num_samples=7, baseline=baseline).eval()
+    return Forecast(
+        lambda input_size: GRU(input_size, 8),
+        decoder,
+        input_size=3,
+        num_targets=1,
+        future_size=2,
+        horizon=5,
+        season=2,
+        method=method,
+        output=output,
+        num_samples=7,
+        baseline=baseline,
+    ).eval()
 
 
 def batch(B=4, L=6, H=5):
     g = torch.Generator().manual_seed(0)
-    return {"inputs": torch.randn(B, L, 3, generator=g), "future": torch.randn(B, H, 2, generator=g),
-            "targets": torch.randn(B, H, 1, generator=g) * 10 + 50, "loc": torch.full((B, 1), 50.0),
-            "scale": torch.full((B, 1), 10.0), "mase_scale": torch.ones(B, 1)}
+    return {
+        "inputs": torch.randn(B, L, 3, generator=g),
+        "future": torch.randn(B, H, 2, generator=g),
+        "targets": torch.randn(B, H, 1, generator=g) * 10 + 50,
+        "loc": torch.full((B, 1), 50.0),
+        "scale": torch.full((B, 1), 10.0),
+        "mase_scale": torch.ones(B, 1),
+    }
 
 
 @pytest.mark.parametrize("baseline", [None, "seasonal_naive"])
@@ -90,14 +112,24 @@ def test_generation_equals_teacher_forcing_on_its_own_path(baseline):
     assert q is None
 
 
-@pytest.mark.parametrize("method,output", [("direct", "point"), ("direct", "quantile"), ("direct", "gaussian"),
-                                           ("autoregressive", "point"), ("autoregressive", "quantile")])
+@pytest.mark.parametrize(
+    "method,output",
+    [
+        ("direct", "point"),
+        ("direct", "quantile"),
+        ("direct", "gaussian"),
+        ("autoregressive", "point"),
+        ("autoregressive", "quantile"),
+    ],
+)
 def test_a_baseline_forecaster_starts_as_its_baseline(method, output):
     """(A Gaussian's sample paths spread around the baseline, so only its direct point is exact.)"""
     task, b = tiny(method, output, baseline="seasonal_naive"), batch()  # its head starts at zero: no correction yet
     context = b["inputs"][:, :, :1] * 10 + 50  # the raw context (loc 50, scale 10)
     point, _ = task.forecast(b)
-    assert_within(point, seasonal_naive(context, 5, 2), torch.float32, 8, "a forecaster at its baseline", both=True)  # scaled and back
+    assert_within(
+        point, seasonal_naive(context, 5, 2), torch.float32, 8, "a forecaster at its baseline", both=True
+    )  # scaled and back
     with pytest.raises(SeqzooError, match="task.baseline=mean is not one of null, naive, seasonal_naive"):
         tiny("direct", baseline="mean")
 
@@ -108,7 +140,9 @@ def test_probabilistic_forecasts_come_back_on_the_original_scale(method, output)
     task, b = tiny(method, output), batch()
     point, q = task.forecast(b)
     assert point.shape == (4, 5, 1) and q.shape == (4, 5, 1, len(CRPS_LEVELS))
-    assert (q.diff(dim=-1) >= 0).all()  # quantiles never cross: sorted, then scaled by a positive number (rounding keeps order)
+    assert (
+        q.diff(dim=-1) >= 0
+    ).all()  # quantiles never cross: sorted, then scaled by a positive number (rounding keeps order)
     assert 20 < point.mean().item() < 80  # around the loc of 50, not the scaled space's 0
     rows = task.predict_step(b, 0)
     assert len(rows[0]["forecast"]) == 5 and len(rows[0]["q0.9"]) == 5
@@ -123,5 +157,7 @@ def test_autoregressive_needs_a_decoder():
 @pytest.mark.filterwarnings("ignore:.*self.log.*")
 @pytest.mark.parametrize("family", config_names("decoder"))
 def test_every_family_forecasts_in_the_decoder_role(tmp_path: pathlib.Path, family):
-    loss = overfit_loss(tmp_path, "forecast", ["model=gru", f"decoder={family}", "task.method=autoregressive", "decoder.dropout=0"])
+    loss = overfit_loss(
+        tmp_path, "forecast", ["model=gru", f"decoder={family}", "task.method=autoregressive", "decoder.dropout=0"]
+    )
     assert loss < 0.02, f"{family} decoder: loss {loss:.4f}"

@@ -12,8 +12,22 @@ from tests.conftest import config_names, make_cfg
 
 SMALL_DATA = {
     "many_to_one": ["data=japanese_vowels", "data.batch_size=8"],
-    "aligned": ["data=copy_memory", "data.blank_length=6", "data.n_train=8", "data.n_val=8", "data.n_test=8", "data.batch_size=8"],
-    "seq2seq": ["data=reverse", "data.max_length=5", "data.n_train=8", "data.n_val=8", "data.n_test=8", "data.batch_size=8"],
+    "aligned": [
+        "data=copy_memory",
+        "data.blank_length=6",
+        "data.n_train=8",
+        "data.n_val=8",
+        "data.n_test=8",
+        "data.batch_size=8",
+    ],
+    "seq2seq": [
+        "data=reverse",
+        "data.max_length=5",
+        "data.n_train=8",
+        "data.n_val=8",
+        "data.n_test=8",
+        "data.batch_size=8",
+    ],
     "one_to_many": ["data=digits_caption", "data.batch_size=8"],
     "forecast": ["data=airline", "data.batch_size=8", "task.output=point", "task.point_loss=mse"],
 }

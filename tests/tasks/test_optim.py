@@ -49,8 +49,12 @@ def test_a_run_the_clock_stops_still_ends_its_decay():
     clock = {"used": 0.0}
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     cosine = warmup_cosine(opt, total_steps=100, warmup_steps=10, min_ratio=0.1, time_used=lambda: clock["used"])
-    decay = step_decay(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), total_steps=100, milestones=[0.5],
-                       time_used=lambda: clock["used"])
+    decay = step_decay(
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0),
+        total_steps=100,
+        milestones=[0.5],
+        time_used=lambda: clock["used"],
+    )
     factor, decay_factor = cosine.lr_lambdas[0], decay.lr_lambdas[0]
     assert factor(5) == pytest.approx(0.6)  # the warm-up counts steps only
     assert factor(55) == pytest.approx(0.55, abs=1e-6)  # halfway by steps

@@ -35,7 +35,12 @@ class AttentionMaps(L.Callback):
         self.dirpath, self.num_examples, self.every_n_epochs = Path(dirpath), num_examples, every_n_epochs
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not trainer.is_global_zero or trainer.sanity_checking or trainer.state.fn != "fit" or not hasattr(pl_module, "attention_maps"):
+        if (
+            not trainer.is_global_zero
+            or trainer.sanity_checking
+            or trainer.state.fn != "fit"
+            or not hasattr(pl_module, "attention_maps")
+        ):
             return
         if trainer.current_epoch % self.every_n_epochs:
             return

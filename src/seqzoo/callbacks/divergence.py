@@ -16,8 +16,10 @@ from seqzoo.data.batch import TARGET_MASK, TARGETS
 from seqzoo.errors import SeqzooError
 from seqzoo.layers.masking import IGNORE_INDEX
 
-FIXES = ("a lower learning rate (task.optimizer.lr=...), gradient clipping (trainer.gradient_clip_val=1.0) "
-         "or 32-bit precision (trainer.precision=32-true) usually fixes it")
+FIXES = (
+    "a lower learning rate (task.optimizer.lr=...), gradient clipping (trainer.gradient_clip_val=1.0) "
+    "or 32-bit precision (trainer.precision=32-true) usually fixes it"
+)
 
 
 class Diverged(SeqzooError):
@@ -31,17 +33,21 @@ def scored_steps(batch: dict) -> torch.Tensor:
     targets = batch[TARGETS]
     scored = targets != IGNORE_INDEX if not targets.is_floating_point() else torch.ones_like(targets, dtype=torch.bool)
     if TARGET_MASK in batch:
-        scored = scored & batch[TARGET_MASK].view(scored.shape[: batch[TARGET_MASK].dim()] + (1,) * (scored.dim() - batch[TARGET_MASK].dim()))
+        scored = scored & batch[TARGET_MASK].view(
+            scored.shape[: batch[TARGET_MASK].dim()] + (1,) * (scored.dim() - batch[TARGET_MASK].dim())
+        )
     return scored.sum()
 
 
 class ScoresNothing(SeqzooError):
     def __init__(self, split: str, sizes: dict):
         shown = ", ".join(f"{k} {v}" for k, v in sizes.items())
-        super().__init__(f"the {split} split scores no step: none of its targets counts (each is padding, or a tag or "
-                         f"token the training split never had, which is not scored). Its loss is 0/0, not a diverged "
-                         f"run. Split sizes: {shown}. Give it labelled steps the training split also has, or more data "
-                         "(data.val_fraction / data.val_size)")
+        super().__init__(
+            f"the {split} split scores no step: none of its targets counts (each is padding, or a tag or "
+            f"token the training split never had, which is not scored). Its loss is 0/0, not a diverged "
+            f"run. Split sizes: {shown}. Give it labelled steps the training split also has, or more data "
+            "(data.val_fraction / data.val_size)"
+        )
 
 
 class StopOnDivergence(L.Callback):

@@ -28,9 +28,15 @@ class ForecastPlot(L.Callback):
         pl_module.train(was_training)
         context = pl_module.unscaled(batch[INPUTS][:, :, : pl_module.K], batch)
         self.dirpath.mkdir(parents=True, exist_ok=True)
-        draw(context.cpu(), batch[TARGETS].cpu(), point.cpu(), None if q is None else q.cpu(),
-             [title(trainer.datamodule.series[int(s)], int(o)) for s, o in zip(batch["series"], batch["origin"])],
-             self.context_shown, self.dirpath / "forecast.png")
+        draw(
+            context.cpu(),
+            batch[TARGETS].cpu(),
+            point.cpu(),
+            None if q is None else q.cpu(),
+            [title(trainer.datamodule.series[int(s)], int(o)) for s, o in zip(batch["series"], batch["origin"])],
+            self.context_shown,
+            self.dirpath / "forecast.png",
+        )
 
 
 def title(series, origin: int) -> str:

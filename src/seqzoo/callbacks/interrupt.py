@@ -26,7 +26,9 @@ class Interrupted(SeqzooError):
     def __init__(self, signum: int, step: int, saved: str):
         self.signum, self.step, self.saved = signum, step, saved
         self.exit_code = 128 + signum  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
-        super().__init__(f"interrupted by {signal.Signals(signum).name} at step {step}; the run was saved at that step in {saved}")
+        super().__init__(
+            f"interrupted by {signal.Signals(signum).name} at step {step}; the run was saved at that step in {saved}"
+        )
 
 
 class SaveOnInterrupt(L.Callback):
@@ -45,7 +47,10 @@ class SaveOnInterrupt(L.Callback):
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt  # the second Ctrl-C: stop now, without saving
         self.signum = signum
-        print(f"\n{signal.Signals(signum).name} received: saving after this batch (Ctrl-C again stops at once, unsaved)", flush=True)
+        print(
+            f"\n{signal.Signals(signum).name} received: saving after this batch (Ctrl-C again stops at once, unsaved)",
+            flush=True,
+        )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self.signum is not None:

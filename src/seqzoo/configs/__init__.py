@@ -21,8 +21,11 @@ def search_dirs() -> list[Path]:
 
     added = []
     if HydraConfig.initialized():
-        added = [Path(s.path) for s in HydraConfig.get().runtime.config_sources
-                 if s.schema == "file" and Path(s.path).resolve() != Path(CONFIG_DIR).resolve()]
+        added = [
+            Path(s.path)
+            for s in HydraConfig.get().runtime.config_sources
+            if s.schema == "file" and Path(s.path).resolve() != Path(CONFIG_DIR).resolve()
+        ]
     return [*added, Path(CONFIG_DIR)]
 
 

@@ -28,8 +28,16 @@ def adding_problem(n: int, length: int, generator: torch.Generator) -> tuple[tor
 class AddingDataModule(SequenceDataModule):
     mapping = "many_to_one"
 
-    def __init__(self, length: int = 600, n_train: int = 50_000, n_val: int = 1000, n_test: int = 1000,
-                 seed: int = 0, batch_size: int = 32, num_workers: int = 0):
+    def __init__(
+        self,
+        length: int = 600,
+        n_train: int = 50_000,
+        n_val: int = 1000,
+        n_test: int = 1000,
+        seed: int = 0,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ):
         super().__init__(batch_size, num_workers)
         if length < 2:
             raise SeqzooError(f"the adding problem needs length >= 2, got {length}")
@@ -44,7 +52,13 @@ class AddingDataModule(SequenceDataModule):
 
     @property
     def info(self) -> dict:
-        return {"mapping": self.mapping, "input_size": 2, "num_classes": None, "num_targets": 1, "max_length": self.length}
+        return {
+            "mapping": self.mapping,
+            "input_size": 2,
+            "num_classes": None,
+            "num_targets": 1,
+            "max_length": self.length,
+        }
 
     def encode(self, raw: list) -> list[dict]:
         return [{INPUTS: torch.as_tensor(r, dtype=torch.float32)} for r in raw]

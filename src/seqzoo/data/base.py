@@ -58,8 +58,14 @@ class SequenceDataModule(L.LightningDataModule):
 
     def loader(self, split: str, shuffle: bool = False, skip: int = 0):
         return make_loader(
-            self.splits[split], self.batch_size, shuffle=shuffle, seed=torch.initial_seed(), num_workers=self.num_workers,
-            sequence_targets=self.sequence_targets, bucket_by_length=self.bucket_by_length, skip=skip,
+            self.splits[split],
+            self.batch_size,
+            shuffle=shuffle,
+            seed=torch.initial_seed(),
+            num_workers=self.num_workers,
+            sequence_targets=self.sequence_targets,
+            bucket_by_length=self.bucket_by_length,
+            skip=skip,
         )
 
     def train_dataloader(self):

@@ -29,8 +29,15 @@ class CharLMDataModule(SequenceDataModule):
     sequence_targets = True
     reads_text = True
 
-    def __init__(self, path: str | None = None, sequence_length: int = 128, val_fraction: float = 0.05,
-                 test_fraction: float = 0.05, batch_size: int = 64, num_workers: int = 0):
+    def __init__(
+        self,
+        path: str | None = None,
+        sequence_length: int = 128,
+        val_fraction: float = 0.05,
+        test_fraction: float = 0.05,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ):
         super().__init__(batch_size, num_workers)
         self.path, self.sequence_length = path, sequence_length
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
@@ -41,7 +48,10 @@ class CharLMDataModule(SequenceDataModule):
             return python_docs()
         path = Path(self.path).expanduser()
         if not path.is_file():
-            raise SeqzooError(f"text file {path} does not exist; pass data.path=<a UTF-8 text file>, or leave it out for the Python docs")
+            raise SeqzooError(
+                f"text file {path} does not exist; pass data.path=<a UTF-8 text file>, or leave it out for the "
+                "Python docs"
+            )
         return read_text(path)
 
     def prepare_data(self) -> None:
@@ -52,9 +62,16 @@ class CharLMDataModule(SequenceDataModule):
             return
         text = self.text()
         n_test, n_val = int(len(text) * self.test_fraction), int(len(text) * self.val_fraction)
-        parts = {"train": text[: len(text) - n_val - n_test], "val": text[len(text) - n_val - n_test : len(text) - n_test], "test": text[len(text) - n_test :]}
+        parts = {
+            "train": text[: len(text) - n_val - n_test],
+            "val": text[len(text) - n_val - n_test : len(text) - n_test],
+            "test": text[len(text) - n_test :],
+        }
         if len(parts["train"]) <= self.sequence_length or min(len(parts["val"]), len(parts["test"])) < 2:
-            raise SeqzooError(f"{self.path or 'the Python docs'}: the text has {len(text)} characters: too short for sequence_length={self.sequence_length}; lower it or use a longer file")
+            raise SeqzooError(
+                f"{self.path or 'the Python docs'}: the text has {len(text)} characters: too short for "
+                f"sequence_length={self.sequence_length}; lower it or use a longer file"
+            )
         if self.vocab is None:
             self.vocab = Vocab.build([list(parts["train"])], separator="")
         self.splits = {s: self.chunks(t) for s, t in parts.items()}
@@ -62,7 +79,10 @@ class CharLMDataModule(SequenceDataModule):
     def chunks(self, text: str) -> list[dict]:
         ids, step = torch.tensor(self.vocab.encode(list(text))), self.sequence_length
         starts = range(0, len(ids) - 1, step)  # the last chunk may be shorter: it is padded in the batch
-        return [{INPUTS: ids[i : min(i + step, len(ids) - 1)], TARGETS: ids[i + 1 : min(i + step, len(ids) - 1) + 1]} for i in starts]
+        return [
+            {INPUTS: ids[i : min(i + step, len(ids) - 1)], TARGETS: ids[i + 1 : min(i + step, len(ids) - 1) + 1]}
+            for i in starts
+        ]
 
     def encode(self, prompts: list[str]) -> list[dict]:
         return [{INPUTS: torch.tensor(self.vocab.encode(list(p)) or [0])} for p in prompts]
@@ -70,8 +90,12 @@ class CharLMDataModule(SequenceDataModule):
     @property
     def info(self) -> dict:
         return {
-            "mapping": self.mapping, "input_vocab_size": len(self.vocab), "num_classes": len(self.vocab),
-            "class_names": self.vocab.tokens, "next_step": True, "max_length": self.sequence_length,
+            "mapping": self.mapping,
+            "input_vocab_size": len(self.vocab),
+            "num_classes": len(self.vocab),
+            "class_names": self.vocab.tokens,
+            "next_step": True,
+            "max_length": self.sequence_length,
         }
 
     def state_dict(self) -> dict:

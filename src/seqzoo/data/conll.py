@@ -26,7 +26,9 @@ Sentence = list[tuple[str, str]]
 
 def read_conll(path: Path, token_column: int, tag_column: int) -> list[Sentence]:
     if not path.is_file():
-        raise SeqzooError(f"CoNLL file {path} does not exist; pass data.path=<file> or data.train_path/val_path/test_path")
+        raise SeqzooError(
+            f"CoNLL file {path} does not exist; pass data.path=<file> or data.train_path/val_path/test_path"
+        )
     sentences, current = [], []
     for number, line in text_lines(path):
         line = line.strip()
@@ -43,11 +45,16 @@ def read_conll(path: Path, token_column: int, tag_column: int) -> list[Sentence]
         try:
             current.append((cols[token_column], cols[tag_column]))
         except IndexError:
-            raise SeqzooError(f"{path}:{number}: needs columns {token_column} (token) and {tag_column} (tag), got {len(cols)}: {line[:60]!r}") from None
+            raise SeqzooError(
+                f"{path}:{number}: needs columns {token_column} (token) and {tag_column} (tag), got {len(cols)}: "
+                f"{line[:60]!r}"
+            ) from None
     if current:
         sentences.append(current)
     if not sentences:
-        raise SeqzooError(f"{path} holds no sentences: expected one 'token ... tag' line per token, blank lines between sentences")
+        raise SeqzooError(
+            f"{path} holds no sentences: expected one 'token ... tag' line per token, blank lines between sentences"
+        )
     return sentences
 
 
@@ -56,14 +63,36 @@ class CoNLLDataModule(SequenceDataModule):
     sequence_targets = True
     reads_text = True
 
-    def __init__(self, path: str | None = None, train_path: str | None = None, val_path: str | None = None, test_path: str | None = None,
-                 token_column: int = 0, tag_column: int = -1, lowercase: bool = False, min_count: int = 1,
-                 val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0, batch_size: int = 32, num_workers: int = 0, bucket_by_length: bool = False):
+    def __init__(
+        self,
+        path: str | None = None,
+        train_path: str | None = None,
+        val_path: str | None = None,
+        test_path: str | None = None,
+        token_column: int = 0,
+        tag_column: int = -1,
+        lowercase: bool = False,
+        min_count: int = 1,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.1,
+        seed: int = 0,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        bucket_by_length: bool = False,
+    ):
         super().__init__(batch_size, num_workers, bucket_by_length)
         if (path is None) == (train_path is None):
-            raise SeqzooError("give either data.path=<one CoNLL file> or data.train_path=... (with val_path and test_path)")
+            raise SeqzooError(
+                "give either data.path=<one CoNLL file> or data.train_path=... (with val_path and test_path)"
+            )
         self.paths = {"train": train_path, "val": val_path, "test": test_path} if train_path else None
-        self.path, self.token_column, self.tag_column, self.lowercase, self.min_count = path, token_column, tag_column, lowercase, min_count
+        self.path, self.token_column, self.tag_column, self.lowercase, self.min_count = (
+            path,
+            token_column,
+            tag_column,
+            lowercase,
+            min_count,
+        )
         self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
         self.words: Vocab | None = None
         self.tags: list[str] | None = None
@@ -75,9 +104,11 @@ class CoNLLDataModule(SequenceDataModule):
         return read_conll(Path(path).expanduser(), self.token_column, self.tag_column)
 
     def prepare_data(self) -> None:
-        for p in ([self.path] if self.path else self.paths.values()):
+        for p in [self.path] if self.path else self.paths.values():
             if not Path(p or "").expanduser().is_file():
-                raise SeqzooError(f"CoNLL file {p} does not exist; pass data.path=<file> or data.train_path/val_path/test_path")
+                raise SeqzooError(
+                    f"CoNLL file {p} does not exist; pass data.path=<file> or data.train_path/val_path/test_path"
+                )
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
@@ -88,9 +119,14 @@ class CoNLLDataModule(SequenceDataModule):
         else:
             parts = {s: self.read(p) for s, p in self.paths.items()}
         if self.words is None:
-            self.words = Vocab.build(([self.norm(w) for w, _ in s] for s in parts["train"]), " ", min_count=self.min_count)
+            self.words = Vocab.build(
+                ([self.norm(w) for w, _ in s] for s in parts["train"]), " ", min_count=self.min_count
+            )
             self.tags = sorted({t for s in parts["train"] for _, t in s})
-        self.splits = {split: self.encode([[w for w, _ in s] for s in sents], [[t for _, t in s] for s in sents]) for split, sents in parts.items()}
+        self.splits = {
+            split: self.encode([[w for w, _ in s] for s in sents], [[t for _, t in s] for s in sents])
+            for split, sents in parts.items()
+        }
 
     def norm(self, word: str) -> str:
         return word.lower() if self.lowercase else word
@@ -110,7 +146,12 @@ class CoNLLDataModule(SequenceDataModule):
 
     @property
     def info(self) -> dict:
-        return {"mapping": self.mapping, "input_vocab_size": len(self.words), "num_classes": len(self.tags), "class_names": self.tags}
+        return {
+            "mapping": self.mapping,
+            "input_vocab_size": len(self.words),
+            "num_classes": len(self.tags),
+            "class_names": self.tags,
+        }
 
     def state_dict(self) -> dict:
         return {"words": self.words.state_dict(), "tags": self.tags}

@@ -42,8 +42,16 @@ class CopyMemoryDataModule(SequenceDataModule):
     mapping = "aligned"
     sequence_targets = True
 
-    def __init__(self, blank_length: int = 1000, n_train: int = 10_000, n_val: int = 1000, n_test: int = 1000,
-                 seed: int = 0, batch_size: int = 32, num_workers: int = 0):
+    def __init__(
+        self,
+        blank_length: int = 1000,
+        n_train: int = 10_000,
+        n_val: int = 1000,
+        n_test: int = 1000,
+        seed: int = 0,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ):
         super().__init__(batch_size, num_workers)
         if blank_length < 1:
             raise SeqzooError(f"copy memory needs blank_length >= 1, got {blank_length}")
@@ -62,8 +70,11 @@ class CopyMemoryDataModule(SequenceDataModule):
     @property
     def info(self) -> dict:
         return {
-            "mapping": self.mapping, "input_vocab_size": 10, "num_classes": 10,
-            "class_names": [str(i) for i in range(10)], "max_length": self.blank_length + 2 * COPIED,
+            "mapping": self.mapping,
+            "input_vocab_size": 10,
+            "num_classes": 10,
+            "class_names": [str(i) for i in range(10)],
+            "max_length": self.blank_length + 2 * COPIED,
         }
 
     def encode(self, raw: list) -> list[dict]:

@@ -40,12 +40,26 @@ class DigitsCaptionDataModule(SequenceDataModule):
     mapping = "one_to_many"
     sequence_targets = True
 
-    def __init__(self, max_digits: int = 1, strips_per_split: dict | None = None, separator: str | None = None,
-                 val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0, batch_size: int = 64, num_workers: int = 0):
+    def __init__(
+        self,
+        max_digits: int = 1,
+        strips_per_split: dict | None = None,
+        separator: str | None = None,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ):
         super().__init__(batch_size, num_workers)
         if not 1 <= max_digits <= 10:
             raise SeqzooError(f"max_digits must be in 1..10, got {max_digits}")
-        self.max_digits, self.val_fraction, self.test_fraction, self.seed = max_digits, val_fraction, test_fraction, seed
+        self.max_digits, self.val_fraction, self.test_fraction, self.seed = (
+            max_digits,
+            val_fraction,
+            test_fraction,
+            seed,
+        )
         self.separator = separator if separator is not None else ("" if max_digits == 1 else " ")
         self.strips = {"train": 10_000, "val": 1000, "test": 2000, **(strips_per_split or {})}
         self.vocab: Vocab | None = None
@@ -68,7 +82,10 @@ class DigitsCaptionDataModule(SequenceDataModule):
             return
         images, labels = load_digits()
         rng = np.random.default_rng(self.seed)
-        parts = {s: self.examples(images[idx], labels[idx], s, rng) for s, idx in split_indices(labels, self.val_fraction, self.test_fraction, self.seed).items()}
+        parts = {
+            s: self.examples(images[idx], labels[idx], s, rng)
+            for s, idx in split_indices(labels, self.val_fraction, self.test_fraction, self.seed).items()
+        }
         if self.vocab is None:
             self.vocab = Vocab.build((tokenize(c, self.separator) for c in parts["train"][1]), self.separator)
         self.splits = {s: self.encode(list(x), caps) for s, (x, caps) in parts.items()}
@@ -80,7 +97,9 @@ class DigitsCaptionDataModule(SequenceDataModule):
             img = torch.as_tensor(np.asarray(img, dtype=np.float32))
             img = img.view(1, *img.shape[-2:])  # (1, 8, W)
             if tuple(img.shape) != tuple(self.condition_shape):
-                raise SeqzooError(f"image {i} has shape {tuple(img.shape)}; this model reads images of shape {self.condition_shape}")
+                raise SeqzooError(
+                    f"image {i} has shape {tuple(img.shape)}; this model reads images of shape {self.condition_shape}"
+                )
             item = {CONDITION: img}
             if captions is not None:
                 item[TARGETS] = torch.tensor(self.vocab.encode(tokenize(captions[i], self.separator), eos=True))

@@ -115,4 +115,6 @@ def read_raw(path: str | Path) -> tuple[list[str], list]:
         except Exception as e:  # soundfile's LibsndfileError, or a RuntimeError/ValueError for a header it cannot parse
             raise SeqzooError(f"cannot read {path} as WAV ({e})") from None
         return [path.stem], [audio]
-    raise SeqzooError(f"cannot read {path}: use .npy, .npz or .csv for numeric sequences, .txt for text, .wav for audio")
+    raise SeqzooError(
+        f"cannot read {path}: use .npy, .npz or .csv for numeric sequences, .txt for text, .wav for audio"
+    )

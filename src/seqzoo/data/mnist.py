@@ -38,11 +38,22 @@ class PixelSequences(Dataset):
 class SequentialMNISTDataModule(SequenceDataModule):
     mapping = "many_to_one"
 
-    def __init__(self, root: str = "data", download: bool = False, pixels_per_step: int = 1, permute: bool = False,
-                 permutation_seed: int = 0, n_val: int = 5000, batch_size: int = 64, num_workers: int = 0):
+    def __init__(
+        self,
+        root: str = "data",
+        download: bool = False,
+        pixels_per_step: int = 1,
+        permute: bool = False,
+        permutation_seed: int = 0,
+        n_val: int = 5000,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ):
         super().__init__(batch_size, num_workers)
         if 784 % pixels_per_step:
-            raise SeqzooError(f"pixels_per_step must divide 784 (1 = pixel by pixel, 28 = row by row), got {pixels_per_step}")
+            raise SeqzooError(
+                f"pixels_per_step must divide 784 (1 = pixel by pixel, 28 = row by row), got {pixels_per_step}"
+            )
         self.root, self.download, self.pixels_per_step, self.n_val = root, download, pixels_per_step, n_val
         self.order = torch.randperm(784, generator=torch.Generator().manual_seed(permutation_seed)) if permute else None
 
@@ -75,14 +86,21 @@ class SequentialMNISTDataModule(SequenceDataModule):
 
     def encode(self, images: list) -> list[dict]:
         """Raw images (28, 28) with values 0-255 -> items."""
-        data = torch.stack([torch.as_tensor(img).reshape(28, 28).round().clamp(0, 255).to(torch.uint8) for img in images])
+        data = torch.stack(
+            [torch.as_tensor(img).reshape(28, 28).round().clamp(0, 255).to(torch.uint8) for img in images]
+        )
         ds = PixelSequences(data, torch.zeros(len(data), dtype=torch.long), self.pixels_per_step, self.order)
         return [{INPUTS: ds[i][INPUTS]} for i in range(len(ds))]
 
     @property
     def info(self) -> dict:
-        return {"mapping": self.mapping, "input_size": self.pixels_per_step, "num_classes": 10,
-                "class_names": [str(d) for d in range(10)], "max_length": 784 // self.pixels_per_step}
+        return {
+            "mapping": self.mapping,
+            "input_size": self.pixels_per_step,
+            "num_classes": 10,
+            "class_names": [str(d) for d in range(10)],
+            "max_length": 784 // self.pixels_per_step,
+        }
 
     def state_dict(self) -> dict:
         return {"order": None if self.order is None else self.order.tolist()}

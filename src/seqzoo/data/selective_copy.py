@@ -17,10 +17,14 @@ from seqzoo.layers.masking import IGNORE_INDEX
 NOISE = 0
 
 
-def selective_copy(n: int, length: int, n_tokens: int, vocab: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def selective_copy(
+    n: int, length: int, n_tokens: int, vocab: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """-> inputs (n, length + n_tokens) and targets (n, length + n_tokens), int64."""
     tokens = torch.randint(1, vocab + 1, (n, n_tokens), generator=generator)
-    positions = torch.rand(n, length, generator=generator).argsort(dim=1)[:, :n_tokens].sort(dim=1).values  # distinct, in order
+    positions = (
+        torch.rand(n, length, generator=generator).argsort(dim=1)[:, :n_tokens].sort(dim=1).values
+    )  # distinct, in order
     inputs = torch.full((n, length + n_tokens), NOISE, dtype=torch.long)
     inputs.scatter_(1, positions, tokens)
     inputs[:, length:] = vocab + 1  # the recall markers
@@ -33,8 +37,18 @@ class SelectiveCopyDataModule(SequenceDataModule):
     mapping = "aligned"
     sequence_targets = True
 
-    def __init__(self, length: int = 256, n_tokens: int = 16, vocab: int = 16, n_train: int = 20_000, n_val: int = 1000,
-                 n_test: int = 1000, seed: int = 0, batch_size: int = 64, num_workers: int = 0):
+    def __init__(
+        self,
+        length: int = 256,
+        n_tokens: int = 16,
+        vocab: int = 16,
+        n_train: int = 20_000,
+        n_val: int = 1000,
+        n_test: int = 1000,
+        seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ):
         super().__init__(batch_size, num_workers)
         if not 1 <= n_tokens <= length:
             raise SeqzooError(f"selective copy needs 1 <= n_tokens <= length, got n_tokens={n_tokens}, length={length}")
@@ -52,8 +66,11 @@ class SelectiveCopyDataModule(SequenceDataModule):
     @property
     def info(self) -> dict:
         return {
-            "mapping": self.mapping, "input_vocab_size": self.vocab + 2, "num_classes": self.vocab + 1,
-            "class_names": ["noise", *map(str, range(1, self.vocab + 1))], "max_length": self.length + self.n_tokens,
+            "mapping": self.mapping,
+            "input_vocab_size": self.vocab + 2,
+            "num_classes": self.vocab + 1,
+            "class_names": ["noise", *map(str, range(1, self.vocab + 1))],
+            "max_length": self.length + self.n_tokens,
         }
 
     def encode(self, raw: list) -> list[dict]:

@@ -46,7 +46,9 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         if suffix in (".npy", ".npz"):
             return frame_from_array(np.load(path) if suffix == ".npy" else next(iter(np.load(path).values())))
     except ImportError as e:
-        raise SeqzooError(f"{path}: reading {suffix} needs a package that is not installed ({e}); pip install pyarrow") from None
+        raise SeqzooError(
+            f"{path}: reading {suffix} needs a package that is not installed ({e}); pip install pyarrow"
+        ) from None
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
         raise SeqzooError(f"{path}: cannot be read as {suffix.lstrip('.')}: {e}") from None
     raise SeqzooError(f"data.path={path}: unknown file type {suffix!r}; give a .csv, .parquet, .npy or .npz file")
@@ -72,7 +74,9 @@ def check_columns(frame: pd.DataFrame, where: str, **roles: list[str]) -> None:
             if name not in frame.columns:
                 close = [c for c in found if c.lower() == str(name).lower()]
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise SeqzooError(f"{where}: no column {name!r} for data.{role}{hint}; the columns are: {', '.join(found)}")
+                raise SeqzooError(
+                    f"{where}: no column {name!r} for data.{role}{hint}; the columns are: {', '.join(found)}"
+                )
 
 
 def parse_times(column: pd.Series) -> tuple[pd.Index, bool]:
@@ -90,7 +94,9 @@ def parse_times(column: pd.Series) -> tuple[pd.Index, bool]:
         try:  # mixed offsets (a daylight-saving change) are read only as UTC
             return pd.DatetimeIndex(pd.to_datetime(column, utc=True).dt.tz_localize(None)), True
         except (ValueError, TypeError):
-            raise SeqzooError(f"time column {column.name!r}: cannot read {column.iloc[0]!r} as a date or a number ({e})") from None
+            raise SeqzooError(
+                f"time column {column.name!r}: cannot read {column.iloc[0]!r} as a date or a number ({e})"
+            ) from None
 
 
 def check_times(times: pd.Index, where: str, spacing: str) -> str | None:
@@ -99,11 +105,15 @@ def check_times(times: pd.Index, where: str, spacing: str) -> str | None:
     zero = np.zeros((), dtype=order.dtype) if order.dtype.kind == "m" else 0
     if (order < zero).any():
         i = int(np.argmax(order < zero))
-        raise SeqzooError(f"{where}: time goes backwards at row {i + 1} ({times[i]} then {times[i + 1]}); sort the file by "
-                          "series and time")
+        raise SeqzooError(
+            f"{where}: time goes backwards at row {i + 1} ({times[i]} then {times[i + 1]}); sort the file by "
+            "series and time"
+        )
     if (order == zero).any():
         i = int(np.argmax(order == zero))
-        raise SeqzooError(f"{where}: time {times[i]} appears twice (rows {i} and {i + 1}); one row per step: aggregate duplicates")
+        raise SeqzooError(
+            f"{where}: time {times[i]} appears twice (rows {i} and {i + 1}); one row per step: aggregate duplicates"
+        )
     if spacing == "steps" or len(times) < 3:
         return None
     freq = pd.infer_freq(times) if isinstance(times, pd.DatetimeIndex) else None
@@ -113,9 +123,12 @@ def check_times(times: pd.Index, where: str, spacing: str) -> str | None:
     i = int(np.argmax(order != step))
     if order[i] == step:
         return None  # numbers evenly spaced
-    raise SeqzooError(f"{where}: irregular spacing: {times[i]} -> {times[i + 1]} where the usual step is {pd.Series([step]).iloc[0]}; "
-                      "fill the gap (resample the file to one row per step, NaN where unknown, with data.missing=interpolate) "
-                      "or set data.spacing=steps to treat rows as consecutive steps (trading days, sessions)")
+    raise SeqzooError(
+        f"{where}: irregular spacing: {times[i]} -> {times[i + 1]} where the usual step is "
+        f"{pd.Series([step]).iloc[0]}; "
+        "fill the gap (resample the file to one row per step, NaN where unknown, with data.missing=interpolate) "
+        "or set data.spacing=steps to treat rows as consecutive steps (trading days, sessions)"
+    )
 
 
 def fill_missing(values: np.ndarray, where: str, columns: list[str], policy: str) -> np.ndarray:
@@ -125,14 +138,18 @@ def fill_missing(values: np.ndarray, where: str, columns: list[str], policy: str
         raise SeqzooError(f"data.missing={policy} is not one of {', '.join(MISSING)}")
     if np.isinf(values).any():
         step, col = (int(i) for i in np.argwhere(np.isinf(values))[0])
-        raise SeqzooError(f"{where}: {values[step, col]} in column {columns[col]!r} at row {step}; values must be finite")
+        raise SeqzooError(
+            f"{where}: {values[step, col]} in column {columns[col]!r} at row {step}; values must be finite"
+        )
     missing = np.isnan(values)
     if not missing.any():
         return values
     if policy == "error":
         step, col = (int(i) for i in np.argwhere(missing)[0])
-        raise SeqzooError(f"{where}: {int(missing.sum())} missing values (NaN), the first in column {columns[col]!r} at row {step}; "
-                          "set data.missing=interpolate or data.missing=ffill to fill them, or clean the file")
+        raise SeqzooError(
+            f"{where}: {int(missing.sum())} missing values (NaN), the first in column {columns[col]!r} at row {step}; "
+            "set data.missing=interpolate or data.missing=ffill to fill them, or clean the file"
+        )
     if missing.all(axis=0).any():
         raise SeqzooError(f"{where}: column {columns[int(np.argmax(missing.all(axis=0)))]!r} has no value at all")
     frame = pd.DataFrame(values)
@@ -151,15 +168,31 @@ def season_of(freq: str | None) -> int:
     return max(1, PERIODS.get(base, 1) // n) if PERIODS.get(base, 1) % n == 0 else 1
 
 
-def split_series(frame: pd.DataFrame, where: str, time: str | None, series_id: str | None, targets: list[str],
-                 covariates: list[str], missing: str, spacing: str) -> tuple[list[Series], str | None]:
+def split_series(
+    frame: pd.DataFrame,
+    where: str,
+    time: str | None,
+    series_id: str | None,
+    targets: list[str],
+    covariates: list[str],
+    missing: str,
+    spacing: str,
+) -> tuple[list[Series], str | None]:
     """A long frame -> its series (in order of first appearance) and their common frequency (None if none)."""
     if spacing not in SPACING:
         raise SeqzooError(f"data.spacing={spacing} is not one of {', '.join(SPACING)}")
-    check_columns(frame, where, targets=targets, covariates=covariates, **{"time": [time] if time else [],
-                                                                          "series_id": [series_id] if series_id else []})
+    check_columns(
+        frame,
+        where,
+        targets=targets,
+        covariates=covariates,
+        **{"time": [time] if time else [], "series_id": [series_id] if series_id else []},
+    )
     if frame.empty:
-        raise SeqzooError(f"{where}: holds no rows (a header, or an empty array, and nothing else); give a file with the series' values")
+        raise SeqzooError(
+            f"{where}: holds no rows (a header, or an empty array, and nothing else); give a file with the series' "
+            "values"
+        )
     numeric = targets + covariates
     for name in numeric:
         if not pd.api.types.is_numeric_dtype(frame[name]):
@@ -168,8 +201,10 @@ def split_series(frame: pd.DataFrame, where: str, time: str | None, series_id: s
             raise SeqzooError(f"{where}: column {name!r} holds {frame[name].iloc[row]!r} at row {row}, not a number")
     if series_id and frame[series_id].isna().any():
         rows = np.flatnonzero(frame[series_id].isna().to_numpy())
-        raise SeqzooError(f"{where}: {len(rows)} rows have no {series_id!r} (the first is row {int(rows[0])}), so they belong to no "
-                          f"series; fill the column, or drop those rows. Nothing was dropped for you")
+        raise SeqzooError(
+            f"{where}: {len(rows)} rows have no {series_id!r} (the first is row {int(rows[0])}), so they belong to no "
+            f"series; fill the column, or drop those rows. Nothing was dropped for you"
+        )
     groups = frame.groupby(series_id, sort=False) if series_id else [(None, frame)]
     out, freqs, zoned = [], set(), False
     for key, part in groups:
@@ -179,7 +214,7 @@ def split_series(frame: pd.DataFrame, where: str, time: str | None, series_id: s
         zoned |= converted
         freqs.add(check_times(times, here, spacing))
         values = fill_missing(part[numeric].to_numpy(np.float64), here, numeric, missing)
-        out.append(Series(name, values[:, : len(targets)], values[:, len(targets):], times))
+        out.append(Series(name, values[:, : len(targets)], values[:, len(targets) :], times))
     if zoned:
         print(f"seqzoo: note: {where}: the times carry time zones or UTC offsets; they were converted to UTC")
     return out, (freqs.pop() if len(freqs) == 1 else None)

@@ -31,7 +31,8 @@ def find_release(root: Path) -> Path:
         if (candidate / "testing_list.txt").is_file() and (candidate / "validation_list.txt").is_file():
             return candidate
     raise SeqzooError(
-        f"Speech Commands v0.02 not found under {root}: expected <word>/*.wav with validation_list.txt and testing_list.txt, "
+        f"Speech Commands v0.02 not found under {root}: expected <word>/*.wav with validation_list.txt and "
+        "testing_list.txt, "
         f"there or in SpeechCommands/speech_commands_v0.02/; pass data.download=true to fetch {URL}"
     )
 
@@ -85,15 +86,30 @@ class Clips(Dataset):
 class SpeechCommandsDataModule(SequenceDataModule):
     mapping = "many_to_one"
 
-    def __init__(self, root: str = "data", download: bool = False, words: list[str] | None = None, features: str = "logmel",
-                 n_features: int = 40, spec_augment: bool = True, freq_mask: int = 8, time_mask: int = 20, norm_files: int = 1000,
-                 batch_size: int = 64, num_workers: int = 2):
+    def __init__(
+        self,
+        root: str = "data",
+        download: bool = False,
+        words: list[str] | None = None,
+        features: str = "logmel",
+        n_features: int = 40,
+        spec_augment: bool = True,
+        freq_mask: int = 8,
+        time_mask: int = 20,
+        norm_files: int = 1000,
+        batch_size: int = 64,
+        num_workers: int = 2,
+    ):
         super().__init__(batch_size, num_workers)
         import torchaudio.transforms as T
 
         self.root, self.download, self.words = Path(root).expanduser(), download, words
         self.featurizer = Featurizer(features, n_features)
-        self.spec_augment = torch.nn.Sequential(T.FrequencyMasking(freq_mask), T.TimeMasking(time_mask)) if spec_augment else torch.nn.Identity()
+        self.spec_augment = (
+            torch.nn.Sequential(T.FrequencyMasking(freq_mask), T.TimeMasking(time_mask))
+            if spec_augment
+            else torch.nn.Identity()
+        )
         self.norm_files, self.n_features = norm_files, n_features
         self.mean = self.std = None
         self.class_names: list[str] | None = None
@@ -104,7 +120,10 @@ class SpeechCommandsDataModule(SequenceDataModule):
         return x if self.mean is None else (x - self.mean) / self.std
 
     def prepare_data(self) -> None:
-        if self.download and not any((c / "testing_list.txt").is_file() for c in (self.root, self.root / "SpeechCommands" / "speech_commands_v0.02")):
+        if self.download and not any(
+            (c / "testing_list.txt").is_file()
+            for c in (self.root, self.root / "SpeechCommands" / "speech_commands_v0.02")
+        ):
             target = self.root / "SpeechCommands" / "speech_commands_v0.02"
             target.mkdir(parents=True, exist_ok=True)
             archive = target / "speech_commands_v0.02.tar.gz"
@@ -118,8 +137,10 @@ class SpeechCommandsDataModule(SequenceDataModule):
         if self.splits:
             return
         release = find_release(self.root)
-        listed = {name: {line.strip() for line in (release / f"{name}_list.txt").read_text().splitlines() if line.strip()}
-                  for name in ("validation", "testing")}
+        listed = {
+            name: {line.strip() for line in (release / f"{name}_list.txt").read_text().splitlines() if line.strip()}
+            for name in ("validation", "testing")
+        }
         folders = sorted(p.name for p in release.iterdir() if p.is_dir() and not p.name.startswith("_"))
         if self.class_names is None:
             unknown = sorted(set(self.words or []) - set(folders))
@@ -137,10 +158,14 @@ class SpeechCommandsDataModule(SequenceDataModule):
         if not split_files["train"][0]:
             raise SeqzooError(f"no training clips found in {release} for words {self.class_names}")
         if self.mean is None:
-            sample = split_files["train"][0][:: max(1, len(split_files["train"][0]) // self.norm_files)][: self.norm_files]
+            sample = split_files["train"][0][:: max(1, len(split_files["train"][0]) // self.norm_files)][
+                : self.norm_files
+            ]
             frames = torch.cat([self.featurizer(read_wav(f)) for f in sample])  # (N * T, F)
             self.mean, self.std = frames.mean(0), frames.std(0) + 1e-5
-        self.splits = {s: Clips(files, labels, self, augment=s == "train") for s, (files, labels) in split_files.items()}
+        self.splits = {
+            s: Clips(files, labels, self, augment=s == "train") for s, (files, labels) in split_files.items()
+        }
 
     def encode(self, waves: list) -> list[dict]:
         """Raw waveforms at 16 kHz ((samples,) or (samples, channels)) -> items."""
@@ -152,8 +177,13 @@ class SpeechCommandsDataModule(SequenceDataModule):
 
     @property
     def info(self) -> dict:
-        return {"mapping": self.mapping, "input_size": self.n_features, "num_classes": len(self.class_names),
-                "class_names": self.class_names, "max_length": RATE // 160 + 1}
+        return {
+            "mapping": self.mapping,
+            "input_size": self.n_features,
+            "num_classes": len(self.class_names),
+            "class_names": self.class_names,
+            "max_length": RATE // 160 + 1,
+        }
 
     def state_dict(self) -> dict:
         return {"mean": self.mean.tolist(), "std": self.std.tolist(), "class_names": self.class_names}

@@ -24,8 +24,19 @@ def make_pair(task: str, rng: random.Random, min_length: int, max_length: int) -
 
 
 class StringTaskDataModule(TextPairsDataModule):
-    def __init__(self, task: str = "reverse", min_length: int = 1, max_length: int = 10, n_train: int = 20_000,
-                 n_val: int = 1000, n_test: int = 1000, seed: int = 0, batch_size: int = 64, num_workers: int = 0, bucket_by_length: bool = False):
+    def __init__(
+        self,
+        task: str = "reverse",
+        min_length: int = 1,
+        max_length: int = 10,
+        n_train: int = 20_000,
+        n_val: int = 1000,
+        n_test: int = 1000,
+        seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        bucket_by_length: bool = False,
+    ):
         super().__init__(batch_size, num_workers, bucket_by_length)
         if task not in TASKS:
             raise SeqzooError(f"unknown string task {task!r}; choose one of {', '.join(TASKS)}")

@@ -33,8 +33,16 @@ class TextPairsDataModule(SequenceDataModule):
             return
         pairs = self.pairs()
         if self.source_vocab is None:
-            self.source_vocab = Vocab.build((tokenize(s, self.source_separator) for s, _ in pairs["train"]), self.source_separator, max_size=self.max_vocab)
-            self.target_vocab = Vocab.build((tokenize(t, self.target_separator) for _, t in pairs["train"]), self.target_separator, max_size=self.max_vocab)
+            self.source_vocab = Vocab.build(
+                (tokenize(s, self.source_separator) for s, _ in pairs["train"]),
+                self.source_separator,
+                max_size=self.max_vocab,
+            )
+            self.target_vocab = Vocab.build(
+                (tokenize(t, self.target_separator) for _, t in pairs["train"]),
+                self.target_separator,
+                max_size=self.max_vocab,
+            )
         self.splits = {split: self.items([s for s, _ in ps], [t for _, t in ps]) for split, ps in pairs.items()}
         self.max_target_length = max(len(it[TARGETS]) for items in self.splits.values() for it in items)
 

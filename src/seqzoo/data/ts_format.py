@@ -28,7 +28,9 @@ def read_ts(path: str | Path, missing_allowed: bool = True) -> tuple[list[np.nda
             elif line.startswith("@"):
                 header[key.lower()] = value.strip()
             else:
-                raise SeqzooError(f"{path}:{number}: expected an @key header line or @data before the series, got {line[:60]!r}")
+                raise SeqzooError(
+                    f"{path}:{number}: expected an @key header line or @data before the series, got {line[:60]!r}"
+                )
             continue
         if "(" in line:
             raise SeqzooError(f"{path}:{number}: timestamped .ts series are not supported")
@@ -44,7 +46,9 @@ def read_ts(path: str | Path, missing_allowed: bool = True) -> tuple[list[np.nda
         labels.append(label.strip())
     if len({s.shape[1] for s in series}) > 1:
         first = next(i for i, s in enumerate(series) if s.shape[1] != series[0].shape[1])
-        raise SeqzooError(f"{path}: series {first + 1} has {series[first].shape[1]} channels, the first has {series[0].shape[1]}")
+        raise SeqzooError(
+            f"{path}: series {first + 1} has {series[first].shape[1]} channels, the first has {series[0].shape[1]}"
+        )
     if not in_data or not series:
         raise SeqzooError(f"{path} holds no @data section with series; is it a .ts file of the UEA/UCR archive?")
     return series, labels, header

@@ -76,18 +76,27 @@ class UEADataModule(SequenceDataModule):
             raise SeqzooError(f"data.normalize={normalize!r}: choose auto, global, series or none")
         self.normalize = {True: "global", False: "none"}.get(normalize, normalize)
         if missing not in ("mean", "error"):
-            raise SeqzooError(f"data.missing={missing!r}: choose mean (missing values, '?' or NaN, become the training mean) or error")
+            raise SeqzooError(
+                f"data.missing={missing!r}: choose mean (missing values, '?' or NaN, become the training mean) or error"
+            )
         self.missing_values = missing == "mean"
-        self.mean = self.std = None  # (C,) fitted on the training split: of the steps (global) or of log scales (series)
+        self.mean = self.std = (
+            None  # (C,) fitted on the training split: of the steps (global) or of log scales (series)
+        )
         self.class_names: list[str] | None = None
 
     # ---- files -------------------------------------------------------------------------------------------
     def files(self) -> tuple[Path, Path]:
         base = Path(self.root).expanduser() if self.root else sktime_data_dir()
         if base is None:
-            raise SeqzooError("no UEA data found: install sktime (pip install sktime) or pass data.root=<folder of the UEA archive>")
+            raise SeqzooError(
+                "no UEA data found: install sktime (pip install sktime) or pass data.root=<folder of the UEA archive>"
+            )
         if not base.is_dir():
-            raise SeqzooError(f"data directory {base} does not exist; pass data.root=<folder holding {self.name}/{self.name}_TRAIN.ts>")
+            raise SeqzooError(
+                f"data directory {base} does not exist; pass data.root=<folder holding "
+                f"{self.name}/{self.name}_TRAIN.ts>"
+            )
         train, test = base / self.name / f"{self.name}_TRAIN.ts", base / self.name / f"{self.name}_TEST.ts"
         if not train.is_file() or not test.is_file():
             names = ", ".join(available(base)) or "none"
@@ -168,7 +177,11 @@ class UEADataModule(SequenceDataModule):
     @property
     def input_size(self) -> int:
         """Channels the model reads: the data's, doubled by the scale channels of series normalisation."""
-        return self.splits["train"][0][INPUTS].shape[1] if self.splits else self.raw_channels * (2 if self.normalize == "series" else 1)
+        return (
+            self.splits["train"][0][INPUTS].shape[1]
+            if self.splits
+            else self.raw_channels * (2 if self.normalize == "series" else 1)
+        )
 
     @property
     def info(self) -> dict:

@@ -13,7 +13,7 @@ PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
 
 
 def tokenize(text: str, separator: str) -> list[str]:
-    """"" splits into characters; any other separator splits on it (" " on any whitespace)."""
+    """ "" splits into characters; any other separator splits on it (" " on any whitespace)."""
     return list(text) if separator == "" else text.split(None if separator == " " else separator)
 
 
@@ -27,7 +27,9 @@ class Vocab:
         self.index = {t: i for i, t in enumerate(self.tokens)}
 
     @classmethod
-    def build(cls, sequences: Iterable[list[str]], separator: str = "", min_count: int = 1, max_size: int | None = None) -> "Vocab":
+    def build(
+        cls, sequences: Iterable[list[str]], separator: str = "", min_count: int = 1, max_size: int | None = None
+    ) -> "Vocab":
         """From tokenised training sequences: most frequent first, ties in sorted order (deterministic)."""
         counts = Counter(t for seq in sequences for t in seq)
         kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))

@@ -30,12 +30,18 @@ def check_reach(module: nn.Module, longest: int | None) -> list[str]:
             line = f"{name or 'model'}: {kind} receptive field {field} steps, longest sequence {longest}"
             lines.append(line)
             if longest and field < longest:
-                warnings.warn(f"{line}: outputs cannot see the start of long sequences; add levels or widen kernel_size", stacklevel=2)
+                warnings.warn(
+                    f"{line}: outputs cannot see the start of long sequences; add levels or widen kernel_size",
+                    stacklevel=2,
+                )
                 m.warned = True  # said once here, so the module's own check in forward stays quiet
         if limit is not None:
             lines.append(f"{name or 'model'}: {kind} positions up to {limit}, longest sequence {longest}")
             if longest and longest > limit:
-                raise SeqzooError(f"sequences reach {longest} steps but the {kind} has positions up to {limit}; set model.max_len={longest} or more")
+                raise SeqzooError(
+                    f"sequences reach {longest} steps but the {kind} has positions up to {limit}; set "
+                    f"model.max_len={longest} or more"
+                )
     return lines
 
 

@@ -52,7 +52,9 @@ class MultiHeadAttention(nn.Module):
         cross-attention holds the memory's keys and values, projected once."""
         if memory is not None:
             return {"k": self.heads(self.k_proj(memory)), "v": self.heads(self.v_proj(memory))}
-        empty = like.new_zeros(like.shape[0], self.num_heads, 0, self.k_proj.out_features // self.num_heads)  # (B, h, 0, d)
+        empty = like.new_zeros(
+            like.shape[0], self.num_heads, 0, self.k_proj.out_features // self.num_heads
+        )  # (B, h, 0, d)
         return {"k": empty, "v": empty.clone()}
 
     def forward(

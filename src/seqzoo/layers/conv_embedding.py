@@ -32,4 +32,6 @@ class ConvEmbedding(nn.Module):
         if mask is not None:
             x = x * mask.unsqueeze(-1).to(x.dtype)
         h = F.pad(swap_time_channels(x), self.pad)  # (B, C, pad + T)
-        return swap_time_channels(self.conv(h))  # (B, T, D) in memory too, as the residual stream that starts here must be
+        return swap_time_channels(
+            self.conv(h)
+        )  # (B, T, D) in memory too, as the residual stream that starts here must be

@@ -33,22 +33,31 @@ def check_mask(mask: torch.Tensor, x: torch.Tensor, name: str = "mask") -> None:
     if torch.jit.is_tracing() or torch.compiler.is_compiling():
         return
     if mask.dtype != torch.bool:
-        raise MaskError(f"{name} must be a bool tensor (True = real step), got {mask.dtype}; pass {name}.bool() or lengths via mask_from_lengths")
+        raise MaskError(
+            f"{name} must be a bool tensor (True = real step), got {mask.dtype}; pass {name}.bool() or lengths via "
+            "mask_from_lengths"
+        )
     if mask.shape != x.shape[:2]:
         raise MaskError(f"{name} of shape {tuple(mask.shape)} does not match the input's (B, T) = {tuple(x.shape[:2])}")
     empty = (~mask.any(dim=1)).nonzero()
     if len(empty):
-        raise MaskError(f"{name} row {int(empty[0])} has no real step: every sequence needs at least one; drop empty sequences")
+        raise MaskError(
+            f"{name} row {int(empty[0])} has no real step: every sequence needs at least one; drop empty sequences"
+        )
     unsorted = (mask[:, 1:] & ~mask[:, :-1]).any(dim=1).nonzero()
     if len(unsorted):
-        raise MaskError(f"{name} row {int(unsorted[0])} is not right-padded: real steps (True) must come first, then padding "
-                        "(False); for left-padded data flip each row's steps, or build the mask with mask_from_lengths")
+        raise MaskError(
+            f"{name} row {int(unsorted[0])} is not right-padded: real steps (True) must come first, then padding "
+            "(False); for left-padded data flip each row's steps, or build the mask with mask_from_lengths"
+        )
 
 
 def check_inputs(module, x: torch.Tensor, mask: torch.Tensor | None) -> None:
     """A backbone's first lines: x must be (B, T, input_size), and a mask must keep the mask contract."""
     if x.dim() != 3 or x.shape[-1] != module.input_size:
-        raise ValueError(f"{type(module).__name__} expects input (B, T, {module.input_size}), got {tuple(x.shape)}"
-                         + ("; add a batch dimension with x.unsqueeze(0)" if x.dim() == 2 else ""))
+        raise ValueError(
+            f"{type(module).__name__} expects input (B, T, {module.input_size}), got {tuple(x.shape)}"
+            + ("; add a batch dimension with x.unsqueeze(0)" if x.dim() == 2 else "")
+        )
     if mask is not None:
         check_mask(mask, x)

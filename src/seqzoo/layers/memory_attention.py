@@ -20,7 +20,9 @@ class MemoryAttention(nn.Module):
         if kind not in SCORES:
             raise ValueError(f"unknown attention {kind!r}; choose one of {', '.join(SCORES)}")
         if kind == "dot" and query_size != memory_size:
-            raise ValueError(f"dot attention needs equal sizes, got query {query_size} and memory {memory_size}; use 'general'")
+            raise ValueError(
+                f"dot attention needs equal sizes, got query {query_size} and memory {memory_size}; use 'general'"
+            )
         self.kind = kind
         if kind == "general":
             self.key_proj = nn.Linear(memory_size, query_size, bias=False)
@@ -39,7 +41,9 @@ class MemoryAttention(nn.Module):
     def context(self, query, memory, keys, memory_mask=None) -> tuple[torch.Tensor, torch.Tensor]:
         """query (B, T, Q) -> context (B, T, M) and attention weights (B, T, S), zero on padded memory."""
         if self.kind == "additive":
-            scores = self.v(torch.tanh(self.query_proj(query).unsqueeze(2) + keys.unsqueeze(1))).squeeze(-1)  # (B, T, S)
+            scores = self.v(torch.tanh(self.query_proj(query).unsqueeze(2) + keys.unsqueeze(1))).squeeze(
+                -1
+            )  # (B, T, S)
         else:
             scores = query @ keys.transpose(1, 2)  # (B, T, S)
         if memory_mask is not None:

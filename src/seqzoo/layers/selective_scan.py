@@ -108,7 +108,9 @@ class SelectiveScan(torch.autograd.Function):
         gx, gdt, gB, gC = (torch.empty_like(v) for v in (x, dt, B, C))
         gA = torch.zeros_like(A)
         a_buf, hs_buf, g_buf = buffers(ctx.chunk, entering[0], 3)
-        carry = torch.zeros_like(entering[0]) if gh is None else gh.clone()  # dL/dh at the chunk's last step, from later
+        carry = (
+            torch.zeros_like(entering[0]) if gh is None else gh.clone()
+        )  # dL/dh at the chunk's last step, from later
         for k in reversed(range(len(entering))):
             part = slice(k * ctx.chunk, (k + 1) * ctx.chunk)
             c = len(x[part])

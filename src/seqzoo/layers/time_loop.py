@@ -34,7 +34,9 @@ def loop_over_time(step: Callable, state, inputs: tuple[torch.Tensor, ...], reve
             return torch.utils._pytree.tree_map(torch.clone, new), y.clone()
 
         state = torch.utils._pytree.tree_map(torch.clone, state)  # h and c may start as one tensor of zeros
-        final, ys = scan(body, state, tuple(x.transpose(0, 1).contiguous() for x in inputs), reverse=reverse)  # time-major
+        final, ys = scan(
+            body, state, tuple(x.transpose(0, 1).contiguous() for x in inputs), reverse=reverse
+        )  # time-major
         return final, ys.transpose(0, 1)
     steps = range(inputs[0].shape[1])
     ys = [None] * len(steps)

@@ -14,7 +14,9 @@ class MLPCondition(nn.Module):
     def __init__(self, condition_shape: list[int], hidden_size: int = 128, output_size: int = 128):
         super().__init__()
         features = int(torch.tensor(condition_shape).prod())
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(features, hidden_size), nn.ReLU(), nn.Linear(hidden_size, output_size))
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(features, hidden_size), nn.ReLU(), nn.Linear(hidden_size, output_size)
+        )
         self.output_size = output_size
 
     def forward(self, c: torch.Tensor):
@@ -25,7 +27,9 @@ class CNNCondition(nn.Module):
     """An image (B, C, H, W) -> conv blocks (the first halves the resolution) -> mean-pooled vector (B, K)
     and the feature map as a memory of (H / 2) x (W / 2) regions, pooled to at most ``max_grid`` per side."""
 
-    def __init__(self, condition_shape: list[int], channels: list[int] = (32, 64), output_size: int = 128, max_grid: int = 8):
+    def __init__(
+        self, condition_shape: list[int], channels: list[int] = (32, 64), output_size: int = 128, max_grid: int = 8
+    ):
         super().__init__()
         self.max_grid = max_grid
         layers, c_in = [], condition_shape[0]

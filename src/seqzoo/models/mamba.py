@@ -21,7 +21,8 @@ The backbone: a linear input projection to d_model, ``num_layers`` blocks, a fin
 ``parallel=True``) in long chunks whose recurrence is itself a parallel scan (``parallel=False`` keeps the
 step-by-step loop inside chunks on any device): each chunk's
 (chunk, B, d_inner, d_state) tensors are built, used and overwritten (recomputed in the backward pass), so
-memory grows with T only through the (B, T, d_inner) streams, not T x d_inner x d_state. Padded steps get dt = 0 (the state passes through) and output zeros.
+memory grows with T only through the (B, T, d_inner) streams, not T x d_inner x d_state. Padded steps get dt = 0 (the
+state passes through) and output zeros.
 
 ``step()`` carries, per block, the convolution's last d_conv - 1 inputs and the SSM state: a fixed cost per
 token at any position. ``forward(x, state=...)`` continues from such a state.
@@ -55,8 +56,16 @@ class RMSNorm(nn.Module):
 
 
 class MambaBlock(nn.Module):
-    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2, dropout: float = 0.0,
-                 dt_min: float = 0.001, dt_max: float = 0.1):
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: int = 2,
+        dropout: float = 0.0,
+        dt_min: float = 0.001,
+        dt_max: float = 0.1,
+    ):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
         E, self.dt_rank, self.d_conv = expand * d_model, math.ceil(d_model / 16), d_conv
@@ -77,8 +86,16 @@ class MambaBlock(nn.Module):
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.A_log.shape[1], self.A_log.shape[1]], dim=-1)
         return F.softplus(self.dt_proj(dt)), B, C, -torch.exp(self.A_log)
 
-    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, lengths: torch.Tensor, state, impl: str, chunk: int,
-                parallel: bool | None = None):
+    def forward(
+        self,
+        u: torch.Tensor,
+        keep: torch.Tensor | None,
+        lengths: torch.Tensor,
+        state,
+        impl: str,
+        chunk: int,
+        parallel: bool | None = None,
+    ):
         """u (B, T, d_model), keep (B, T, 1) or None, lengths (B,), state (conv (B, E, K-1), ssm (B, E, N)) or None
         -> (B, T, d_model) and the state after each sequence's last real step."""
         x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, T, E) each
@@ -86,7 +103,9 @@ class MambaBlock(nn.Module):
             x = x * keep
         Bsz, T, E = x.shape
         past = x.new_zeros(Bsz, E, self.d_conv - 1) if state is None else state[0]
-        window = torch.cat([past, x.transpose(1, 2)], dim=-1)  # (B, E, K - 1 + T): cat copies, and only copies read its gradient
+        window = torch.cat(
+            [past, x.transpose(1, 2)], dim=-1
+        )  # (B, E, K - 1 + T): cat copies, and only copies read its gradient
         xc = swap_time_channels(F.silu(self.conv(window)))  # (B, T, E), contiguous: no kernel mixes layouts
         dt, B, C, A = self.ssm_inputs(xc)
         if keep is not None:
@@ -98,7 +117,9 @@ class MambaBlock(nn.Module):
             y, h = selective_scan(xc, dt, A, B, C, h, chunk, parallel)
         y = (y + self.D * xc) * F.silu(z)
         out = u + self.dropout(self.out_proj(y))
-        index = (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
+        index = (
+            (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
+        )
         return out, (window.gather(-1, index), h)  # the conv's last K - 1 real inputs
 
     def step(self, u: torch.Tensor, state):
@@ -116,9 +137,19 @@ class Mamba(nn.Module):
     width = Width("d_model")
     causal = True
 
-    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
-                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64,
-                 parallel: bool | None = None):
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 128,
+        num_layers: int = 2,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: int = 2,
+        dropout: float = 0.0,
+        impl: str = "scan",
+        chunk: int = 64,
+        parallel: bool | None = None,
+    ):
         super().__init__()
         if impl not in ("scan", "reference"):
             raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
@@ -139,15 +170,22 @@ class Mamba(nn.Module):
         lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else lengths_from_mask(mask)
         h, finals = self.input_proj(x), []
         for i, block in enumerate(self.layers):
-            h, final = block(h, keep, lengths, None if state is None else state[i], self.impl, self.chunk, self.parallel)
+            h, final = block(
+                h, keep, lengths, None if state is None else state[i], self.impl, self.chunk, self.parallel
+            )
             finals.append(final)
         out = self.norm(h)
         return (out if keep is None else out * keep), finals
 
     def start_state(self, like: torch.Tensor) -> list:
         """Zeros for every block, for a batch like ``like`` (B, C)."""
-        return [(like.new_zeros(like.shape[0], b.conv.in_channels, b.d_conv - 1), like.new_zeros(like.shape[0], *b.A_log.shape))
-                for b in self.layers]
+        return [
+            (
+                like.new_zeros(like.shape[0], b.conv.in_channels, b.d_conv - 1),
+                like.new_zeros(like.shape[0], *b.A_log.shape),
+            )
+            for b in self.layers
+        ]
 
     def step(self, x: torch.Tensor, state: list) -> tuple[torch.Tensor, list]:
         """x (B, C) -> (B, d_model) and the new state: one token through every block, at a fixed cost."""
@@ -163,9 +201,32 @@ class MambaDecoder(StreamDecoder):
 
     width = Width("d_model")
 
-    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 2, d_state: int = 16, d_conv: int = 4,
-                 expand: int = 2, dropout: float = 0.0, impl: str = "scan", chunk: int = 64, parallel: bool | None = None,
-                 condition_size: int | None = None, memory_size: int | None = None, attention: str | None = "general"):
-        backbone = Mamba(input_size + (condition_size or 0), d_model, num_layers, d_state, d_conv, expand, dropout, impl, chunk,
-                         parallel)
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 128,
+        num_layers: int = 2,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: int = 2,
+        dropout: float = 0.0,
+        impl: str = "scan",
+        chunk: int = 64,
+        parallel: bool | None = None,
+        condition_size: int | None = None,
+        memory_size: int | None = None,
+        attention: str | None = "general",
+    ):
+        backbone = Mamba(
+            input_size + (condition_size or 0),
+            d_model,
+            num_layers,
+            d_state,
+            d_conv,
+            expand,
+            dropout,
+            impl,
+            chunk,
+            parallel,
+        )
         super().__init__(backbone, condition_size, memory_size, attention)

@@ -44,8 +44,15 @@ class MinRecurrent(nn.Module):
     gates = 2
     width = Width("hidden_size")
 
-    def __init__(self, input_size: int, hidden_size: int = 128, num_layers: int = 3, dropout: float = 0.0,
-                 bidirectional: bool = False, impl: str = "scan"):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int = 128,
+        num_layers: int = 3,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        impl: str = "scan",
+    ):
         super().__init__()
         if impl not in ("scan", "reference"):
             raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
@@ -54,7 +61,10 @@ class MinRecurrent(nn.Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bidirectional, self.impl, self.dirs = bidirectional, impl, 2 if bidirectional else 1
         self.layers = nn.ModuleList(
-            nn.ModuleList(nn.Linear(input_size if layer == 0 else self.dirs * hidden_size, self.gates * hidden_size) for _ in range(self.dirs))
+            nn.ModuleList(
+                nn.Linear(input_size if layer == 0 else self.dirs * hidden_size, self.gates * hidden_size)
+                for _ in range(self.dirs)
+            )
             for layer in range(num_layers)
         )
         self.dropout = nn.Dropout(dropout)
@@ -72,11 +82,14 @@ class MinRecurrent(nn.Module):
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None):
-        """x (B, T, C), mask (B, T), state (layers * dirs, B, H) -> output (B, T, dirs * H), state (layers * dirs, B, H)"""
+        """x (B, T, C), mask (B, T), state (layers * dirs, B, H) -> output (B, T, dirs * H), state (layers * dirs,
+        B, H)"""
         check_inputs(self, x, mask)
         if state is None:
             state = x.new_zeros(self.num_layers * self.dirs, x.shape[0], self.hidden_size)
-        block = time_blocks.steps_per_block(x, self.gates * self.hidden_size) if self.causal and not exporting() else None
+        block = (
+            time_blocks.steps_per_block(x, self.gates * self.hidden_size) if self.causal and not exporting() else None
+        )
         if block:  # long on a CPU: block by block in time, the same numbers with block-sized tensors
             return time_blocks.in_time_blocks(lambda xb, mb, s, last: self.run(xb, mb, s), x, mask, state, block)
         return self.run(x, mask, state)
@@ -113,7 +126,9 @@ class MinRecurrent(nn.Module):
         """One step of a causal stack: x (B, C), state [(B, H)] * layers -> (B, H), new state. A fixed-size
         state: the cost of a step does not grow with the position."""
         if self.bidirectional:
-            raise ValueError("a bidirectional minGRU/minLSTM reads the future; build it with bidirectional=false to step")
+            raise ValueError(
+                "a bidirectional minGRU/minLSTM reads the future; build it with bidirectional=false to step"
+            )
         new = []
         for i, (project,) in enumerate(self.layers):
             a, b = self.coefficients(project(x))
@@ -148,10 +163,21 @@ class MinGRUDecoder(StreamDecoder):
     width = Width("hidden_size")
     family = MinGRU
 
-    def __init__(self, input_size: int, hidden_size: int = 128, num_layers: int = 3, dropout: float = 0.0, impl: str = "scan",
-                 bidirectional: bool = False, condition_size: int | None = None, memory_size: int | None = None,
-                 attention: str | None = "general"):
-        backbone = self.family(input_size + (condition_size or 0), hidden_size, num_layers, dropout, bidirectional, impl)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int = 128,
+        num_layers: int = 3,
+        dropout: float = 0.0,
+        impl: str = "scan",
+        bidirectional: bool = False,
+        condition_size: int | None = None,
+        memory_size: int | None = None,
+        attention: str | None = "general",
+    ):
+        backbone = self.family(
+            input_size + (condition_size or 0), hidden_size, num_layers, dropout, bidirectional, impl
+        )
         super().__init__(backbone, condition_size, memory_size, attention)
 
 

@@ -26,5 +26,8 @@ def create_model(name: str, input_size: int, **overrides):
     node.pop("target_params", None)  # a training run's parameter budget, not a constructor argument
     unknown = sorted(set(overrides) - set(node))
     if unknown:
-        raise SeqzooError(f"model {name} has no {', '.join(unknown)}; its settings are: {', '.join(k for k in node if k != '_target_')}")
+        raise SeqzooError(
+            f"model {name} has no {', '.join(unknown)}; its settings are: "
+            f"{', '.join(k for k in node if k != '_target_')}"
+        )
     return instantiate({**node, **overrides}, input_size=input_size)

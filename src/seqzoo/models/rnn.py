@@ -222,8 +222,15 @@ class Recurrent(nn.Module):
 
         with torch.cuda.device_of(weights[0]), torch.no_grad():
             torch._cudnn_rnn_flatten_weight(
-                weights, 4 if self.bias else 2, self.input_size, cudnn_rnn.get_cudnn_mode(self.mode),
-                self.hidden_size, 0, self.num_layers, True, self.bidirectional,
+                weights,
+                4 if self.bias else 2,
+                self.input_size,
+                cudnn_rnn.get_cudnn_mode(self.mode),
+                self.hidden_size,
+                0,
+                self.num_layers,
+                True,
+                self.bidirectional,
             )
 
     # Eager under torch.compile, as torch keeps nn.RNN out of compiled graphs: on an H200 (torch 2.11) tracing
@@ -238,7 +245,9 @@ class Recurrent(nn.Module):
             return output.contiguous(), tuple(states)  # batch-first in memory (the kernel's is a time-major view)
         packed = pack_padded_sequence(x, lengths_from_mask(mask).cpu(), batch_first=True, enforce_sorted=False)
         hx = tuple(s.index_select(1, packed.sorted_indices) for s in states)
-        data, *states = FUSED[self.mode](packed.data, packed.batch_sizes, hx if self.mode == "LSTM" else hx[0], weights, *flags)
+        data, *states = FUSED[self.mode](
+            packed.data, packed.batch_sizes, hx if self.mode == "LSTM" else hx[0], weights, *flags
+        )
         packed_out = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
         output, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
         return output.contiguous(), tuple(s.index_select(1, packed.unsorted_indices) for s in states)
@@ -258,8 +267,18 @@ class LSTM(Recurrent):
 
     mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, batch_first: bool = True,
-                 dropout: float = 0.0, bidirectional: bool = False, impl: str = "fused", forget_bias: float | None = None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        impl: str = "fused",
+        forget_bias: float | None = None,
+    ):
         self.forget_bias = forget_bias
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, impl)
 
@@ -386,7 +405,9 @@ class RNNDecoder(nn.Module):
         """hidden: an initial RNN state in torch.nn's layout; else one made from ``condition``; else zeros."""
         if hidden is None and condition is not None and self.init_hidden is not None:
             h = torch.tanh(self.init_hidden(condition)).view(-1, self.num_layers, self.hidden_size).transpose(0, 1)
-            hidden = (h.contiguous(), torch.zeros_like(h)) if isinstance(self.rnn, LSTM) else h.contiguous()  # (L, B, H)
+            hidden = (
+                (h.contiguous(), torch.zeros_like(h)) if isinstance(self.rnn, LSTM) else h.contiguous()
+            )  # (L, B, H)
         if memory_mask is not None:
             check_mask(memory_mask, memory, "memory_mask")
         keys = self.attention.keys(memory) if self.attention is not None and memory is not None else None
@@ -425,7 +446,9 @@ class RNNDecoder(nn.Module):
             out, state["weights"] = self.attend(h, state)
             return out.squeeze(1), state
         query = self.top_hidden(state["rnn"], x)  # (B, 1, H): the previous state asks
-        context, state["weights"] = self.attention.context(query, state["memory"], state["keys"], state["memory_mask"])  # (B, 1, M)
+        context, state["weights"] = self.attention.context(
+            query, state["memory"], state["keys"], state["memory_mask"]
+        )  # (B, 1, M)
         h, state["rnn"] = self.rnn(torch.cat([x, context], dim=-1), state=state["rnn"])
         out = torch.tanh(self.attention.combine(torch.cat([h, context], dim=-1)))
         return out.squeeze(1), state

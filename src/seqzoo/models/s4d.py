@@ -173,7 +173,9 @@ class S4DKernel(nn.Module):
         W_re, W_im = C_re * dB_re - C_im * dB_im, C_re * dB_im + C_im * dB_re
         l = torch.arange(length, device=a.device, dtype=torch.float64)  # (T,)
         magnitude, phase = torch.exp(a.unsqueeze(-1) * l), b.unsqueeze(-1) * l  # (H, N2, T)
-        K = (W_re.unsqueeze(-1) * magnitude * torch.cos(phase) - W_im.unsqueeze(-1) * magnitude * torch.sin(phase)).sum(2)
+        K = (W_re.unsqueeze(-1) * magnitude * torch.cos(phase) - W_im.unsqueeze(-1) * magnitude * torch.sin(phase)).sum(
+            2
+        )
         return (2 * K).to(self.C.dtype)
 
     def forward(self, u: torch.Tensor, lengths: torch.Tensor, state: torch.Tensor | None, need_state: bool = True):
@@ -181,9 +183,11 @@ class S4DKernel(nn.Module):
         -> y (B, H, T) and the state after each sequence's last real step (None unless ``need_state``)."""
         if exporting():  # the output alone, with no complex number and no FFT (the final state is complex)
             if state is not None or need_state:
-                raise NotImplementedError("an exported S4D forward computes outputs only (its final state is a complex "
-                                          "contraction); call it with need_state=False and no initial state, and "
-                                          "step() to carry a state")
+                raise NotImplementedError(
+                    "an exported S4D forward computes outputs only (its final state is a complex "
+                    "contraction); call it with need_state=False and no initial state, and "
+                    "step() to carry a state"
+                )
             K = self.real_kernel(u.shape[-1])
             y = direct_conv(u, K[0]) + self.D.unsqueeze(-1) * u
             return (y + direct_conv(u.flip(-1), K[1]).flip(-1) if K.shape[0] == 2 else y), None
@@ -207,7 +211,9 @@ class S4DKernel(nn.Module):
         # the final state: sum_j dA^j dB u_(len-1-j), u read from each sequence's last real step backwards
         back = lengths.view(B, 1, 1) - 1 - torch.arange(T, device=u.device)  # (B, 1, T)
         u_back = u.gather(-1, back.clamp(min=0).expand(B, H, T)) * (back >= 0)
-        u_back = F.pad(u_back, (0, P.shape[-1] * S - T)).reshape(B, H, -1, S).transpose(0, 1).reshape(H, -1, S)  # (H, B M, S)
+        u_back = (
+            F.pad(u_back, (0, P.shape[-1] * S - T)).reshape(B, H, -1, S).transpose(0, 1).reshape(H, -1, S)
+        )  # (H, B M, S)
         Qt = Q.transpose(1, 2)  # (H, S, N2): two real products, not one complex one of a real u
         inner = torch.complex(u_back @ Qt.real, u_back @ Qt.imag).view(H, B, -1, Q.shape[1])  # (H, B, M, N2)
         final = dB * (inner * P.transpose(1, 2).unsqueeze(1)).sum(2).transpose(0, 1)  # (B, H, N2)
@@ -253,15 +259,26 @@ class S4D(nn.Module):
     width = Width("d_model")
     state_optional = True  # forward(..., need_state=False) skips the final state
 
-    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 4, d_state: int = 64, dropout: float = 0.0,
-                 bidirectional: bool = False):
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 128,
+        num_layers: int = 4,
+        d_state: int = 64,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ):
         super().__init__()
         if d_state % 2:
-            raise ValueError(f"d_state counts real dimensions, half of them complex conjugates: give an even number, got {d_state}")
+            raise ValueError(
+                f"d_state counts real dimensions, half of them complex conjugates: give an even number, got {d_state}"
+            )
         self.input_size, self.d_model, self.num_layers, self.d_state = input_size, d_model, num_layers, d_state
         self.bidirectional = bidirectional
         self.input_proj = nn.Linear(input_size, d_model)
-        self.layers = nn.ModuleList(S4DLayer(d_model, d_state, dropout, 2 if bidirectional else 1) for _ in range(num_layers))
+        self.layers = nn.ModuleList(
+            S4DLayer(d_model, d_state, dropout, 2 if bidirectional else 1) for _ in range(num_layers)
+        )
         self.norm = nn.LayerNorm(d_model)
 
     @property
@@ -272,8 +289,13 @@ class S4D(nn.Module):
     def causal(self) -> bool:
         return not self.bidirectional
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: torch.Tensor | None = None,
-                need_state: bool = True):
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        state: torch.Tensor | None = None,
+        need_state: bool = True,
+    ):
         """x (B, T, C), mask (B, T), state (num_layers, B, d_model, d_state / 2, 2) (real and imaginary parts) or
         None -> (B, T, d_model) and the state after each sequence's last real step; None with ``need_state=False``
         (``run_encoder`` asks so: the final state is a contraction as costly as ~15 % of a layer)."""
@@ -313,8 +335,17 @@ class S4DDecoder(StreamDecoder):
 
     width = Width("d_model")
 
-    def __init__(self, input_size: int, d_model: int = 128, num_layers: int = 4, d_state: int = 64, dropout: float = 0.0,
-                 bidirectional: bool = False, condition_size: int | None = None, memory_size: int | None = None,
-                 attention: str | None = "general"):
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 128,
+        num_layers: int = 4,
+        d_state: int = 64,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        condition_size: int | None = None,
+        memory_size: int | None = None,
+        attention: str | None = "general",
+    ):
         backbone = S4D(input_size + (condition_size or 0), d_model, num_layers, d_state, dropout, bidirectional)
         super().__init__(backbone, condition_size, memory_size, attention)

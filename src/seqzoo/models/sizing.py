@@ -17,7 +17,9 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def fit_width(build: Callable[[int], nn.Module], target: int, low: int = 1, high: int = 4096, step: int = 1) -> tuple[int, int]:
+def fit_width(
+    build: Callable[[int], nn.Module], target: int, low: int = 1, high: int = 4096, step: int = 1
+) -> tuple[int, int]:
     """-> (width, parameter count) closest to ``target`` among multiples of ``step`` in [low, high]."""
     lo, hi = max(1, low // step), max(1, high // step)
     while lo < hi:  # the smallest multiple whose count reaches the target
@@ -43,9 +45,15 @@ def fit_family(build: Callable[[dict], nn.Module], family: type, config: Mapping
     ``target``, moving only the width the family declares (``family.width``, ``models.interface.Width``)."""
     knob = getattr(family, "width", None)
     if knob is None:
-        raise SeqzooError(f"{family.__name__} declares no width (a class attribute width = Width('<argument>')), so model.target_params cannot size it")
+        raise SeqzooError(
+            f"{family.__name__} declares no width (a class attribute width = Width('<argument>')), so "
+            "model.target_params cannot size it"
+        )
     step = int(config.get(knob.multiple_of, 1)) if knob.multiple_of else 1
     width, count = fit_width(lambda w: build({knob.key: width_value(family, config, w)}), target, step=step)
     if abs(count - target) > 0.05 * target:
-        raise SeqzooError(f"no {knob.key} gives {target} parameters within 5% (closest: {count} at {width}); change other sizes or the target")
+        raise SeqzooError(
+            f"no {knob.key} gives {target} parameters within 5% (closest: {count} at {width}); change other sizes "
+            "or the target"
+        )
     return {knob.key: width_value(family, config, width)}, count

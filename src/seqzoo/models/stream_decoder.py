@@ -18,12 +18,20 @@ from seqzoo.models.interface import run_encoder
 
 
 class StreamDecoder(nn.Module):
-    def __init__(self, backbone: nn.Module, condition_size: int | None = None, memory_size: int | None = None,
-                 attention: str | None = "general"):
+    def __init__(
+        self,
+        backbone: nn.Module,
+        condition_size: int | None = None,
+        memory_size: int | None = None,
+        attention: str | None = "general",
+    ):
         super().__init__()
         if not getattr(backbone, "causal", False):
-            raise ValueError(f"a decoder generates one step at a time, so its backbone must be causal; {type(backbone).__name__} "
-                             "was built to read both directions (bidirectional=true or causal=false): build it causal for the decoder role")
+            raise ValueError(
+                f"a decoder generates one step at a time, so its backbone must be causal; {type(backbone).__name__} "
+                "was built to read both directions (bidirectional=true or causal=false): build it causal for the "
+                "decoder role"
+            )
         self.backbone, self.condition_size = backbone, condition_size or 0
         use_attention = attention is not None and memory_size is not None
         self.attention = MemoryAttention(attention, backbone.output_size, memory_size) if use_attention else None
@@ -41,7 +49,9 @@ class StreamDecoder(nn.Module):
         cond = condition.view(condition.shape[0], *([1] * (x.dim() - 2)), -1).expand(*x.shape[:-1], -1)
         return torch.cat([x, cond], dim=-1)
 
-    def init_state(self, memory=None, memory_mask=None, condition=None, *, batch_like: torch.Tensor | None = None) -> dict:
+    def init_state(
+        self, memory=None, memory_mask=None, condition=None, *, batch_like: torch.Tensor | None = None
+    ) -> dict:
         """``batch_like`` (B, C): any tensor with the batch size, dtype and device of the inputs to come."""
         like = batch_like if batch_like is not None else memory[:, 0] if memory is not None else condition
         if like is None:

@@ -35,7 +35,9 @@ def receptive_field(kernel_size: int, levels: int) -> int:
 class CausalConv1d(nn.Module):
     """Dilated Conv1d that pads ``(k - 1) * dilation`` steps on the left (causal) or split over both sides."""
 
-    def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int = 1, causal: bool = True, weight_norm: bool = True):
+    def __init__(
+        self, c_in: int, c_out: int, kernel_size: int, dilation: int = 1, causal: bool = True, weight_norm: bool = True
+    ):
         super().__init__()
         # torch's default initialisation. Bai et al. write N(0, 0.01) into these weights, but their weight-norm
         # hook recomputes the weight from g and v before the first forward, so their runs started from the
@@ -56,7 +58,9 @@ class CausalConv1d(nn.Module):
 
 
 class TemporalBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int, dropout: float, causal: bool, weight_norm: bool):
+    def __init__(
+        self, c_in: int, c_out: int, kernel_size: int, dilation: int, dropout: float, causal: bool, weight_norm: bool
+    ):
         super().__init__()
         self.conv1 = CausalConv1d(c_in, c_out, kernel_size, dilation, causal, weight_norm)
         self.conv2 = CausalConv1d(c_out, c_out, kernel_size, dilation, causal, weight_norm)
@@ -102,7 +106,8 @@ class TCN(nn.Module):
         self.input_size, self.causal = input_size, causal
         widths = [input_size, *num_channels]
         self.blocks = nn.ModuleList(
-            TemporalBlock(widths[i], widths[i + 1], kernel_size, 2**i, dropout, causal, weight_norm) for i in range(len(num_channels))
+            TemporalBlock(widths[i], widths[i + 1], kernel_size, 2**i, dropout, causal, weight_norm)
+            for i in range(len(num_channels))
         )
         self.kernel_size, self.warned = kernel_size, False
 
@@ -135,7 +140,10 @@ class TCN(nn.Module):
         if not self.causal:
             raise ValueError("only a causal TCN can run step by step; build it with causal=True")
         return [
-            (x.new_zeros(x.shape[0], b.conv1.conv.in_channels, b.conv1.pad[0]), x.new_zeros(x.shape[0], b.conv2.conv.in_channels, b.conv2.pad[0]))
+            (
+                x.new_zeros(x.shape[0], b.conv1.conv.in_channels, b.conv1.pad[0]),
+                x.new_zeros(x.shape[0], b.conv2.conv.in_channels, b.conv2.pad[0]),
+            )
             for b in self.blocks
         ]
 
@@ -162,5 +170,7 @@ class TCNDecoder(StreamDecoder):
         memory_size: int | None = None,
         attention: str | None = "general",
     ):
-        tcn = TCN(input_size + (condition_size or 0), num_channels, kernel_size, dropout, causal=True, weight_norm=weight_norm)
+        tcn = TCN(
+            input_size + (condition_size or 0), num_channels, kernel_size, dropout, causal=True, weight_norm=weight_norm
+        )
         super().__init__(tcn, condition_size, memory_size, attention)

@@ -22,7 +22,9 @@ ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 def activation_type(activation) -> type[nn.Module]:
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose {', '.join(ACTIVATIONS)} or pass a module type")
+            raise ValueError(
+                f"unknown activation {activation!r}; choose {', '.join(ACTIVATIONS)} or pass a module type"
+            )
         return ACTIVATIONS[activation]
     return activation
 
@@ -30,7 +32,10 @@ def activation_type(activation) -> type[nn.Module]:
 class FeedForward(nn.Sequential):
     def __init__(self, d_model: int, dim_feedforward: int, dropout: float, activation):
         super().__init__(
-            nn.Linear(d_model, dim_feedforward), activation_type(activation)(), nn.Dropout(dropout), nn.Linear(dim_feedforward, d_model)
+            nn.Linear(d_model, dim_feedforward),
+            activation_type(activation)(),
+            nn.Dropout(dropout),
+            nn.Linear(dim_feedforward, d_model),
         )
 
 
@@ -48,7 +53,15 @@ class Residual(nn.Module):
 
 
 class EncoderLayer(nn.Module):
-    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float = 0.1, activation="relu", norm_first: bool = True):
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        dim_feedforward: int,
+        dropout: float = 0.1,
+        activation="relu",
+        norm_first: bool = True,
+    ):
         super().__init__()
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
         self.attn_block = Residual(d_model, dropout, norm_first)
@@ -65,7 +78,9 @@ def copy_torch_encoder_layer(ours: EncoderLayer, ref: nn.TransformerEncoderLayer
     """Load a ``torch.nn.TransformerEncoderLayer``'s weights into ours: torch packs q, k, v into one
     ``in_proj``; ours keeps three Linear layers."""
     sd = ref.state_dict()
-    for name, w, b in zip(["q_proj", "k_proj", "v_proj"], sd["self_attn.in_proj_weight"].chunk(3), sd["self_attn.in_proj_bias"].chunk(3)):
+    for name, w, b in zip(
+        ["q_proj", "k_proj", "v_proj"], sd["self_attn.in_proj_weight"].chunk(3), sd["self_attn.in_proj_bias"].chunk(3)
+    ):
         getattr(ours.self_attn, name).weight.data.copy_(w)
         getattr(ours.self_attn, name).bias.data.copy_(b)
     ours.self_attn.out_proj.load_state_dict(ref.self_attn.out_proj.state_dict())
@@ -78,7 +93,15 @@ def copy_torch_encoder_layer(ours: EncoderLayer, ref: nn.TransformerEncoderLayer
 class DecoderLayer(nn.Module):
     """Causal self-attention, cross-attention over the memory (when there is one), feed-forward."""
 
-    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float = 0.1, activation="relu", norm_first: bool = True):
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        dim_feedforward: int,
+        dropout: float = 0.1,
+        activation="relu",
+        norm_first: bool = True,
+    ):
         super().__init__()
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
         self.self_block = Residual(d_model, dropout, norm_first)
@@ -87,10 +110,14 @@ class DecoderLayer(nn.Module):
         self.ff = FeedForward(d_model, dim_feedforward, dropout, activation)
         self.ff_block = Residual(d_model, dropout, norm_first)
 
-    def forward(self, x, memory=None, memory_mask=None, mask=None, cache: dict | None = None, weights: list | None = None):
+    def forward(
+        self, x, memory=None, memory_mask=None, mask=None, cache: dict | None = None, weights: list | None = None
+    ):
         """x (B, T, D), memory (B, S, D), memory_mask (B, S), mask (B, T) or (B, cached + T) -> (B, T, D).
         A ``weights`` list receives the cross-attention weights (B, T, S)."""
-        x = self.self_block(x, lambda h: self.self_attn(h, key_mask=mask, causal=True, cache=None if cache is None else cache["self"]))
+        x = self.self_block(
+            x, lambda h: self.self_attn(h, key_mask=mask, causal=True, cache=None if cache is None else cache["self"])
+        )
         if memory is not None:
             cross = None if cache is None else cache["cross"]
 
@@ -135,7 +162,8 @@ class TransformerEncoder(nn.Module):
         self.positions = positional(positional_encoding, d_model, max_len)
         self.dropout = nn.Dropout(dropout)
         self.layers = nn.ModuleList(
-            EncoderLayer(d_model, num_heads, dim_feedforward, dropout, activation, norm_first) for _ in range(num_layers)
+            EncoderLayer(d_model, num_heads, dim_feedforward, dropout, activation, norm_first)
+            for _ in range(num_layers)
         )
         self.norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()  # pre-norm leaves the sum unnormalised
         self.max_len = max_len
@@ -186,7 +214,8 @@ class TransformerDecoder(nn.Module):
         self.positions = positional(positional_encoding, d_model, max_len)
         self.dropout = nn.Dropout(dropout)
         self.layers = nn.ModuleList(
-            DecoderLayer(d_model, num_heads, dim_feedforward, dropout, activation, norm_first) for _ in range(num_layers)
+            DecoderLayer(d_model, num_heads, dim_feedforward, dropout, activation, norm_first)
+            for _ in range(num_layers)
         )
         self.norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
 
@@ -225,9 +254,16 @@ class TransformerDecoder(nn.Module):
         first step to the last, so beam search reorders it and ONNX export carries it."""
         memory, memory_mask = self.memory(memory, memory_mask, condition)
         if memory is None:  # no batch to size the cache by: filled at the first step
-            return {"memory": None, "memory_mask": None, "caches": [{"self": {}, "cross": {}} for _ in self.layers], "pos": 0}
-        caches = [{"self": layer.self_attn.start_cache(memory), "cross": layer.cross_attn.start_cache(memory, memory)}
-                  for layer in self.layers]
+            return {
+                "memory": None,
+                "memory_mask": None,
+                "caches": [{"self": {}, "cross": {}} for _ in self.layers],
+                "pos": 0,
+            }
+        caches = [
+            {"self": layer.self_attn.start_cache(memory), "cross": layer.cross_attn.start_cache(memory, memory)}
+            for layer in self.layers
+        ]
         pos = torch.zeros(memory.shape[0], dtype=torch.long, device=memory.device)  # (B,)
         return {"memory": memory, "memory_mask": memory_mask, "caches": caches, "pos": pos}
 

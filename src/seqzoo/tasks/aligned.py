@@ -49,15 +49,25 @@ class Aligned(ReadsSequences, TrainLossLogging, L.LightningModule):
         if (causal or next_step) and not is_causal(self.backbone):
             why = "its targets are the next inputs" if next_step else "task.causal=true asks for streaming"
             knobs = inspect.signature(type(self.backbone)).parameters  # the family's own switch, named
-            fix = ("set model.causal=true" if "causal" in knobs else "set model.bidirectional=false" if "bidirectional" in knobs
-                   else "choose a causal family")
-            raise SeqzooError(f"{type(self.backbone).__name__} is not causal, but this aligned task needs a causal backbone ({why}): {fix}")
+            fix = (
+                "set model.causal=true"
+                if "causal" in knobs
+                else "set model.bidirectional=false"
+                if "bidirectional" in knobs
+                else "choose a causal family"
+            )
+            raise SeqzooError(
+                f"{type(self.backbone).__name__} is not causal, but this aligned task needs a causal backbone "
+                f"({why}): {fix}"
+            )
         self.classify, self.next_step, self.class_names = num_classes is not None, next_step, class_names
         self.specials = [i for i, name in enumerate(class_names or []) if name in SPECIALS]  # never sampled
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.backbone.output_size, num_classes if self.classify else num_targets)
         self.optimizer, self.scheduler = optimizer, scheduler
-        self.metrics = stage_metrics(class_metrics(num_classes, IGNORE_INDEX) if self.classify else {"mse": torchmetrics.MeanSquaredError()})
+        self.metrics = stage_metrics(
+            class_metrics(num_classes, IGNORE_INDEX) if self.classify else {"mse": torchmetrics.MeanSquaredError()}
+        )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, C) or token ids (B, T) -> (B, T, classes) or (B, T, targets)"""
@@ -96,7 +106,9 @@ class Aligned(ReadsSequences, TrainLossLogging, L.LightningModule):
         self.evaluate(batch, "test")
 
     @torch.no_grad()
-    def continue_sequence(self, prompt: torch.Tensor, length: int, temperature: float = 1.0, top_k: int | None = None) -> list[int]:
+    def continue_sequence(
+        self, prompt: torch.Tensor, length: int, temperature: float = 1.0, top_k: int | None = None
+    ) -> list[int]:
         """Next-step models write on: prompt (T,) token ids -> ``length`` sampled ids. The whole prefix is
         re-read at each step, which works for every backbone (O(length x T))."""
         ids = prompt.unsqueeze(0)  # (1, T)
@@ -114,7 +126,12 @@ class Aligned(ReadsSequences, TrainLossLogging, L.LightningModule):
             names = self.class_names or [str(i) for i in range(self.head.out_features)]
             opts = self.sampling
             return [
-                {"prediction": "".join(names[i] for i in self.continue_sequence(row[:n], opts["length"], opts["temperature"], opts["top_k"]))}
+                {
+                    "prediction": "".join(
+                        names[i]
+                        for i in self.continue_sequence(row[:n], opts["length"], opts["temperature"], opts["top_k"])
+                    )
+                }
                 for row, n in zip(batch[INPUTS], lengths)
             ]
         out = self(batch[INPUTS], batch[INPUT_MASK])

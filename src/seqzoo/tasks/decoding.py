@@ -40,8 +40,18 @@ def keep_top_k(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
 
 
 @torch.no_grad()
-def sample(step, state, batch_size: int, bos: int, eos: int, max_len: int, device, temperature: float = 1.0,
-           top_k: int | None = None, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def sample(
+    step,
+    state,
+    batch_size: int,
+    bos: int,
+    eos: int,
+    max_len: int,
+    device,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw each token from softmax(logits / temperature), restricted to the ``top_k`` most likely."""
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0 (use greedy for the limit 0), got {temperature}")
@@ -73,8 +83,19 @@ def length_penalty(lengths: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def beam_search(step, reorder, state, batch_size: int, bos: int, eos: int, max_len: int, device, beam_size: int = 4,
-                alpha: float = 0.0, keep_greedy: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def beam_search(
+    step,
+    reorder,
+    state,
+    batch_size: int,
+    bos: int,
+    eos: int,
+    max_len: int,
+    device,
+    beam_size: int = 4,
+    alpha: float = 0.0,
+    keep_greedy: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Keep the ``beam_size`` best prefixes by summed log-probability; finished ones stay in the beam at no
     further cost. The winner is the best of the final beam by log-probability / length penalty.
 

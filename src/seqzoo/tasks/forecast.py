@@ -11,7 +11,8 @@ come either
 The model works in the scaled space the data module chose (``loc``, ``scale``); forecasts are mapped back
 before any metric. ``baseline=seasonal_naive`` (or ``naive``) makes the network forecast a correction to that
 baseline (added to the location of every output kind); its head starts at zero, so it starts out as the
-baseline and learns what it misses. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on the same
+baseline and learns what it misses. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on
+the same
 windows (``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does not beat them shows it.
 """
 
@@ -36,10 +37,25 @@ BASELINES = {"naive": naive, "seasonal_naive": seasonal_naive}
 class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
     mapping = "forecast"
 
-    def __init__(self, backbone, decoder=None, input_size: int = 1, num_targets: int = 1, future_size: int = 0,
-                 horizon: int = 1, season: int = 1, method: str = "direct", output: str = "point",
-                 quantiles: list[float] = (0.1, 0.5, 0.9), point_loss: str = "mse", num_samples: int = 100,
-                 baseline: str | None = None, dropout: float = 0.0, optimizer=None, scheduler=None):
+    def __init__(
+        self,
+        backbone,
+        decoder=None,
+        input_size: int = 1,
+        num_targets: int = 1,
+        future_size: int = 0,
+        horizon: int = 1,
+        season: int = 1,
+        method: str = "direct",
+        output: str = "point",
+        quantiles: list[float] = (0.1, 0.5, 0.9),
+        point_loss: str = "mse",
+        num_samples: int = 100,
+        baseline: str | None = None,
+        dropout: float = 0.0,
+        optimizer=None,
+        scheduler=None,
+    ):
         super().__init__()
         if method not in METHODS:
             raise SeqzooError(f"task.method={method} is not one of {', '.join(METHODS)}")
@@ -57,14 +73,21 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         else:
             if decoder is None:
                 raise SeqzooError("task.method=autoregressive needs a decoder: decoder=<family> (e.g. decoder=lstm)")
-            self.decoder = with_sizes(decoder, dict(input_size=num_targets + future_size, memory_size=D, condition_size=D))
+            self.decoder = with_sizes(
+                decoder, dict(input_size=num_targets + future_size, memory_size=D, condition_size=D)
+            )
             self.head = nn.Linear(self.decoder.output_size, num_targets * self.out.size)
         if baseline is not None:  # no correction at first: the forecaster starts exactly as its baseline
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
         self.optimizer, self.scheduler = optimizer, scheduler
-        self.scores = nn.ModuleDict({f"{stage}_{who}": ForecastScores(self.out.probabilistic and who == "model")
-                                     for stage in ("val", "test") for who in ("model", *BASELINES)})
+        self.scores = nn.ModuleDict(
+            {
+                f"{stage}_{who}": ForecastScores(self.out.probabilistic and who == "model")
+                for stage in ("val", "test")
+                for who in ("model", *BASELINES)
+            }
+        )
 
     # -- the model ------------------------------------------------------------------------------------
     def encode(self, batch: dict) -> torch.Tensor:
@@ -77,7 +100,9 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         if self.method == "direct":
             flat = torch.cat([self.dropout(last), batch["future"].flatten(1)], 1)  # (B, D + H F)
             return self.plus_baseline(self.head(flat).view(-1, self.H, self.K, self.out.size), batch)
-        prev = torch.cat([batch[INPUTS][:, -1:, : self.K], targets_scaled[:, :-1]], 1)  # (B, H, K): y_{o-1} .. y_{o+H-2}
+        prev = torch.cat(
+            [batch[INPUTS][:, -1:, : self.K], targets_scaled[:, :-1]], 1
+        )  # (B, H, K): y_{o-1} .. y_{o+H-2}
         h = self.decoder(torch.cat([prev, batch["future"]], -1), memory, batch.get(INPUT_MASK), last)  # (B, H, D')
         return self.plus_baseline(self.head(self.dropout(h)).view(-1, self.H, self.K, self.out.size), batch)
 
@@ -128,14 +153,18 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         B = memory.shape[0]
         state = self.decoder.init_state(memory, mask, memory[:, -1])
         if samples > 1:
-            state = self.decoder.reorder_state(state, torch.arange(B, device=memory.device).repeat(samples))  # (S B, ...)
+            state = self.decoder.reorder_state(
+                state, torch.arange(B, device=memory.device).repeat(samples)
+            )  # (S B, ...)
         prev = batch[INPUTS][:, -1, : self.K].repeat(samples, 1)  # (S B, K)
         future = batch["future"].repeat(samples, 1, 1)  # (S B, H, F)
         repeated = {INPUTS: batch[INPUTS].repeat(samples, 1, 1)}  # for the baseline of every sample path
         out = []
         for t in range(self.H):
             h, state = self.decoder.step(torch.cat([prev, future[:, t]], -1), state)
-            p = self.plus_baseline(self.head(h).view(-1, 1, self.K, self.out.size), repeated, slice(t, t + 1))[:, 0]  # (S B, K, size)
+            p = self.plus_baseline(self.head(h).view(-1, 1, self.K, self.out.size), repeated, slice(t, t + 1))[
+                :, 0
+            ]  # (S B, K, size)
             prev = self.out.sample(p) if samples > 1 else self.out.point(p)
             out.append(prev)
         return torch.stack(out, 1).view(samples, B, self.H, self.K)
@@ -156,13 +185,17 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         self.scores[f"{stage}_model"].update(point, batch[TARGETS], batch["mase_scale"], q)
         context = self.unscaled(batch[INPUTS][:, :, : self.K], batch)  # (B, L, K) on the original scale
         self.scores[f"{stage}_naive"].update(naive(context, self.H), batch[TARGETS], batch["mase_scale"])
-        self.scores[f"{stage}_seasonal_naive"].update(seasonal_naive(context, self.H, self.season), batch[TARGETS], batch["mase_scale"])
+        self.scores[f"{stage}_seasonal_naive"].update(
+            seasonal_naive(context, self.H, self.season), batch[TARGETS], batch["mase_scale"]
+        )
 
     def log_scores(self, stage: str) -> None:
         for who in ("model", *BASELINES):
             metric = self.scores[f"{stage}_{who}"]
             prefix = f"{stage}/" if who == "model" else f"{stage}/{who}_"
-            self.log_dict({prefix + k: v for k, v in metric.compute().items()}, prog_bar=stage == "val" and who == "model")
+            self.log_dict(
+                {prefix + k: v for k, v in metric.compute().items()}, prog_bar=stage == "val" and who == "model"
+            )
             metric.reset()
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
@@ -180,8 +213,13 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
         """One row per window: the point forecast and, when probabilistic, the 10 % and 90 % quantiles."""
         point, q = self.forecast(batch)
+
         def values(t: torch.Tensor) -> list:  # (H, K) -> [v, ...] for one target, [[v, ...], ...] per step for several
-            return [float(f"{v:.6g}") for v in t[:, 0].tolist()] if self.K == 1 else [[float(f"{v:.6g}") for v in r] for r in t.tolist()]
+            return (
+                [float(f"{v:.6g}") for v in t[:, 0].tolist()]
+                if self.K == 1
+                else [[float(f"{v:.6g}") for v in r] for r in t.tolist()]
+            )
 
         rows = []
         for i in range(len(point)):

@@ -40,7 +40,9 @@ class ForecastScores(torchmetrics.Metric):
         for name in ("abs", "sq", "smape", "values", "mase", "windows", "crps", "covered"):
             self.add_state(name, torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
 
-    def update(self, point: torch.Tensor, y: torch.Tensor, mase_scale: torch.Tensor, quantiles: torch.Tensor | None = None) -> None:
+    def update(
+        self, point: torch.Tensor, y: torch.Tensor, mase_scale: torch.Tensor, quantiles: torch.Tensor | None = None
+    ) -> None:
         """point, y (B, H, K); mase_scale (B, K); quantiles (B, H, K, len(CRPS_LEVELS)) for probabilistic scores."""
         point, y = point.double(), y.double()
         err = (point - y).abs()
@@ -60,7 +62,12 @@ class ForecastScores(torchmetrics.Metric):
 
     def compute(self) -> dict:
         n = self.values.clamp_min(1)
-        out = {"mae": self.abs / n, "rmse": (self.sq / n).sqrt(), "smape": self.smape / n, "mase": self.mase / self.windows.clamp_min(1)}
+        out = {
+            "mae": self.abs / n,
+            "rmse": (self.sq / n).sqrt(),
+            "smape": self.smape / n,
+            "mase": self.mase / self.windows.clamp_min(1),
+        }
         if self.probabilistic:
             out.update(crps=self.crps / n, coverage80=self.covered / n)
         return {k: v.float() for k, v in out.items()}

@@ -21,14 +21,21 @@ OUTPUTS = ("point", "quantile", "gaussian", "student_t")
 
 
 class ForecastOutput:
-    def __init__(self, kind: str = "point", quantiles: list[float] = (0.1, 0.5, 0.9), point_loss: str = "mse",
-                 num_samples: int = 200):
+    def __init__(
+        self,
+        kind: str = "point",
+        quantiles: list[float] = (0.1, 0.5, 0.9),
+        point_loss: str = "mse",
+        num_samples: int = 200,
+    ):
         if kind not in OUTPUTS:
             raise SeqzooError(f"task.output={kind} is not one of {', '.join(OUTPUTS)}")
         if point_loss not in ("mse", "mae"):
             raise SeqzooError(f"task.point_loss={point_loss} is not one of mse, mae")
         if kind == "quantile" and (not quantiles or not all(0 < q < 1 for q in quantiles)):
-            raise SeqzooError(f"task.quantiles={list(quantiles)}: give levels strictly between 0 and 1, e.g. [0.1,0.5,0.9]")
+            raise SeqzooError(
+                f"task.quantiles={list(quantiles)}: give levels strictly between 0 and 1, e.g. [0.1,0.5,0.9]"
+            )
         self.kind, self.point_loss, self.num_samples = kind, point_loss, num_samples
         self.levels = sorted(float(q) for q in quantiles)
         self.size = {"point": 1, "quantile": len(self.levels), "gaussian": 2, "student_t": 3}[kind]

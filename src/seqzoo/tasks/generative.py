@@ -15,25 +15,52 @@ from seqzoo.tasks.sequence_metrics import GenerationMetrics
 from seqzoo.tasks.token_decoder import TokenDecoder, shift_right, teacher_forcing_ratio
 from seqzoo.tasks.train_loss import TrainLossLogging
 
-DEFAULT_DECODING = {"method": "greedy", "beam_size": 4, "length_penalty": 0.0, "temperature": 1.0, "top_k": None, "max_length": None}
+DEFAULT_DECODING = {
+    "method": "greedy",
+    "beam_size": 4,
+    "length_penalty": 0.0,
+    "temperature": 1.0,
+    "top_k": None,
+    "max_length": None,
+}
 
 
 class GenerativeTask(ReadsSequences, TrainLossLogging, L.LightningModule):
     """Subclasses define ``encode(batch) -> (memory | None, memory_mask | None, condition | None)``."""
 
-    def __init__(self, *, target_tokens: list[str], target_separator: str, max_target_length: int, embedding_size: int,
-                 label_smoothing: float = 0.0, teacher_forcing: dict | None = None, decoding: dict | None = None,
-                 bleu: bool | None = None, optimizer=None, scheduler=None, metric_names: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        target_tokens: list[str],
+        target_separator: str,
+        max_target_length: int,
+        embedding_size: int,
+        label_smoothing: float = 0.0,
+        teacher_forcing: dict | None = None,
+        decoding: dict | None = None,
+        bleu: bool | None = None,
+        optimizer=None,
+        scheduler=None,
+        metric_names: dict[str, str] | None = None,
+    ):
         super().__init__()
         self.vocab = Vocab(target_tokens, target_separator)
-        self.max_target_length, self.embedding_size, self.label_smoothing = max_target_length, embedding_size, label_smoothing
+        self.max_target_length, self.embedding_size, self.label_smoothing = (
+            max_target_length,
+            embedding_size,
+            label_smoothing,
+        )
         self.teacher_forcing = {"schedule": "constant", "start": 1.0, **(teacher_forcing or {})}
         self.decoding = {**DEFAULT_DECODING, **(decoding or {})}
         self.optimizer, self.scheduler = optimizer, scheduler
-        self.metrics = torch.nn.ModuleDict({s: GenerationMetrics(self.vocab, bool(bleu), metric_names) for s in ("val", "test")})
+        self.metrics = torch.nn.ModuleDict(
+            {s: GenerationMetrics(self.vocab, bool(bleu), metric_names) for s in ("val", "test")}
+        )
 
     def make_target_decoder(self, decoder, memory_size, condition_size, tie_embeddings, dropout) -> TokenDecoder:
-        return TokenDecoder(decoder, len(self.vocab), self.embedding_size, memory_size, condition_size, tie_embeddings, dropout)
+        return TokenDecoder(
+            decoder, len(self.vocab), self.embedding_size, memory_size, condition_size, tie_embeddings, dropout
+        )
 
     def encode(self, batch: dict):
         raise NotImplementedError
@@ -102,8 +129,10 @@ class GenerativeTask(ReadsSequences, TrainLossLogging, L.LightningModule):
         """``complete`` is False where the output reached the length limit before <eos> (the decoding's
         max_length: the longest training target + 5, unless set): the answer is cut there, not finished."""
         tokens, scores = self.generate(batch)
-        return [{"prediction": self.vocab.decode(row), "log_prob": round(s, 4), "complete": EOS_ID in row}
-                for row, s in zip(tokens.tolist(), scores.tolist())]
+        return [
+            {"prediction": self.vocab.decode(row), "log_prob": round(s, 4), "complete": EOS_ID in row}
+            for row, s in zip(tokens.tolist(), scores.tolist())
+        ]
 
     def configure_optimizers(self):
         return configure_optimizers(self, self.optimizer, self.scheduler)

@@ -15,7 +15,9 @@ class InputEmbedding(nn.Module):
 
     def __init__(self, input_vocab_size: int | None, embedding_size: int, input_size: int | None):
         super().__init__()
-        self.embedding = nn.Embedding(input_vocab_size, embedding_size, padding_idx=PAD_ID) if input_vocab_size else None
+        self.embedding = (
+            nn.Embedding(input_vocab_size, embedding_size, padding_idx=PAD_ID) if input_vocab_size else None
+        )
         self.output_size = embedding_size if input_vocab_size else input_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

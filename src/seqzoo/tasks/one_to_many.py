@@ -29,9 +29,19 @@ class OneToMany(GenerativeTask):
         optimizer=None,
         scheduler=None,
     ):
-        super().__init__(target_tokens=target_tokens, target_separator=target_separator, max_target_length=max_target_length,
-                         embedding_size=embedding_size, label_smoothing=label_smoothing, teacher_forcing=teacher_forcing,
-                         decoding=decoding, bleu=bleu, optimizer=optimizer, scheduler=scheduler, metric_names=metric_names)
+        super().__init__(
+            target_tokens=target_tokens,
+            target_separator=target_separator,
+            max_target_length=max_target_length,
+            embedding_size=embedding_size,
+            label_smoothing=label_smoothing,
+            teacher_forcing=teacher_forcing,
+            decoding=decoding,
+            bleu=bleu,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            metric_names=metric_names,
+        )
         self.condition_shape = list(condition_shape)  # (C, ...) of one condition, e.g. an image's (1, 8, 8)
         self.condition_encoder = with_sizes(condition_encoder, dict(condition_shape=self.condition_shape))
         size = self.condition_encoder.output_size

@@ -26,8 +26,9 @@ def progress(step: int, total_steps: int, time_used=None, start: int = 0) -> flo
     return min(1.0, max(by_steps, time_used() if time_used is not None else 0.0))
 
 
-def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0, min_ratio: float = 0.0,
-                  time_used=None):
+def warmup_cosine(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0, min_ratio: float = 0.0, time_used=None
+):
     """Linear warm-up over ``warmup_steps``, then cosine decay to ``min_ratio`` x the base rate."""
 
     def factor(step: int) -> float:
@@ -39,8 +40,14 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ste
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def step_decay(optimizer: torch.optim.Optimizer, total_steps: int, milestones=(0.5,), gamma: float = 0.1, warmup_steps: int = 0,
-               time_used=None):
+def step_decay(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    milestones=(0.5,),
+    gamma: float = 0.1,
+    warmup_steps: int = 0,
+    time_used=None,
+):
     """Multiply the rate by ``gamma`` at each milestone, given as a fraction of training (0.5: halfway), so a
     schedule written for 20 epochs keeps its shape in a shortened run; optional linear warm-up first."""
 
@@ -62,7 +69,9 @@ def configure_optimizers(module, optimizer, scheduler=None):
     if "total_steps" in named and "total_steps" not in given:
         kwargs["total_steps"] = int(module.trainer.estimated_stepping_batches)
     if "time_used" in named and "time_used" not in given:
-        timer = next((c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None)
+        timer = next(
+            (c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None
+        )
         if timer is not None:
             budget = timer.time_elapsed() + timer.time_remaining()  # trainer.max_time, in seconds
             kwargs["time_used"] = lambda: timer.time_elapsed() / budget

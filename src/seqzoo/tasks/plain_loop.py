@@ -8,8 +8,13 @@ import torch
 from torch import nn
 
 
-def plain_steps(module: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterable, loss_of: Callable[[object], torch.Tensor],
-                clip: float | None = 1.0) -> Iterator[torch.Tensor]:
+def plain_steps(
+    module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable,
+    loss_of: Callable[[object], torch.Tensor],
+    clip: float | None = 1.0,
+) -> Iterator[torch.Tensor]:
     """One optimiser step per batch; yields each step's loss (detached, before the update), so the caller
     decides when to stop."""
     for batch in batches:

@@ -32,9 +32,19 @@ class Seq2Seq(GenerativeTask):
         optimizer=None,
         scheduler=None,
     ):
-        super().__init__(target_tokens=target_tokens, target_separator=target_separator, max_target_length=max_target_length,
-                         embedding_size=embedding_size, label_smoothing=label_smoothing, teacher_forcing=teacher_forcing,
-                         decoding=decoding, bleu=bleu, optimizer=optimizer, scheduler=scheduler, metric_names=metric_names)
+        super().__init__(
+            target_tokens=target_tokens,
+            target_separator=target_separator,
+            max_target_length=max_target_length,
+            embedding_size=embedding_size,
+            label_smoothing=label_smoothing,
+            teacher_forcing=teacher_forcing,
+            decoding=decoding,
+            bleu=bleu,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            metric_names=metric_names,
+        )
         self.source_embedding = InputEmbedding(input_vocab_size, embedding_size, None)
         self.encoder = with_sizes(encoder, dict(input_size=embedding_size))
         size = self.encoder.output_size

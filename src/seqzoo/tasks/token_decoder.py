@@ -15,7 +15,9 @@ from seqzoo.tasks import decoding
 SCHEDULES = ("constant", "linear", "inverse_sigmoid")
 
 
-def teacher_forcing_ratio(schedule: str, step: int, start: float = 1.0, end: float = 0.5, steps: int = 10_000, k: float = 1000.0) -> float:
+def teacher_forcing_ratio(
+    schedule: str, step: int, start: float = 1.0, end: float = 0.5, steps: int = 10_000, k: float = 1000.0
+) -> float:
     """Probability of feeding the gold token at training step ``step`` (Bengio et al. 2015):
     constant ``start``; linear from ``start`` to ``end`` over ``steps``; inverse sigmoid k / (k + exp(step / k))."""
     if schedule == "constant":
@@ -34,11 +36,21 @@ def shift_right(targets: torch.Tensor) -> torch.Tensor:
 
 
 class TokenDecoder(nn.Module):
-    def __init__(self, decoder, vocab_size: int, embedding_size: int, memory_size: int | None = None,
-                 condition_size: int | None = None, tie_embeddings: bool = False, dropout: float = 0.0):
+    def __init__(
+        self,
+        decoder,
+        vocab_size: int,
+        embedding_size: int,
+        memory_size: int | None = None,
+        condition_size: int | None = None,
+        tie_embeddings: bool = False,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD_ID)
-        self.decoder = with_sizes(decoder, dict(input_size=embedding_size, memory_size=memory_size, condition_size=condition_size))
+        self.decoder = with_sizes(
+            decoder, dict(input_size=embedding_size, memory_size=memory_size, condition_size=condition_size)
+        )
         self.dropout = nn.Dropout(dropout)
         d = self.decoder.output_size
         # tied weights need the output in embedding space: a projection bridges a different decoder width
@@ -63,7 +75,13 @@ class TokenDecoder(nn.Module):
 
     def attention(self, prev_tokens: torch.Tensor, memory=None, memory_mask=None, condition=None):
         """Teacher-forced attention weights (B, T, S) over the memory, or None for a decoder without attention."""
-        out = self.decoder(self.embedding(prev_tokens), memory=memory, memory_mask=memory_mask, condition=condition, return_attention=True)
+        out = self.decoder(
+            self.embedding(prev_tokens),
+            memory=memory,
+            memory_mask=memory_mask,
+            condition=condition,
+            return_attention=True,
+        )
         return out[1]
 
     def init_state(self, memory=None, memory_mask=None, condition=None):
@@ -74,7 +92,9 @@ class TokenDecoder(nn.Module):
         h, state = self.decoder.step(self.embedding(tokens), state)
         return self.generation_log_probs(self.logits(h)), state
 
-    def scheduled(self, prev_tokens: torch.Tensor, ratio: float, memory=None, memory_mask=None, condition=None) -> torch.Tensor:
+    def scheduled(
+        self, prev_tokens: torch.Tensor, ratio: float, memory=None, memory_mask=None, condition=None
+    ) -> torch.Tensor:
         """Scheduled sampling: step by step, feeding the gold token with probability ``ratio`` and the
         model's own previous prediction otherwise. -> logits (B, T, V)"""
         state, logits, fed = self.init_state(memory, memory_mask, condition), [], prev_tokens[:, 0]
@@ -86,8 +106,18 @@ class TokenDecoder(nn.Module):
                 fed = torch.where(gold, prev_tokens[:, t + 1], logits[-1].argmax(-1))
         return torch.stack(logits, dim=1)
 
-    def generate(self, memory=None, memory_mask=None, condition=None, method: str = "greedy", max_length: int = 50,
-                 beam_size: int = 4, length_penalty: float = 0.0, temperature: float = 1.0, top_k: int | None = None):
+    def generate(
+        self,
+        memory=None,
+        memory_mask=None,
+        condition=None,
+        method: str = "greedy",
+        max_length: int = 50,
+        beam_size: int = 4,
+        length_penalty: float = 0.0,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+    ):
         """-> tokens (B, L) ending in eos, and their log-probabilities (B,)"""
         ref = memory if memory is not None else condition
         state = self.init_state(memory, memory_mask, condition)
@@ -95,7 +125,9 @@ class TokenDecoder(nn.Module):
         if method == "greedy":
             return decoding.greedy(self.step, state, **common)
         if method == "beam":
-            return decoding.beam_search(self.step, self.decoder.reorder_state, state, beam_size=beam_size, alpha=length_penalty, **common)
+            return decoding.beam_search(
+                self.step, self.decoder.reorder_state, state, beam_size=beam_size, alpha=length_penalty, **common
+            )
         if method == "sample":
             return decoding.sample(self.step, state, temperature=temperature, top_k=top_k, **common)
         raise ValueError(f"unknown decoding method {method!r}; choose greedy, beam or sample")
