@@ -1,7 +1,7 @@
 """Stop a run at its first non-finite loss, before any non-finite weights reach a checkpoint.
 
-A learning rate too high for the model (``task.optimizer.lr=1e6``) used to train every epoch on ``nan``,
-save the NaN weights as ``best.ckpt`` and exit 0. Now the first non-finite training or validation loss
+Without it, a learning rate too high for the model (``task.optimizer.lr=1e6``) would train every epoch on
+``nan``, save the NaN weights as ``best.ckpt`` and exit 0. The first non-finite training or validation loss
 raises ``Diverged``: Lightning stops, saves nothing more (checkpoint callbacks run after this one and do not
 save on an exception), and ``train`` records the run as diverged and says what usually fixes it.
 

@@ -20,8 +20,8 @@ every step is one contiguous block:
 
 So memory grows with T only through (B, T, E) streams, the big tensors stay the size of one chunk (in cache on
 a CPU), and nothing is divided or taken the log of: exact up to rounding at any step size. On a CPU the loop
-over time is a Python loop of one operation per step. On a GPU that was a kernel launch per step, which left
-an H200 idle (80k tokens/s at any length, 0.08x the cuDNN LSTM, ``docs/results/bench_long.json``, run h200), so there
+over time is a Python loop of one operation per step. On a GPU that would be a kernel launch per step, which
+leaves an H200 idle (80k tokens/s at any length, 0.08x the cuDNN LSTM: ``docs/results/bench_long.json``), so there
 (``parallel``) a chunk holds up to ``PARALLEL_ELEMENTS`` numbers per (chunk, B, E, N) tensor (4,096 steps at
 batch 4, d_inner 256, d_state 16) and both recurrences inside it run as ``linear_scan.chunked_scan``: about
 2 sqrt(chunk) steps over whole tensors instead of chunk steps, the same numbers (tested on the CPU by asking
@@ -138,9 +138,8 @@ class SelectiveScan(torch.autograd.Function):
 def selective_scan(x, dt, A, B, C, h0, chunk: int = 64, parallel: bool | None = None):
     """The same arguments and results as ``selective_scan_reference``, at most ``chunk`` steps at a time: on
     a CPU fewer (not under ``MIN_CHUNK``) when a chunk's (chunk, B, E, N) tensors would hold more than
-    ``time_blocks.ELEMENTS`` numbers, so that they stay in cache at large batches (1.6x faster training at
-    batch 64, d_inner 156: ``python scripts/bench_long.py --models mamba,mamba:chunk=16 --batch 64 --width 78
-    --lengths 272 --baseline mamba`` before this rule). Under autocast (16-mixed, bf16-mixed) it runs in
+    ``time_blocks.ELEMENTS`` numbers, so that they stay in cache at large batches (``python scripts/bench_long.py
+    --models mamba,mamba:chunk=16 --batch 64 --width 78 --lengths 272 --baseline mamba`` shows the difference). Under autocast (16-mixed, bf16-mixed) it runs in
     float32: the state accumulates over thousands of steps, and its buffers take one dtype. ``parallel``
     (default: on any device but a CPU) scans inside chunks of up to ``PARALLEL_ELEMENTS`` numbers (module docstring)."""
     device = x.device.type
