@@ -139,9 +139,10 @@ def selective_scan(x, dt, A, B, C, h0, chunk: int = 64, parallel: bool | None = 
     """The same arguments and results as ``selective_scan_reference``, at most ``chunk`` steps at a time: on
     a CPU fewer (not under ``MIN_CHUNK``) when a chunk's (chunk, B, E, N) tensors would hold more than
     ``time_blocks.ELEMENTS`` numbers, so that they stay in cache at large batches (``python scripts/bench_long.py
-    --models mamba,mamba:chunk=16 --batch 64 --width 78 --lengths 272 --baseline mamba`` shows the difference). Under autocast (16-mixed, bf16-mixed) it runs in
-    float32: the state accumulates over thousands of steps, and its buffers take one dtype. ``parallel``
-    (default: on any device but a CPU) scans inside chunks of up to ``PARALLEL_ELEMENTS`` numbers (module docstring)."""
+    --models mamba,mamba:chunk=16 --batch 64 --width 78 --lengths 272 --baseline mamba`` shows the difference).
+    Under autocast (16-mixed, bf16-mixed) it runs in float32: the state accumulates over thousands of steps, and
+    its buffers take one dtype. ``parallel`` (default: on any device but a CPU) scans inside chunks of up to
+    ``PARALLEL_ELEMENTS`` numbers (module docstring)."""
     device = x.device.type
     parallel = device != "cpu" if parallel is None else parallel
     if parallel:
