@@ -94,3 +94,54 @@ def test_calendar_features_only_for_cycles_the_training_period_covers_whole(walk
     assert torch.equal(
         again.splits["test"][0]["inputs"], dm.splits["test"][0]["inputs"]
     )  # the same state, the same operations
+
+
+@pytest.mark.parametrize("per,length", [("window", 16), ("step", 16), ("series", 240)])
+def test_predict_reads_new_series_as_training_read_them(tmp_path, per, length):
+    """seqzoo-predict's reading: one item per series, its last window (or all of it), scaled by the training
+    statistics; the label column is not needed, and a series shorter than a window is refused by name."""
+    walks = pd.read_csv(activity_file(tmp_path, walks=5))
+    if per == "series":
+        kinds = walks.assign(kind=walks.walk.map({"w0": "a", "w1": "b", "w2": "a", "w3": "b", "w4": "a"}))
+        dm = module(kinds, label="kind", label_per=per, val_size=1, test_size=1)
+    else:
+        dm = module(walks, label_per=per)
+    new = walks.drop(columns="activity").assign(ax=walks.ax * 2)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    names, items = dm.encode_file(tmp_path / "new.csv")
+    assert names == [f"walk=w{i}" for i in range(5)] and all(item["inputs"].shape == (length, 2) for item in items)
+    last = new[new.walk == "w1"][["ax", "ay"]].to_numpy()[-length:]
+    expected = (last - np.array(dm.fitted["mean"])) / np.array(dm.fitted["std"])
+    assert torch.equal(items[1]["inputs"], torch.tensor(expected, dtype=torch.float32))
+    if per != "series":
+        new[new.index % 240 < 10].to_csv(tmp_path / "short.csv", index=False)
+        with pytest.raises(SeqzooError, match="walk=w0: 10 rows; the model reads windows of data.context=16"):
+            dm.encode_file(tmp_path / "short.csv")
+
+
+def test_a_labelled_series_checkpoint_predicts_a_file(tmp_path):
+    from seqzoo.train import predict, train
+    from tests.conftest import make_cfg
+
+    path = activity_file(tmp_path)
+    data = [
+        "task=many_to_one",
+        "data=labelled_series",
+        f"data.path={path}",
+        "data.series_id=walk",
+        "'data.values=[ax,ay]'".strip("'"),
+        "data.label=activity",
+        "data.context=16",
+        "model.hidden_size=8",
+    ]
+    train(make_cfg(tmp_path / "run", [*data, "+trainer.max_steps=2"]))
+    pd.read_csv(path).drop(columns="activity").to_csv(tmp_path / "new.csv", index=False)
+    out = predict(
+        make_cfg(
+            tmp_path / "p",
+            [f"ckpt_path={tmp_path}/run/checkpoints/last.ckpt", f"input={tmp_path}/new.csv"],
+            name="predict",
+        )
+    )
+    rows = pd.read_csv(out)
+    assert rows.name.tolist() == ["walk=w0", "walk=w1", "walk=w2"] and set(rows.prediction) <= {"rest", "run", "walk"}

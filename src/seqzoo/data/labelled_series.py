@@ -92,17 +92,7 @@ class LabelledSeriesDataModule(SequenceDataModule):
             if fresh
             else self.fitted.get("calendar")
         )
-        inputs = [
-            np.concatenate(
-                [
-                    s.values,
-                    s.covariates,
-                    calendar_features(s.times, freq, cycles) if self.calendar else np.zeros((len(s.times), 0)),
-                ],
-                1,
-            )
-            for s in series
-        ]
+        inputs = [self.features(s, freq, cycles) for s in series]
         if fresh:
             train_x = np.concatenate([inputs[k][a:b] for k, a, b in parts["train"]])
             train_y = np.concatenate([labels[k][a:b] for k, a, b in parts["train"]])
@@ -113,9 +103,39 @@ class LabelledSeriesDataModule(SequenceDataModule):
                 "classes": sorted(map(str, set(train_y.tolist()))) if classes else None,
                 "calendar": cycles,
             }
-        mean, std = np.array(self.fitted["mean"]), np.array(self.fitted["std"])
-        scaled = [(x - mean) / std for x in inputs]
+        scaled = [self.scaled(x) for x in inputs]
         self.splits = {split: self.examples(scaled, labels, spans, split) for split, spans in parts.items()}
+
+    def features(self, s, freq, cycles) -> np.ndarray:
+        """One series' inputs (T, F): its value columns, covariates and, with ``calendar``, the fitted cycles."""
+        calendar = calendar_features(s.times, freq, cycles) if self.calendar else np.zeros((len(s.times), 0))
+        return np.concatenate([s.values, s.covariates, calendar], 1)
+
+    def scaled(self, x: np.ndarray) -> np.ndarray:
+        """Standardised by the training period's statistics (fitted once, saved in the checkpoint)."""
+        return (x - np.array(self.fitted["mean"])) / np.array(self.fitted["std"])
+
+    def encode_file(self, path: str) -> tuple[list[str], list[dict]]:
+        """``seqzoo-predict input=new.csv``: a file with the training file's value (and covariate) columns, the
+        label column not needed -> one item per series: the whole series (``label_per=series``), or its last
+        ``context`` steps (``window``: the label now; ``step``: a label for each of those steps)."""
+        frame = read_frame(path)
+        series, freq = split_series(
+            frame, str(path), self.time, self.series_id, self.columns, self.covariates, self.missing, self.spacing
+        )
+        names, items = [], []
+        for s in series:
+            x = self.scaled(self.features(s, freq, self.fitted.get("calendar")))  # (T, F)
+            if self.per != "series":
+                if len(x) < self.context:
+                    raise SeqzooError(
+                        f"{path}, {s.name}: {len(x)} rows; the model reads windows of data.context={self.context} "
+                        "steps: give at least that many"
+                    )
+                x = x[-self.context :]
+            names.append(s.name)
+            items.append({"inputs": torch.tensor(x, dtype=torch.float32)})
+        return names, items
 
     def split(self, series, labels) -> dict:
         """-> {split: [(series, start, end)]}: whole series (label_per=series) or each series' periods."""
