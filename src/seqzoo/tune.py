@@ -1,5 +1,5 @@
 """``seqzoo-tune``: an Optuna study over any training run, so that a comparison of families gives each the same
-tuning budget instead of one fixed setting.
+tuning effort instead of one fixed setting.
 
     seqzoo-tune tune=default model=gru data=japanese_vowels tune.n_trials=30
     seqzoo-tune tune=default model=gru data=japanese_vowels tune.n_trials=30   # again: the study goes on

@@ -23,7 +23,7 @@ def create_model(name: str, input_size: int, **overrides):
     if path is None:
         raise SeqzooError(f"no model family {name!r}; the families are: {', '.join(list_models())}")
     node = OmegaConf.to_container(OmegaConf.load(path))
-    node.pop("target_params", None)  # a training run's parameter budget, not a constructor argument
+    node.pop("target_params", None)  # a sizing request (models/sizing.py), not a constructor argument
     unknown = sorted(set(overrides) - set(node))
     if unknown:
         raise SeqzooError(

@@ -73,6 +73,6 @@ def configure_optimizers(module, optimizer, scheduler=None):
             (c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None
         )
         if timer is not None:
-            budget = timer.time_elapsed() + timer.time_remaining()  # trainer.max_time, in seconds
-            kwargs["time_used"] = lambda: timer.time_elapsed() / budget
+            allowed = timer.time_elapsed() + timer.time_remaining()  # trainer.max_time, in seconds
+            kwargs["time_used"] = lambda: timer.time_elapsed() / allowed
     return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler(opt, **kwargs), "interval": "step"}}
