@@ -247,6 +247,20 @@ def main() -> None:
     data = " ".join(o for o in overrides if o.startswith("data=") or o.startswith("data.length"))
     plot(curves, Path(args.out), f"gradient flow through time ({data or 'default data'})")
     print(f"plot written to {args.out}")
+    results_file.save(
+        args,
+        [
+            {
+                "model": label.removeprefix("model="),
+                "T": len(flow),
+                "at t=0": float(flow[0]),
+                "at t=T/2": float(flow[len(flow) // 2]),
+                "at t=T-1": float(flow[-1]),
+            }
+            for label, flow in curves.items()
+        ],
+        settings={"batch": args.batch, "seed": args.seed, "overrides": overrides},
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
 - ``<!-- results: NAME [LABEL] [pivot=ROW,COLUMN,VALUE] [where=KEY=VALUE] [columns=A,B] -->`` (a value
   with spaces in quotes) in any page
   becomes the table of run LABEL (every run when omitted) of ``docs/results/NAME.json``, with the run's
-  command, date, machine and versions under it.
+  command, date, machine and versions under it;
+- ``<!-- pretrained -->`` becomes the table of trained models, read from the registry.
 """
 
 import importlib
@@ -242,7 +243,27 @@ def on_files(files, config):
     return files
 
 
+def pretrained_table() -> str:
+    """The trained models shipped or registered (seqzoo/weights/registry.json), from the registry itself."""
+    from seqzoo.pretrained import registry
+
+    rows = [
+        {
+            "name": f"`{name}`",
+            "what": e["description"],
+            "command": f"`{e['command']}`",
+            "test metrics": ", ".join(f"{k} {v:.4g}" for k, v in e["metrics"].items()),
+            "size": f"{e['bytes'] / 2**20:.2f} MiB" if e.get("bytes") else "-",
+            "licence": e.get("licence", "-"),
+        }
+        for name, e in sorted(registry().items())
+    ]
+    return table(rows)
+
+
 def on_page_markdown(markdown, page, config, files):
+    markdown = markdown.replace("<!-- pretrained -->", pretrained_table())
+
     def render(m):  # indented like the marker, so a table can sit inside a tab or an admonition
         return "\n".join(
             m.group(1) + line if line else line for line in results_block(m.group(2), page.file.src_uri).splitlines()
