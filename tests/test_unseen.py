@@ -10,9 +10,14 @@ import torch
 
 from seqzoo.data.batch import INPUTS
 from seqzoo.errors import SeqzooError
-from seqzoo.train import predict
+from seqzoo.pretrained import resolve
+from seqzoo.train import predict as predict_checkpoint
 from seqzoo.unseen import LIMIT, flag_rows, input_ranges
 from tests.conftest import make_cfg
+
+
+def predict(cfg):
+    return predict_checkpoint(resolve(cfg))  # pretrained= resolved as the CLI does
 
 
 def test_rows_far_outside_the_training_data_are_flagged_and_counted(tmp_path, capsys):

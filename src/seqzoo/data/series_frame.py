@@ -101,6 +101,9 @@ def parse_times(column: pd.Series) -> tuple[pd.Index, bool]:
 
 def check_times(times: pd.Index, where: str, spacing: str) -> str | None:
     """Sorted, unique and (``spacing=strict``) evenly spaced; -> the pandas frequency of datetimes, if any."""
+    empty = np.asarray(pd.isna(times))
+    if empty.any():
+        raise SeqzooError(f"{where}: the time column is empty at row {int(np.argmax(empty))}; every row needs its time")
     order = np.diff(times.to_numpy()) if len(times) > 1 else np.array([])
     zero = np.zeros((), dtype=order.dtype) if order.dtype.kind == "m" else 0
     if (order < zero).any():
