@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from seqzoo.layers.masking import MaskError, mask_from_lengths
-from seqzoo.models.interface import Encoder, is_causal, run_encoder
+from seqzoo.models.interface import Encoder, is_causal, reach, run_encoder
 from tests.conftest import config_names, small_part
 from tests.tolerance import assert_within, bound, chain_depth
 
@@ -113,3 +113,23 @@ def test_every_decoder_parameter_gets_a_gradient(family):
     decoder(torch.randn(2, 7, C), **kwargs).square().sum().backward()
     missing = [n for n, p in decoder.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not missing, f"no gradient reaches {missing}"
+
+
+REACHES = [c for c in CASES if reach(small_part("model", c[0].split("-")[0])(input_size=C, **c[1])) is not None]
+
+
+@pytest.mark.filterwarnings("ignore:.*receptive field")
+@pytest.mark.parametrize("family,variant", [(c[0].split("-")[0], c[1]) for c in REACHES], ids=[c[0] for c in REACHES])
+def test_a_declared_receptive_field_is_what_the_outputs_see(family, variant):
+    """Change one input step: the outputs that move span exactly ``receptive_field`` steps (fewer only at the ends)."""
+    torch.manual_seed(0)
+    model = small_part("model", family)(input_size=C, **variant).eval()
+    field, t, at = reach(model), 3 * reach(model), 3 * reach(model) // 2
+    x = torch.randn(8, t, C)
+    changed = x.clone()
+    changed[:, at] += 3 * torch.randn(8, C)
+    with torch.no_grad():
+        moved = (run_encoder(model, changed) - run_encoder(model, x)).abs().amax((0, 2)) > 0  # (T,)
+    steps = moved.nonzero().flatten()
+    assert int(steps.max() - steps.min()) + 1 == field, f"{family} declares {field} steps, its outputs show otherwise"
+    assert (int(steps.min()) == at) == is_causal(model), "a causal module's first moved output is the changed step"
