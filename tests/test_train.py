@@ -219,3 +219,25 @@ print(((torch.full((1 << 21,), 1e-39) * 1.0) == 0).float().mean().item())
     )
     assert done.returncode == 0, done.stderr
     assert float(done.stdout.split()[-1]) == (1.0 if flush else 0.0)
+
+
+def test_the_lowest_training_loss_weights_are_those_of_the_epoch_that_logged_it(tmp_path):
+    """select.weights=train_loss (recipe=fawaz2019) tests the weights saved at the end of the epoch whose logged
+    train/loss_epoch was the lowest."""
+    metrics = train(make_cfg(tmp_path, QUICK + ["trainer.max_epochs=4", "select.weights=train_loss"]))
+    assert metrics["tested_weights"] == "train_loss"
+    assert metrics["tested_checkpoint"].endswith("lowest_train_loss.ckpt")
+    with open(next(tmp_path.glob("csv/**/metrics.csv"))) as f:
+        losses = {int(r["epoch"]): float(r["train/loss_epoch"]) for r in csv.DictReader(f) if r["train/loss_epoch"]}
+    saved = torch.load(metrics["tested_checkpoint"], weights_only=False)
+    lowest = min(losses, key=losses.get)
+    assert saved["epoch"] == lowest and len(losses) == 4
+    state = next(v for k, v in saved["callbacks"].items() if "train/loss_epoch" in k)
+    assert float(state["best_model_score"]) == pytest.approx(losses[lowest], rel=1e-6)
+
+
+def test_the_recipe_composes_and_trains_with_its_schedule_and_weights(tmp_path):
+    metrics = train(make_cfg(tmp_path, QUICK + ["recipe=fawaz2019", "trainer.max_epochs=2"]))
+    assert metrics["tested_weights"] == "train_loss"
+    config = (tmp_path / "config.yaml").read_text()
+    assert "seqzoo.tasks.optim.on_plateau" in config and "torch.optim.Adam\n" in config

@@ -33,6 +33,7 @@ from seqzoo.models.sizing import fit_family
 from seqzoo.run_dirs import check_new, mark_slurm_folder
 from seqzoo.run_report import print_table, scalars, write_metrics
 from seqzoo.sizes import FROM_DATA, with_sizes
+from seqzoo.tasks.train_loss import EPOCH_LOSS
 from seqzoo.training_budget import with_training_budget
 from seqzoo.trusted import check_trusted
 from seqzoo.unseen import LIMIT, fit_lengths, flag_rows, input_ranges, unknown_tokens
@@ -113,19 +114,26 @@ def build_task(cfg: DictConfig, info: dict):
 
 
 def chosen_weights(select: DictConfig | None, trainer, n_val: int) -> tuple[str, str | None]:
-    """-> ("best" | "last", its checkpoint) to validate and test at the end: ``select.weights``, where
-    ``auto`` trusts the best validation loss only when at least ``select.min_val`` examples measured it."""
-    which = (select or {}).get("weights", "best")
+    """-> ("best" | "last" | "train_loss", its checkpoint) to validate and test at the end: ``select.weights``,
+    where ``auto`` trusts the best validation loss only when at least ``select.min_val`` examples measured it,
+    and takes ``select.small_val`` otherwise."""
+    select = select or {}
+    which = select.get("weights", "best")
     if which == "auto":
-        which = "best" if n_val >= select.get("min_val", 0) else "last"
-    if which not in ("best", "last"):
-        raise SeqzooError(f"select.weights={which} is not one of best, last, auto")
+        which = "best" if n_val >= select.get("min_val", 0) else select.get("small_val", "last")
+    if which not in WEIGHTS:
+        raise SeqzooError(f"select weights {which!r} is not one of {', '.join(WEIGHTS)} (or auto for select.weights)")
     return which, saved_checkpoints(trainer).get(which) or None  # fast_dev_run saves nothing: the weights in hand
 
 
+WEIGHTS = ("best", "last", "train_loss")
+
+
 def saved_checkpoints(trainer) -> dict[str, str]:
-    """{"best": path, "last": path} from the two checkpoint callbacks (the last one monitors nothing)."""
-    return {"best" if cb.monitor else "last": cb.best_model_path for cb in trainer.checkpoint_callbacks}
+    """{"best": path, "last": path, "train_loss": path} from the checkpoint callbacks: the lowest validation loss,
+    the latest (monitoring nothing), the lowest epoch training loss."""
+    kinds = {None: "last", EPOCH_LOSS: "train_loss"}
+    return {kinds.get(cb.monitor, "best"): cb.best_model_path for cb in trainer.checkpoint_callbacks}
 
 
 def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:

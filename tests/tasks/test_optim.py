@@ -9,7 +9,8 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Timer
 
-from seqzoo.tasks.optim import configure_optimizers, step_decay, warmup_cosine
+from seqzoo.errors import SeqzooError
+from seqzoo.tasks.optim import configure_optimizers, on_plateau, step_decay, warmup_cosine
 
 
 def rates(scheduler_of, steps: int) -> list[float]:
@@ -77,3 +78,22 @@ def test_the_schedule_gets_the_time_used_only_under_max_time(max_time):
     rate = config["lr_scheduler"]["scheduler"].get_last_lr()[0]
     # at step 0: the full rate by steps; three quarters through by the clock: 0.5 (1 + cos(0.75 pi))
     assert rate == pytest.approx(0.5 * (1 + math.cos(0.75 * math.pi)) if max_time else 1.0)
+
+
+def test_a_plateau_schedule_waits_a_share_of_the_epochs_on_the_training_loss():
+    """recipe=fawaz2019: patience 1/30 of the run's epochs (their 50 of 1,500), stepped per epoch on the training
+    loss, halving down to the floor."""
+    module = torch.nn.Linear(1, 1)
+    module.trainer = SimpleNamespace(estimated_stepping_batches=600, num_training_batches=10, callbacks=[])
+    config = configure_optimizers(module, partial(torch.optim.Adam, lr=1e-3), partial(on_plateau, patience_share=0.1))
+    schedule = config["lr_scheduler"]
+    assert schedule["interval"] == "epoch" and schedule["monitor"] == "train/loss_epoch"
+    plateau = schedule["scheduler"]
+    assert plateau.patience == 6  # 600 steps / 10 batches = 60 epochs; a tenth of them
+    rates = []
+    for _ in range(40):  # a loss that never falls: halved after every 7th epoch without progress, floored at 1e-4
+        plateau.step(1.0)
+        rates.append(plateau.optimizer.param_groups[0]["lr"])
+    assert rates[6] == 1e-3 and rates[7] == 5e-4 and min(rates) == 1e-4 and rates[-1] == 1e-4
+    with pytest.raises(SeqzooError, match="warmup_steps=0"):
+        on_plateau(plateau.optimizer, total_epochs=60, warmup_steps=20)

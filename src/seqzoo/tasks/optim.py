@@ -14,6 +14,9 @@ import math
 import torch
 from lightning.pytorch.callbacks import Timer
 
+from seqzoo.errors import SeqzooError
+from seqzoo.tasks.train_loss import EPOCH_LOSS
+
 
 def warmup(step: int, warmup_steps: int) -> float:
     """The linear warm-up factor every schedule here starts with: (step + 1) / warmup_steps, then 1."""
@@ -58,8 +61,30 @@ def step_decay(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def on_plateau(
+    optimizer: torch.optim.Optimizer,
+    total_epochs: int,
+    factor: float = 0.5,
+    patience: int | None = None,
+    patience_share: float = 1 / 30,
+    min_lr: float = 1e-4,
+    warmup_steps: int = 0,
+):
+    """``factor`` x the rate whenever the epoch's mean training loss has not fallen for ``patience`` epochs, down
+    to ``min_lr``: the schedule of the published convolutional classifiers (Ismail Fawaz et al. 2019: halve after 50
+    epochs without progress, floor 1e-4). ``patience=None`` waits ``patience_share`` of the run's epochs (their 50
+    of 1,500 is 1/30), so the schedule keeps its shape when the training budget sets fewer epochs. It has no
+    warm-up: ``warmup_steps`` is accepted (a task's scheduler node keeps the key when a recipe replaces the
+    target) and must be 0."""
+    if warmup_steps:
+        raise SeqzooError(f"on_plateau has no warm-up; set task.scheduler.warmup_steps=0 (got {warmup_steps})")
+    wait = patience if patience is not None else max(1, round(patience_share * total_epochs))
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min", factor, wait, min_lr=min_lr)
+
+
 def configure_optimizers(module, optimizer, scheduler=None):
-    """Lightning's ``configure_optimizers`` for a module holding the two partials; steps the schedule per batch."""
+    """Lightning's ``configure_optimizers`` for a module holding the two partials; steps the schedule per batch,
+    or per epoch on the training loss for a plateau schedule."""
     opt = optimizer(module.parameters()) if optimizer is not None else torch.optim.Adam(module.parameters())
     if scheduler is None:
         return opt
@@ -68,6 +93,9 @@ def configure_optimizers(module, optimizer, scheduler=None):
     kwargs = {}
     if "total_steps" in named and "total_steps" not in given:
         kwargs["total_steps"] = int(module.trainer.estimated_stepping_batches)
+    if "total_epochs" in named and "total_epochs" not in given:
+        steps = int(module.trainer.estimated_stepping_batches)  # sets up the training data, so its batches are known
+        kwargs["total_epochs"] = math.ceil(steps / max(1, int(module.trainer.num_training_batches)))
     if "time_used" in named and "time_used" not in given:
         timer = next(
             (c for c in module.trainer.callbacks if isinstance(c, Timer) and c.time_remaining() is not None), None
@@ -75,4 +103,7 @@ def configure_optimizers(module, optimizer, scheduler=None):
         if timer is not None:
             allowed = timer.time_elapsed() + timer.time_remaining()  # trainer.max_time, in seconds
             kwargs["time_used"] = lambda: timer.time_elapsed() / allowed
-    return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler(opt, **kwargs), "interval": "step"}}
+    schedule = scheduler(opt, **kwargs)
+    if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "epoch", "monitor": EPOCH_LOSS}}
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -10,6 +10,8 @@ on_epoch=True)`` writes.
 
 import torch
 
+EPOCH_LOSS = "train/loss_epoch"  # what a schedule on the training loss and the lowest-training-loss weights watch
+
 
 class TrainLossLogging:
     """Mixin for a LightningModule: call ``log_train_loss`` in ``training_step``."""
@@ -30,5 +32,5 @@ class TrainLossLogging:
 
     def on_train_epoch_end(self) -> None:
         if self._train_loss_count:
-            self.log("train/loss_epoch", self._train_loss_sum / self._train_loss_count, on_step=False, on_epoch=True)
+            self.log(EPOCH_LOSS, self._train_loss_sum / self._train_loss_count, on_step=False, on_epoch=True)
         self._train_loss_sum, self._train_loss_count = None, 0
