@@ -27,6 +27,13 @@ FROM_DATA = {
 }
 
 
+def builder(part):
+    """What builds ``part``: the class a config node or partial names, or a ready module's class."""
+    if isinstance(part, nn.Module):
+        return type(part)
+    return get_class(part._target_) if isinstance(part, DictConfig) else getattr(part, "func", part)
+
+
 def with_sizes(part, sizes: dict, decided=None, who: str = "task", **objects):
     """``part`` (a config node, a Hydra partial, or a ready module, which passes through) built with each of
     ``sizes`` its builder accepts, plus ``objects``. A size the config pins to another value is an error when the
@@ -35,7 +42,7 @@ def with_sizes(part, sizes: dict, decided=None, who: str = "task", **objects):
     if isinstance(part, nn.Module):
         return part
     node = isinstance(part, DictConfig)
-    func = get_class(part._target_) if node else getattr(part, "func", part)
+    func = builder(part)
     params = inspect.signature(func).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     pinned = part if node else getattr(part, "keywords", {})

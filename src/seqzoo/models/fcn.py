@@ -32,6 +32,7 @@ class FCN(nn.Module):
     """``filters`` times ``multipliers`` gives each block's width; ``kernel_sizes`` one kernel per block."""
 
     width = Width("filters")
+    every_step = True  # built for raw series: many-to-one feeds it every step, not patches (models.interface)
 
     def __init__(
         self,

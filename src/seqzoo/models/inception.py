@@ -69,6 +69,7 @@ class InceptionTime(nn.Module):
     """``depth`` Inception modules of ``filters`` channels per branch; a shortcut every ``residual_every``."""
 
     width = Width("filters")
+    every_step = True  # built for raw series: many-to-one feeds it every step, not patches (models.interface)
 
     def __init__(
         self,

@@ -11,6 +11,8 @@ either form. Each family declares on its class:
   ``model.target_params`` can size any family;
 - its reach: ``receptive_field`` (how many steps one output sees; absent or None = unbounded) and
   ``max_len`` (the longest sequence it accepts; absent or None = any);
+- ``every_step`` (absent = False): it was built to read raw steps (a Conv1d classifier pooling local features
+  over the whole series), so many-to-one's ``target_length=auto`` feeds it every step rather than patches;
 - ``state_optional`` (absent = False): its ``forward`` takes ``need_state=False`` and then skips computing
   the final state, which ``run_encoder`` (every task's encoder call) never reads.
 
@@ -75,6 +77,11 @@ def is_causal(module: nn.Module) -> bool:
 def reach(module: nn.Module) -> int | None:
     """How many steps one output can see: a TCN's receptive field; None for unbounded (RNNs, attention)."""
     return getattr(module, "receptive_field", None)
+
+
+def reads_every_step(family) -> bool:
+    """Whether a family (class or module) asks for every step of a long signal rather than patches of them."""
+    return bool(getattr(family, "every_step", False))
 
 
 def max_length(module: nn.Module) -> int | None:

@@ -49,6 +49,7 @@ class ResNet(nn.Module):
     """``filters`` times ``multipliers`` gives each block's width; ``kernel_sizes`` the convolutions in every block."""
 
     width = Width("filters")
+    every_step = True  # built for raw series: many-to-one feeds it every step, not patches (models.interface)
 
     def __init__(
         self,

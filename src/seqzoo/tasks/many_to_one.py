@@ -9,12 +9,14 @@ from torch import nn
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.layers.patching import Patches, patch_size
 from seqzoo.layers.pooling import MaskedPooling, default_pooling
-from seqzoo.models.interface import is_causal, reach, run_encoder
-from seqzoo.sizes import with_sizes
+from seqzoo.models.interface import is_causal, reach, reads_every_step, run_encoder
+from seqzoo.sizes import builder, with_sizes
 from seqzoo.tasks.inputs import InputEmbedding, ReadsSequences
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.tasks.scoring import class_metrics, stage_metrics
 from seqzoo.tasks.train_loss import TrainLossLogging
+
+AUTO_PATCHES = 64  # recurrent and attention families train far better on ~64 patches than on 1,000 raw steps
 
 
 class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
@@ -23,7 +25,8 @@ class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
     module, or a partial that gets ``input_size`` (features, or ``embedding_size`` for token inputs).
     ``pooling="auto"`` picks what suits the backbone (``layers.pooling.default_pooling``). Feature sequences
     longer than ``target_length`` steps (the data's ``max_length``) reach the backbone as patches of
-    consecutive steps (``layers.patching``); ``target_length=null`` feeds every step."""
+    consecutive steps (``layers.patching``); ``target_length=null`` feeds every step, and ``auto`` does so for a
+    family that declares ``every_step`` (the Conv1d classifiers), ``AUTO_PATCHES`` patches for the others."""
 
     mapping = "many_to_one"
 
@@ -36,7 +39,7 @@ class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
         input_vocab_size: int | None = None,
         embedding_size: int = 64,
         pooling: str = "auto",
-        target_length: int | None = 64,
+        target_length: int | str | None = "auto",
         max_length: int | None = None,
         dropout: float = 0.0,
         optimizer=None,
@@ -45,6 +48,8 @@ class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
     ):
         super().__init__()
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
+        if target_length == "auto":
+            target_length = None if reads_every_step(builder(backbone)) else AUTO_PATCHES
         self.patches = Patches(1 if input_vocab_size else patch_size(max_length, target_length))  # tokens stay whole
         self.backbone = with_sizes(backbone, dict(input_size=self.patches.output_size(self.embed.output_size)))
         if pooling == "auto":
