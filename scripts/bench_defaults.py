@@ -3,15 +3,19 @@ MiniRocket: does ``python train.py data=uea data.name=<set> model=<family>`` wor
 
     python scripts/bench_defaults.py --out docs/bench_defaults          # every set in sktime's wheel x every family
     python scripts/bench_defaults.py --sets GunPoint,ArrowHead --models gru,transformer --jobs 2
+    python scripts/bench_defaults.py --models fcn,inception,inception+ensemble=5     # a family with overrides
 
 Each neural run is the real command, in its own process, with nothing but the set and the family chosen
 (``--override`` adds keys, for experiments); its test accuracy is that of the checkpoint the run selects,
 its wall-clock includes start-up. The baselines use the whole official training split (they need no
 validation split); every column is scored on the same official test split. Families and sets are found by
-listing configs/model/ and sktime's data folder. Writes ``results.json`` and ``table.md`` under ``--out``.
+listing configs/model/ and sktime's data folder. Published accuracies (``--published``, scripts/published_tsc.csv:
+the mean of the authors' runs on the same splits, each row citing its file) are added as columns of their own.
+Writes ``results.json`` and ``table.md`` under ``--out``.
 """
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -38,8 +42,16 @@ def classification_sets(root: Path) -> list[str]:
     ]
 
 
-def run_family(name: str, family: str, out: Path, overrides: list[str], threads: int) -> dict:
-    run_dir = out / "runs" / name / family
+def run_family(name: str, model: str, out: Path, overrides: list[str], threads: int, reuse: bool = False) -> dict:
+    """``model`` is a family, or a family and its own overrides joined by '+': inception+ensemble=5. With
+    ``reuse``, a run folder that already holds a finished run's metrics.json is read, not run again."""
+    family, *own = model.split("+")
+    run_dir = out / "runs" / name / model.replace("=", "_")  # '=' is Hydra's own in hydra.run.dir=
+    if reuse and (run_dir / "metrics.json").is_file():
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        took = run_dir / "seconds.txt"  # absent: the run's own training and evaluation time, without start-up
+        seconds = float(took.read_text()) if took.is_file() else metrics["seconds"]
+        return {"acc": metrics["test"]["test/acc"], "seconds": seconds, "steps": metrics.get("global_step")}
     args = [
         sys.executable,
         str(ROOT / "train.py"),
@@ -48,7 +60,9 @@ def run_family(name: str, family: str, out: Path, overrides: list[str], threads:
         f"model={family}",
         "logger=csv",
         f"hydra.run.dir={run_dir}",
+        "overwrite=true",  # the benchmark's own folder: a run cut short is run again
         *overrides,
+        *own,
     ]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
     start = time.perf_counter()
@@ -59,6 +73,7 @@ def run_family(name: str, family: str, out: Path, overrides: list[str], threads:
     if done.returncode != 0:
         return {"acc": None, "seconds": seconds, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    (run_dir / "seconds.txt").write_text(f"{seconds:.1f}\n")  # the whole command's wall-clock, for --reuse
     return {"acc": metrics["test"]["test/acc"], "seconds": seconds, "steps": metrics["global_step"]}
 
 
@@ -73,12 +88,25 @@ def run_baseline(name: str, root: Path, method: str) -> dict:
     return {"acc": float(np.mean(predicted == np.asarray(test_y))), "seconds": time.perf_counter() - start}
 
 
+def published(path: Path, sets: list[str]) -> dict:
+    """{set: {"<method> (published)": {"acc", "seconds": None, "source"}}} from the CSV's rows for ``sets``."""
+    with path.open() as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    out: dict = {}
+    for r in rows:
+        if r["set"] in sets:
+            entry = {"acc": float(r["accuracy %"]) / 100, "seconds": None, "source": r["source"], "runs": r["runs"]}
+            out.setdefault(r["set"], {})[f"{r['method']} (published)"] = entry
+    return out
+
+
 def cell(result: dict | None) -> str:
     if not result:
         return "-"
     if result["acc"] is None:
         return "failed"
-    return f"{100 * result['acc']:.1f} % ({result['seconds']:.0f} s)"
+    took = "" if result["seconds"] is None else f" ({result['seconds']:.0f} s)"
+    return f"{100 * result['acc']:.1f} %{took}"
 
 
 def table(results: dict, families: list[str], methods: list[str]) -> str:
@@ -98,6 +126,8 @@ def main() -> None:
     parser.add_argument("--models", help="comma-separated families (default: every configs/model/*.yaml)")
     parser.add_argument("--baselines", default="nearest_neighbour,minirocket", help="comma-separated; '' for none")
     parser.add_argument("--override", action="append", default=[], help="a config override for every neural run")
+    parser.add_argument("--published", type=Path, default=ROOT / "scripts" / "published_tsc.csv", help="'' for none")
+    parser.add_argument("--reuse", action="store_true", help="read runs already finished under --out, run the rest")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (threads are shared out among them)")
     parser.add_argument("--out", type=Path, default=Path("logs/bench_defaults"))
     results_file.add_arguments(parser)
@@ -117,15 +147,29 @@ def main() -> None:
             print(f"{name:<18}{method:<20}{cell(results[name][method])}", flush=True)
     jobs = [(name, family) for name in sets for family in families]
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {job: pool.submit(run_family, *job, args.out, args.override, threads) for job in jobs}
+        futures = {job: pool.submit(run_family, *job, args.out, args.override, threads, args.reuse) for job in jobs}
         for (name, family), future in futures.items():
             results[name][family] = future.result()
             print(f"{name:<18}{family:<20}{cell(results[name][family])}", flush=True)
+    sources = []
+    if args.published.name:
+        for name, row in published(args.published, sets).items():
+            results[name].update(row)
+        methods += list(dict.fromkeys(m for row in results.values() for m in row if m.endswith("(published)")))
+        sources = sorted(
+            {
+                f"{m}: {r['source']} (mean of {r['runs']} runs)"
+                for row in results.values()
+                for m, r in row.items()
+                if "source" in r
+            }
+        )
     (args.out / "results.json").write_text(
         json.dumps({"overrides": args.override, "results": results}, indent=2) + "\n"
     )
     (args.out / "table.md").write_text(table(results, families, methods))
     print("\n" + table(results, families, methods))
+
     names = {"nearest_neighbour": "1-NN Euclidean", "minirocket": "MiniRocket"}
     results_file.save(
         args,
@@ -134,13 +178,14 @@ def main() -> None:
                 "set": name,
                 "method": names.get(m, m),
                 "accuracy %": round(100 * r["acc"], 1),
-                "seconds": round(r["seconds"]),
+                "seconds": None if r["seconds"] is None else round(r["seconds"]),
             }
             for name, methods_ in results.items()
             for m, r in methods_.items()
             if r.get("acc") is not None
         ],
         settings={"overrides": args.override, "jobs": args.jobs},
+        notes="Published figures, on the same official splits: " + "; ".join(sources) if sources else "",
     )
 
 

@@ -402,8 +402,11 @@ def table(results: dict, models: list[str], scale: str) -> str:
         cells, notes = [], {}
         for family in models:
             r = per_family[family]
-            value = fmt(r["value"]) + (f" ± {fmt(r['std'])}" if "std" in r else "")
-            cells.append("failed" if r["status"] == "failed" else value + (" †" if r["status"] == "cut short" else ""))
+            if r["status"] == "failed":  # a failed run has no value: the table still shows every other row
+                cells.append("failed")
+            else:
+                value = fmt(r["value"]) + (f" ± {fmt(r['std'])}" if "std" in r else "")
+                cells.append(value + (" †" if r["status"] == "cut short" else ""))
             if r.get("tuned"):
                 final = "?" if r.get("seconds") is None else f"{r['seconds'] / 60:.0f}"
                 took = f" (tuning {r['tuning_seconds'] / 60:.0f} min, {r.get('seeds', 1)} final runs {final} min)"

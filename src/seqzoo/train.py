@@ -33,7 +33,9 @@ from seqzoo.models.sizing import fit_family
 from seqzoo.run_dirs import check_new, mark_slurm_folder
 from seqzoo.run_report import print_table, scalars, write_metrics
 from seqzoo.sizes import FROM_DATA, with_sizes
+from seqzoo.tasks.ensemble import Ensemble
 from seqzoo.tasks.train_loss import EPOCH_LOSS
+from seqzoo.train_ensemble import train_ensemble
 from seqzoo.training_budget import with_training_budget
 from seqzoo.trusted import check_trusted
 from seqzoo.unseen import LIMIT, fit_lengths, flag_rows, input_ranges, unknown_tokens
@@ -77,8 +79,11 @@ def sized_model(cfg: DictConfig, info: dict, quiet: bool = False) -> DictConfig:
         del base.model["target_params"]  # a sizing request, not a constructor argument
     if target is None:
         return base
+    one = copy.deepcopy(base)
+    with open_dict(one):
+        one.ensemble = 1  # the budget is each member's
     chosen, count = fit_family(
-        lambda values: build_task(updated(base, "model", values), info),
+        lambda values: build_task(updated(one, "model", values), info),
         get_class(cfg.model._target_),
         base.model,
         int(target),
@@ -106,11 +111,19 @@ def build_task(cfg: DictConfig, info: dict):
         if role in params and cfg.get(group) is not None:
             parts[role] = instantiate(cfg[group], _partial_=True, _convert_="partial")
     try:
-        return with_sizes(cfg.task, info, decided=FROM_DATA, who="data", **parts)
+        tasks = [with_sizes(cfg.task, info, decided=FROM_DATA, who="data", **parts) for _ in range(members(cfg))]
     except InstantiationException as e:
         if unwrap(e) is e:
             raise
         raise unwrap(e) from None  # our own errors keep their message
+    return tasks[0] if len(tasks) == 1 else Ensemble(tasks)  # a saved ensemble's run config says ensemble: N
+
+
+def members(cfg: DictConfig) -> int:
+    n = cfg.get("ensemble") or 1
+    if not isinstance(n, int) or n < 1:
+        raise SeqzooError(f"ensemble={n} is not a number of models; use ensemble=5 for five, or 1 for one")
+    return n
 
 
 def chosen_weights(select: DictConfig | None, trainer, n_val: int) -> tuple[str, str | None]:
@@ -138,8 +151,11 @@ def saved_checkpoints(trainer) -> dict[str, str]:
 
 def train(cfg: DictConfig, extra_callbacks: tuple = ()) -> dict:
     """Fit, then validate and test the best checkpoint; write metrics.json and config.yaml in the run dir.
-    ``extra_callbacks``: objects the config cannot name (a search trial's pruning callback)."""
+    ``extra_callbacks``: objects the config cannot name (a search trial's pruning callback). ``ensemble=N``
+    trains N seeds and tests them as one model (``train_ensemble``)."""
     check_config(cfg)
+    if members(cfg) > 1:
+        return train_ensemble(cfg, lambda member: train(member, extra_callbacks))
     if cfg.get("flush_denormal") is not None:  # first: the threads torch starts later copy this thread's setting
         torch.set_flush_denormal(cfg.flush_denormal)
     out = Path(cfg.paths.output_dir)

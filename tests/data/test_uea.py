@@ -92,6 +92,16 @@ def test_a_user_archive_folder_is_read(tmp_path):
     assert all(torch.isfinite(it[INPUTS]).all() for it in dm.splits["train"])  # '?' read as missing, filled
 
 
+def test_every_shipped_set_is_read_comments_included():
+    """sktime's UnitTest opens with '%' comment lines: every set in the wheel reads, series and labels paired."""
+    from seqzoo.data.uea import available, sktime_data_dir
+
+    root = sktime_data_dir()
+    for name in available(root):
+        series, labels, header = read_ts(root / name / f"{name}_TRAIN.ts")
+        assert len(series) == len(labels) > 0 and "problemname" in header, name
+
+
 def test_corrupt_ts_file_is_reported(tmp_path):
     bad = tmp_path / "bad.ts"
     bad.write_text("@data\n1,2,x:3\n")

@@ -1,6 +1,7 @@
 """Reader for the ``.ts`` format of the UEA/UCR time-series archives (and of sktime's shipped copies).
 
-A header of ``@key value`` lines, then ``@data``; each line is one series: channels separated by ``:``,
+A header of ``@key value`` lines, then ``@data``; lines starting with ``#`` or ``%`` are comments (sktime's
+UnitTest opens with ``%``); each line is one series: channels separated by ``:``,
 values by ``,``, the label last. ``?`` marks a missing value (read as NaN). Timestamped series,
 ``(t, v)`` pairs, are not supported.
 """
@@ -19,7 +20,7 @@ def read_ts(path: str | Path, missing_allowed: bool = True) -> tuple[list[np.nda
     header, series, labels, in_data = {}, [], [], False
     for number, line in text_lines(path):
         line = line.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith(("#", "%")):
             continue
         if not in_data:
             key, _, value = line[1:].partition(" ")

@@ -73,7 +73,8 @@ def masked_max_pool(x: torch.Tensor, keep: torch.Tensor | None, size: int = 3, c
     padding beyond the ends. x (B, C, T) -> (B, C, T), zero at padded steps."""
     low = torch.finfo(x.dtype).min  # not -inf: 0 * -inf is nan where the result is masked
     filled = x if keep is None else x.masked_fill(keep == 0, low)
-    return masked(F.max_pool1d(F.pad(filled, same_padding(size, causal), value=low), size, stride=1), keep)
+    windows = F.pad(filled, same_padding(size, causal), value=low).unfold(-1, size, 1)  # (B, C, T, size)
+    return masked(windows.amax(-1), keep)  # not F.max_pool1d: torch.export fixes its length to the traced one
 
 
 class ConvNormAct(nn.Module):

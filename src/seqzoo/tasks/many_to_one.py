@@ -7,10 +7,12 @@ import torchmetrics
 from torch import nn
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.errors import SeqzooError
 from seqzoo.layers.patching import Patches, patch_size
 from seqzoo.layers.pooling import MaskedPooling, default_pooling
 from seqzoo.models.interface import is_causal, reach, reads_every_step, run_encoder
 from seqzoo.sizes import builder, with_sizes
+from seqzoo.tasks.augment import Augment
 from seqzoo.tasks.inputs import InputEmbedding, ReadsSequences
 from seqzoo.tasks.optim import configure_optimizers
 from seqzoo.tasks.scoring import class_metrics, stage_metrics
@@ -26,7 +28,8 @@ class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
     ``pooling="auto"`` picks what suits the backbone (``layers.pooling.default_pooling``). Feature sequences
     longer than ``target_length`` steps (the data's ``max_length``) reach the backbone as patches of
     consecutive steps (``layers.patching``); ``target_length=null`` feeds every step, and ``auto`` does so for a
-    family that declares ``every_step`` (the Conv1d classifiers), ``AUTO_PATCHES`` patches for the others."""
+    family that declares ``every_step`` (the Conv1d classifiers), ``AUTO_PATCHES`` patches for the others.
+    ``augment`` (jitter, scaling, window, mixup: ``tasks.augment``) transforms training batches only."""
 
     mapping = "many_to_one"
 
@@ -45,9 +48,13 @@ class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
         optimizer=None,
         scheduler=None,
         class_names: list[str] | None = None,
+        augment: dict | None = None,
     ):
         super().__init__()
         self.embed = InputEmbedding(input_vocab_size, embedding_size, input_size)
+        self.augment = Augment(**(augment or {}))
+        if self.augment.active and input_vocab_size:
+            raise SeqzooError("task.augment transforms numeric series; this data is tokens: leave task.augment off")
         if target_length == "auto":
             target_length = None if reads_every_step(builder(backbone)) else AUTO_PATCHES
         self.patches = Patches(1 if input_vocab_size else patch_size(max_length, target_length))  # tokens stay whole
@@ -76,7 +83,9 @@ class ManyToOne(ReadsSequences, TrainLossLogging, L.LightningModule):
         return F.cross_entropy(out, y) if self.classify else F.mse_loss(out, y.view_as(out).to(out.dtype))
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss = self.loss(self(batch[INPUTS], batch[INPUT_MASK]), batch[TARGETS])
+        x, mask, y, y_other, weight = self.augment(batch[INPUTS], batch[INPUT_MASK], batch[TARGETS])  # training only
+        out = self(x, mask)
+        loss = self.loss(out, y) if weight == 1 else weight * self.loss(out, y) + (1 - weight) * self.loss(out, y_other)
         self.log_train_loss(loss, len(batch[TARGETS]))
         return loss
 
