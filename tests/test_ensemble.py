@@ -92,3 +92,17 @@ def test_the_saved_ensemble_predicts_and_exports_as_one_model(ensemble_run, tmp_
 def test_an_ensemble_of_another_mapping_is_refused(tmp_path):
     with pytest.raises(SeqzooError, match="task=many_to_one"):
         train(make_cfg(tmp_path, ["task=aligned", "data=copy_memory", "ensemble=2", "debug=fast_dev_run"]))
+
+
+def test_an_ensemble_run_again_in_its_folder_keeps_finished_members_and_resumes_the_rest(tmp_path):
+    """As after an interrupt in the second member: its last.ckpt is there, its final metrics are not."""
+    common = ["logger=csv", "trainer.max_epochs=2", "model.hidden_size=16", "ensemble=2", "seed=3"]
+    first = train(make_cfg(tmp_path, common))
+    kept = (tmp_path / "member_0" / "metrics.json").stat().st_mtime_ns
+    (tmp_path / "member_1" / "metrics.json").unlink()
+    again = train(make_cfg(tmp_path, common + ["overwrite=true"]))
+    assert (tmp_path / "member_0" / "metrics.json").stat().st_mtime_ns == kept  # not trained again
+    assert again["members"][1]["test"] == first["members"][1]["test"]  # resumed at its end: the same weights
+    assert again["test"] == first["test"]
+    with pytest.raises(SeqzooError, match="hydra.run.dir"):
+        train(make_cfg(tmp_path / "x", common + [f"ckpt_path={first['members'][0]['checkpoint']}"]))

@@ -1,9 +1,11 @@
 """``python train.py ensemble=N``: N runs of one many-to-one config with seeds seed, seed+1, ..., each a whole
 run of its own under ``<run dir>/member_<i>/``; then their tested weights as one model (``tasks.ensemble``),
 validated, tested and saved as ``<run dir>/checkpoints/ensemble.ckpt``, which eval, predict, export and the
-pretrained registry read like any checkpoint."""
+pretrained registry read like any checkpoint. Run again into the same folder (``hydra.run.dir=<it>
+overwrite=true``), an ensemble keeps the members that finished and resumes the one that was interrupted."""
 
 import copy
+import json
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqzoo.atomic import atomic_path
+from seqzoo.callbacks.interrupt import Interrupted, resume_command
 from seqzoo.checkpoint import KEY, load_checkpoint
 from seqzoo.errors import SeqzooError
 from seqzoo.run_dirs import check_new
@@ -28,8 +31,19 @@ def member_config(cfg: DictConfig, i: int) -> DictConfig:
         member.ensemble = 1
         member.seed = None if cfg.get("seed") is None else cfg.seed + i
         member.paths.output_dir = str(Path(cfg.paths.output_dir) / f"member_{i}")
-        member.ckpt_path = None  # a resumed ensemble retrains; each member's own run can be resumed on its own
+        member.ckpt_path = None
+    saved = Path(member.paths.output_dir) / "checkpoints" / "last.ckpt"  # where an interrupt saves
+    if saved.is_file() and cfg.get("overwrite"):  # an ensemble run again in its folder: go on from there
+        member.ckpt_path = str(saved)
     return member
+
+
+def finished(folder: Path) -> dict | None:
+    """A member run that ended and was tested: its metrics, else None."""
+    path = folder / "metrics.json"
+    metrics = json.loads(path.read_text()) if path.is_file() else {}
+    done = "test" in metrics and Path(metrics.get("tested_checkpoint") or "/nonexistent").is_file()
+    return metrics if done else None
 
 
 def train_ensemble(cfg: DictConfig, train_one) -> dict:
@@ -42,15 +56,25 @@ def train_ensemble(cfg: DictConfig, train_one) -> dict:
         raise SeqzooError(
             f"ensemble={n} averages class probabilities: it needs task=many_to_one, not {cfg.task._target_}"
         )
-    if cfg.get("ckpt_path"):
-        raise SeqzooError("ensemble=N cannot resume from ckpt_path; resume the unfinished member's own run instead")
     out = Path(cfg.paths.output_dir)
+    if cfg.get("ckpt_path"):
+        raise SeqzooError(
+            f"ensemble={n} goes on in its own folder, not from ckpt_path: run the same command with "
+            "hydra.run.dir=<the ensemble's run folder> overwrite=true"
+        )
     check_new(out, bool(cfg.get("overwrite")))
     started = time.perf_counter()
     members = []
     for i in range(n):
-        print(f"ensemble member {i + 1} of {n}: seed {member_config(cfg, i).seed}")
-        members.append(train_one(member_config(cfg, i)))
+        member = member_config(cfg, i)
+        done = finished(Path(member.paths.output_dir)) if cfg.get("overwrite") else None
+        print(f"ensemble member {i + 1} of {n}: seed {member.seed}" + (", finished before" if done else ""))
+        try:
+            members.append(done or train_one(member))
+        except Interrupted as e:
+            again = resume_command(None, (f"hydra.run.dir={out}", "overwrite=true"))
+            e.args = (f"{Interrupted(e.signum, e.step, e.saved)}. Go on with the ensemble:\n  {again}",)
+            raise
     paths = [m["tested_checkpoint"] for m in members]
     if not all(paths):
         raise SeqzooError(

@@ -63,11 +63,12 @@ class SaveOnInterrupt(L.Callback):
         self.previous = {}
 
 
-def resume_command(ckpt: str) -> str:
+def resume_command(ckpt: str | None, extra: tuple[str, ...] = ()) -> str:
     """The command line that continues this run from ``ckpt``: the same program and overrides, plus
-    ``ckpt_path``, in a new run folder."""
+    ``ckpt_path``, in a new run folder; or, without ``ckpt``, plus ``extra`` (an ensemble goes on in its own)."""
     program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "train.py"
     program = f"python {program}" if program.endswith(".py") else program
     overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
     kept = [o for o in overrides if not o.split("=", 1)[0].lstrip("+~") in ("ckpt_path", "hydra.run.dir", "overwrite")]
-    return " ".join([program, *map(shlex.quote, kept), shlex.quote(f"ckpt_path={ckpt}")])
+    tail = [f"ckpt_path={ckpt}"] if ckpt else list(extra)
+    return " ".join([program, *map(shlex.quote, kept), *map(shlex.quote, tail)])
