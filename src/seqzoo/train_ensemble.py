@@ -81,7 +81,8 @@ def train_ensemble(cfg: DictConfig, train_one) -> dict:
             "an ensemble is assembled from its members' checkpoints, and a member saved none "
             "(fast_dev_run, or checkpointing switched off); train without them"
         )
-    restored = [restore(OmegaConf.create({"ckpt_path": p}), stage="fit") for p in paths]
+    # the data once (with the first member's state: the members share their data config), every member's weights
+    restored = [restore(OmegaConf.create({"ckpt_path": p}), stage=None if i else "fit") for i, p in enumerate(paths)]
     datamodule = restored[0][1]
     ensemble = Ensemble([task for _, _, task in restored]).eval()
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
