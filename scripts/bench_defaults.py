@@ -150,7 +150,7 @@ def main() -> None:
         futures = {job: pool.submit(run_family, *job, args.out, args.override, threads, args.reuse) for job in jobs}
         for (name, family), future in futures.items():
             results[name][family] = future.result()
-            print(f"{name:<18}{family:<20}{cell(results[name][family])}", flush=True)
+            print(f"{name:<18}{family:<20} {cell(results[name][family])}", flush=True)
     sources = []
     if args.published.name:
         for name, row in published(args.published, sets).items():
