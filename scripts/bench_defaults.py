@@ -51,7 +51,7 @@ def run_family(name: str, model: str, out: Path, overrides: list[str], threads: 
         metrics = json.loads((run_dir / "metrics.json").read_text())
         took = run_dir / "seconds.txt"  # absent: the run's own training and evaluation time, without start-up
         seconds = float(took.read_text()) if took.is_file() else metrics["seconds"]
-        return {"acc": metrics["test"]["test/acc"], "seconds": seconds, "steps": metrics.get("global_step")}
+        return outcome(metrics, seconds)
     args = [
         sys.executable,
         str(ROOT / "train.py"),
@@ -74,7 +74,15 @@ def run_family(name: str, model: str, out: Path, overrides: list[str], threads: 
         return {"acc": None, "seconds": seconds, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     (run_dir / "seconds.txt").write_text(f"{seconds:.1f}\n")  # the whole command's wall-clock, for --reuse
-    return {"acc": metrics["test"]["test/acc"], "seconds": seconds, "steps": metrics["global_step"]}
+    return outcome(metrics, seconds)
+
+
+def outcome(metrics: dict, seconds: float) -> dict:
+    """A finished run's test accuracy and time; an ensemble's also its members' mean accuracy."""
+    out = {"acc": metrics["test"]["test/acc"], "seconds": seconds, "steps": metrics.get("global_step")}
+    if "members" in metrics:
+        out["members_acc"] = sum(m["test"]["test/acc"] for m in metrics["members"]) / len(metrics["members"])
+    return out
 
 
 def run_baseline(name: str, root: Path, method: str) -> dict:
@@ -183,6 +191,12 @@ def main() -> None:
             for name, methods_ in results.items()
             for m, r in methods_.items()
             if r.get("acc") is not None
+        ]
+        + [  # an ensemble's members one at a time: what averaging added
+            {"set": name, "method": f"{m} (members' mean)", "accuracy %": round(100 * r["members_acc"], 1)}
+            for name, methods_ in results.items()
+            for m, r in methods_.items()
+            if r.get("members_acc") is not None
         ],
         settings={"overrides": args.override, "jobs": args.jobs},
         notes="Published figures, on the same official splits: " + "; ".join(sources) if sources else "",
