@@ -102,6 +102,7 @@ def test_an_ensemble_run_again_in_its_folder_keeps_finished_members_and_resumes_
     (tmp_path / "member_1" / "metrics.json").unlink()
     again = train(make_cfg(tmp_path, common + ["overwrite=true"]))
     assert (tmp_path / "member_0" / "metrics.json").stat().st_mtime_ns == kept  # not trained again
+    assert len(list((tmp_path / "member_1").glob("csv_before_resume_*/metrics.csv"))) == 1  # its first logs kept
     assert again["members"][1]["test"] == first["members"][1]["test"]  # resumed at its end: the same weights
     assert again["test"] == first["test"]
     with pytest.raises(SeqzooError, match="hydra.run.dir"):

@@ -69,6 +69,11 @@ def train_ensemble(cfg: DictConfig, train_one) -> dict:
         member = member_config(cfg, i)
         done = finished(Path(member.paths.output_dir)) if cfg.get("overwrite") else None
         print(f"ensemble member {i + 1} of {n}: seed {member.seed}" + (", finished before" if done else ""))
+        if member.ckpt_path and not done:  # the logs of the part before the interrupt are kept, not replaced
+            for logs in ("csv", "tensorboard"):
+                folder = Path(member.paths.output_dir) / logs
+                if folder.is_dir():
+                    folder.rename(folder.with_name(f"{logs}_before_resume_{time.strftime('%Y%m%d-%H%M%S')}"))
         try:
             members.append(done or train_one(member))
         except Interrupted as e:
