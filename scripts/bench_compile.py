@@ -25,6 +25,7 @@ from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
+from seqzoo.models.registry import list_models
 
 
 def sync(device: str) -> None:
@@ -132,7 +133,7 @@ def measure(eager, compiled, args) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--families", default=",".join(config_options("model")))
+    parser.add_argument("--families", default=",".join(list_models("encoder")))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--length", type=int, default=256)
@@ -143,7 +144,7 @@ def main(argv=None) -> int:
     parser.add_argument("--merge", action="store_true", help="keep the other families' rows already in --out")
     results_file.add_arguments(parser)
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.families.split(",")) - set(config_options("model")))
+    unknown = sorted(set(args.families.split(",")) - set(list_models("encoder")))
     if unknown:
         parser.error(f"unknown families {unknown}; known: {', '.join(config_options('model'))}")
     rows = json.loads(args.out.read_text())["rows"] if args.merge and args.out and args.out.exists() else {}

@@ -28,9 +28,9 @@ import numpy as np
 import results as results_file  # scripts/results.py: the benchmark's results file under docs/results/
 
 from seqzoo import baselines
-from seqzoo.configs import config_options
 from seqzoo.data.ts_format import read_ts
 from seqzoo.data.uea import available, sktime_data_dir
+from seqzoo.models.registry import list_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,15 +137,16 @@ def main() -> None:
     parser.add_argument("--published", type=Path, default=ROOT / "scripts" / "published_tsc.csv", help="'' for none")
     parser.add_argument("--reuse", action="store_true", help="read runs already finished under --out, run the rest")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (threads are shared out among them)")
+    parser.add_argument("--threads", type=int, help="threads per run (default: the cores shared out among --jobs)")
     parser.add_argument("--out", type=Path, default=Path("logs/bench_defaults"))
     results_file.add_arguments(parser)
     args = parser.parse_args()
 
     root = sktime_data_dir()
     sets = args.sets.split(",") if args.sets else classification_sets(root)
-    families = [m for m in args.models.split(",") if m] if args.models is not None else config_options("model")
+    families = [m for m in args.models.split(",") if m] if args.models is not None else list_models("encoder")
     methods = [m for m in args.baselines.split(",") if m]
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     args.out.mkdir(parents=True, exist_ok=True)
 
     results = {name: {} for name in sets}
@@ -198,7 +199,7 @@ def main() -> None:
             for m, r in methods_.items()
             if r.get("members_acc") is not None
         ],
-        settings={"overrides": args.override, "jobs": args.jobs},
+        settings={"overrides": args.override, "jobs": args.jobs, "threads per run": threads},
         notes="Published figures, on the same official splits: " + "; ".join(sources) if sources else "",
     )
 

@@ -30,9 +30,9 @@ from hydra.utils import get_class
 from omegaconf import OmegaConf
 
 from seqzoo.cli import compose_config
-from seqzoo.configs import config_options
 from seqzoo.layers import relayout, time_blocks
 from seqzoo.models.interface import run_encoder
+from seqzoo.models.registry import list_models
 from seqzoo.models.sizing import width_value
 
 
@@ -71,7 +71,7 @@ def sync(device: str) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default=",".join(config_options("model")))
+    p.add_argument("--models", default=",".join(list_models("encoder")))
     p.add_argument("--lengths", default="64,256,1024,4096")
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--features", type=int, default=16)

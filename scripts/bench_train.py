@@ -30,8 +30,8 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger
 
 from seqzoo.cli import compose_config
-from seqzoo.configs import config_options
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.models.registry import list_models
 from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task
 
@@ -177,7 +177,7 @@ def plot_throughput(curves: dict[str, list[tuple[int, float]]], path: Path, devi
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default=",".join(config_options("model")), help="default: every configs/model/*.yaml")
+    p.add_argument("--models", default=",".join(list_models("encoder")), help="default: every configs/model/*.yaml")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--length", type=int, default=100)

@@ -27,11 +27,11 @@ import torch
 from hydra.utils import instantiate
 
 from seqzoo.cli import compose_config
-from seqzoo.configs import config_options
 from seqzoo.data.batch import INPUT_MASK, INPUTS
 from seqzoo.diagnostics import gradient_flow
 from seqzoo.diagnostics.gradient_flow import hidden_states
 from seqzoo.errors import SeqzooError
+from seqzoo.models.registry import list_models
 from seqzoo.models.rnn import Recurrent
 from seqzoo.tasks.plain_loop import plain_steps
 from seqzoo.train import build_task, restore
@@ -40,7 +40,7 @@ from seqzoo.train import build_task, restore
 def sweep(overrides: list[str]) -> list[list[str]]:
     """model=a,b:key=value,c -> one override list per model; ``b:key=value`` sets model.key for b alone.
     Without model=, every family in configs/model/."""
-    models = next((o.split("=", 1)[1].split(",") for o in overrides if o.startswith("model=")), config_options("model"))
+    models = next((o.split("=", 1)[1].split(",") for o in overrides if o.startswith("model=")), list_models("encoder"))
     rest = [o for o in overrides if not o.startswith("model=")]
     runs = []
     for m in models:

@@ -151,7 +151,11 @@ def families_page() -> str:
             if "receptive_field" in dir(cls)
             else ("bounded by `max_len`" if "max_len" in inspect.signature(cls).parameters else "unbounded")
         )
-        roles = "encoder, decoder" if name in decoders else "encoder"
+        roles = (
+            "direct forecaster (`task=forecast` only)"
+            if getattr(cls, "forecaster", False)
+            else ("encoder, decoder" if name in decoders else "encoder")
+        )
         parts += [
             f"## {name}\n",
             f"`{node['_target_']}` · roles: {roles} · causal: "

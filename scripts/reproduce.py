@@ -37,12 +37,12 @@ from hydra.utils import get_class
 from omegaconf import OmegaConf
 
 from seqzoo.cli import compose_config
-from seqzoo.configs import config_options
 from seqzoo.errors import SeqzooError
+from seqzoo.models.registry import list_models
 from seqzoo.train import make
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = config_options("model")  # every family in configs/model/
+FAMILIES = list_models("encoder")  # every family in configs/model/
 
 
 @dataclass

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqzoo.cli import compose_config
 from seqzoo.configs import config_options
+from seqzoo.models.registry import list_models
 from seqzoo.models.sizing import width_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +28,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 def config_names(group: str) -> list[str]:
     """Every option of a config group, discovered from configs/ so new files are tested without edits."""
     return config_options(group)
+
+
+def encoder_names() -> list[str]:
+    """The families that encode steps (every mapping); the direct forecasters (DLinear, N-BEATS) have tests of
+    their own (tests/models/test_forecasters.py)."""
+    return list_models("encoder")
 
 
 def small_part(group: str, name: str, width: int = 8):
@@ -46,7 +53,7 @@ def small_part(group: str, name: str, width: int = 8):
 
 def families_of(base: type) -> list[str]:
     """The model families in configs/model/ whose class derives from ``base`` (e.g. the recurrent ones)."""
-    return [n for n in config_names("model") if issubclass(small_part("model", n).func, base)]
+    return [n for n in encoder_names() if issubclass(small_part("model", n).func, base)]
 
 
 def make_cfg(out_dir: Path, overrides: list[str] = (), name: str = "train", cpu: bool = True) -> DictConfig:

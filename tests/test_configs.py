@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from seqzoo.configs import CONFIG_DIR
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.train import build_task
-from tests.conftest import chosen, config_names, make_cfg
+from tests.conftest import chosen, config_names, encoder_names, make_cfg
 from tests.data.fixtures import data_overrides
 
 GROUPS = ["data", "model", "decoder", "task", "trainer", "callbacks", "logger", "experiment", "debug"]
@@ -92,7 +92,7 @@ def test_a_family_yaml_and_its_constructor_agree_on_defaults(group, name):
             )
 
 
-@pytest.mark.parametrize("name", config_names("model"))
+@pytest.mark.parametrize("name", encoder_names())
 def test_every_model_trains_a_step(tmp_path, name):
     """One test for every backbone: the output keeps (B, T) shape, has no NaN, every parameter learns."""
     torch.manual_seed(0)

@@ -12,7 +12,7 @@ from torch import nn
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models import GRU, LSTM, RNN
 from seqzoo.train import train
-from tests.conftest import ROOT, config_names, make_cfg, run_cli
+from tests.conftest import ROOT, encoder_names, make_cfg, run_cli
 from tests.tasks.test_matrix import SMALL_DATA
 from tests.tolerance import assert_within, chain_depth
 
@@ -60,7 +60,7 @@ def test_flatten_parameters_keeps_one_weight_buffer(ours):
 
 
 @pytest.mark.parametrize("precision", ["16-mixed", "bf16-mixed"])
-@pytest.mark.parametrize("family", config_names("model"))
+@pytest.mark.parametrize("family", encoder_names())
 def test_every_family_takes_a_mixed_precision_training_step(tmp_path, family, precision):
     cfg = make_cfg(
         tmp_path,

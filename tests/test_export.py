@@ -21,11 +21,11 @@ from seqzoo.pretrained import resolve
 from seqzoo.tasks.aligned import Aligned
 from seqzoo.tasks.many_to_one import ManyToOne
 from seqzoo.tasks.seq2seq import Seq2Seq
-from tests.conftest import ROOT, config_names, run_cli, small_part
+from tests.conftest import ROOT, config_names, encoder_names, run_cli, small_part
 from tests.tolerance import assert_within, chain_depth
 
 pytest.importorskip("onnxruntime")
-FAMILIES = config_names("model")
+FAMILIES = encoder_names()
 EXPORT = ["-c", "from seqzoo.cli import export_main; export_main()"]  # seqzoo-export, as installed
 DECODERS = config_names("decoder")  # every decoder exports
 

@@ -15,11 +15,15 @@ from tests.conftest import config_names
 
 def test_every_family_is_listed_and_built_with_its_yaml_defaults():
     assert list_models() == config_names("model")
-    for name in list_models():
+    for name in list_models("encoder"):
         model = create_model(name, input_size=3)
         node = OmegaConf.load(config_file("model", name))
         assert isinstance(model, get_class(node._target_))
         assert run_encoder(model.eval(), torch.randn(2, 5, 3)).shape == (2, 5, model.output_size)
+    for name in list_models("forecaster"):  # a forecaster takes the sizes a task would give it
+        model = create_model(name, input_size=3, context=8, horizon=2, num_targets=1)
+        assert isinstance(model, get_class(OmegaConf.load(config_file("model", name))._target_))
+        assert model.eval()(torch.randn(2, 8, 3)).shape == (2, 2, 1, 1)
 
 
 def test_overrides_and_mistakes():

@@ -13,10 +13,10 @@ from seqzoo.cli import compose_config
 from seqzoo.configs import CONFIG_DIR
 from seqzoo.models.sizing import count_parameters
 from seqzoo.train import build_task
-from tests.conftest import ROOT, config_names, load_script, run_cli
+from tests.conftest import ROOT, encoder_names, load_script, run_cli
 from tests.data.fixtures import mnist_root
 
-FAMILIES = config_names("model")
+FAMILIES = encoder_names()
 # every preset under configs/experiment/bai2018/ is tested (a new one without an entry here fails, loudly)
 PRESETS = sorted(f"bai2018/{p.stem}" for p in (Path(CONFIG_DIR) / "experiment" / "bai2018").glob("*.yaml"))
 SMALL = {

@@ -210,20 +210,21 @@ def test_bench_decoding_smoke(tmp_path):
 
 
 def test_bench_forecast_smoke(tmp_path):
+    """A shipped series by its frequency's rule, as a user's CSV: baselines and families on the same windows."""
     out = tmp_path / "forecast"
     result = run_cli(
         [
             str(ROOT / "scripts" / "bench_forecast.py"),
-            "--data",
-            "airline",
+            "--suite",
+            "wineind",
+            "--baselines",
+            "naive,seasonal naive,Theta,Holt-Winters",
             "--models",
-            "gru",
+            "gru,dlinear",
             "--max-time",
             "00:00:00:03",
             "--threads",
             "1",
-            "--override",
-            "data.batch_size=64",
             "--out",
             str(out),
         ],
@@ -231,13 +232,14 @@ def test_bench_forecast_smoke(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = json.loads((out / "results.json").read_text())["airline"]
-    assert set(rows) == {"naive", "seasonal naive", "Holt-Winters", "Holt-Winters, damped", "gru"}
+    rows = json.loads((out / "results.json").read_text())["wineind"]
+    assert set(rows) == {"naive", "seasonal naive", "Theta", "Holt-Winters", "gru", "dlinear"}
     assert rows["seasonal naive"]["mase"] < rows["naive"]["mase"]  # a seasonal series: repeating last year helps
-    assert 0 <= rows["Holt-Winters"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["gru"]
-    assert (out / "runs" / "airline" / "gru" / "forecast.png").is_file() and "| Holt-Winters |" in (
-        out / "table.md"
-    ).read_text()
+    assert 0 <= rows["Theta"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["dlinear"]
+    config = (out / "runs" / "wineind" / "dlinear" / "config.yaml").read_text()
+    assert "horizon: 18" in config and "season: 12" in config and "context: 36" in config  # the monthly rule
+    table = (out / "table.md").read_text()
+    assert "summary over 1 series (wineind)" in table and "| Theta |" in table
 
 
 @pytest.mark.slow

@@ -29,6 +29,8 @@ from seqzoo.data.splits import check_splits
 from seqzoo.devices import check_devices
 from seqzoo.diagnostics.summary import summary
 from seqzoo.errors import SeqzooError, unwrap
+from seqzoo.models.interface import is_forecaster
+from seqzoo.models.registry import list_models
 from seqzoo.models.sizing import fit_family
 from seqzoo.run_dirs import check_new, mark_slurm_folder
 from seqzoo.run_report import print_table, scalars, write_metrics
@@ -96,9 +98,20 @@ def sized_model(cfg: DictConfig, info: dict, quiet: bool = False) -> DictConfig:
     return updated(base, "model", chosen)
 
 
+def check_family_mapping(cfg: DictConfig) -> None:
+    """A direct forecaster (DLinear, N-BEATS) maps a context to a horizon: it has no part in other mappings."""
+    mapping = getattr(get_class(cfg.task._target_), "mapping", None)
+    if cfg.get("model") is not None and mapping != "forecast" and is_forecaster(get_class(cfg.model._target_)):
+        raise SeqzooError(
+            f"{cfg.model._target_.rsplit('.', 1)[-1]} is a direct forecaster (a context in, a horizon out): it works "
+            f"with task=forecast only. For task={mapping} choose one of model={','.join(list_models('encoder'))}"
+        )
+
+
 def build_task(cfg: DictConfig, info: dict):
     """The task gets the model (and decoder) configs as partials and completes them with the sizes it
     knows: the data's input size for a backbone, an embedding size for tokens, a memory size for decoders."""
+    check_family_mapping(cfg)
     cfg = sized_model(cfg, info, quiet=True)
     params = inspect.signature(get_class(cfg.task._target_)).parameters
     if "decoder" in params and params["decoder"].default is inspect.Parameter.empty and cfg.get("decoder") is None:

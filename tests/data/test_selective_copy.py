@@ -9,7 +9,7 @@ from seqzoo.data.selective_copy import NOISE, selective_copy
 from seqzoo.layers.masking import IGNORE_INDEX
 from seqzoo.models.sizing import count_parameters
 from seqzoo.train import build_task
-from tests.conftest import config_names, make_cfg
+from tests.conftest import encoder_names, make_cfg
 
 
 def test_the_recall_steps_repeat_the_data_tokens_in_order():
@@ -24,7 +24,7 @@ def test_the_recall_steps_repeat_the_data_tokens_in_order():
     assert len(positions) > 40  # selection: the positions are not fixed
 
 
-@pytest.mark.parametrize("family", config_names("model"))
+@pytest.mark.parametrize("family", encoder_names())
 def test_the_preset_builds_every_family_at_its_budget(tmp_path, family):
     """experiment=selective_copy (causal: recall comes at the end) sizes every family to 100k parameters; a
     family that looks ahead by default is made causal by its experiment_model file."""

@@ -9,7 +9,7 @@ from torch import nn
 from seqzoo.layers.masked_conv import MaskedBatchNorm1d, masked_max_pool, same_padding
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
-from tests.conftest import config_names, small_part
+from tests.conftest import encoder_names, small_part
 from tests.tolerance import assert_within, chain_depth
 
 LENGTHS = torch.tensor([9, 4, 6])
@@ -55,7 +55,7 @@ def normalised_families() -> list[str]:
     """Families in configs/model/ built with batch normalisation over time (found by building them)."""
     return [
         f
-        for f in config_names("model")
+        for f in encoder_names()
         if any(isinstance(m, MaskedBatchNorm1d) for m in small_part("model", f)(input_size=3).modules())
     ]
 

@@ -5,7 +5,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.models.interface import run_encoder
-from tests.conftest import config_names, small_part
+from tests.conftest import encoder_names, small_part
 
 
 def test_swap_is_a_contiguous_transpose_both_ways():
@@ -44,7 +44,7 @@ class MixedLayouts(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-@pytest.mark.parametrize("family", config_names("model"))
+@pytest.mark.parametrize("family", encoder_names())
 def test_no_kernel_mixes_layouts_in_a_training_step(family):
     """Families that convolve or scan over time move between (B, T, C) and (B, C, T): a kernel reading one
     operand through a transpose runs 10-20x slower on a CPU, in the forward pass or in the backward."""

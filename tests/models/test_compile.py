@@ -8,7 +8,7 @@ import torch
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
 from seqzoo.models.rnn import Recurrent
-from tests.conftest import config_names, families_of, small_part
+from tests.conftest import config_names, encoder_names, families_of, small_part
 from tests.tolerance import assert_within, chain_depth
 
 BACKENDS = ["aot_eager", pytest.param("inductor", marks=pytest.mark.slow)]
@@ -22,7 +22,7 @@ def fresh_dynamo():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("family", config_names("model"))
+@pytest.mark.parametrize("family", encoder_names())
 def test_compiled_encoder_equals_eager_with_gradients(family, backend):
     torch.manual_seed(0)
     enc = small_part("model", family)(input_size=5).eval()

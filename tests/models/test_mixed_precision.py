@@ -8,11 +8,11 @@ from torch.utils._pytree import tree_leaves
 
 from seqzoo.layers.masking import mask_from_lengths
 from seqzoo.models.interface import run_encoder
-from tests.conftest import config_names, small_part
+from tests.conftest import config_names, encoder_names, small_part
 
 
 @pytest.mark.parametrize("masked", [True, False])
-@pytest.mark.parametrize("family", config_names("model"))
+@pytest.mark.parametrize("family", encoder_names())
 def test_every_encoder_trains_a_step_under_bf16_autocast(family, masked):
     """Masked and not, and with the final state as well: S4D's FFT and state contraction met bfloat16 tensors,
     which they have no kernels for, on the GPU (training) and here (the state)."""

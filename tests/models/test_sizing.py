@@ -3,7 +3,7 @@ import pytest
 from seqzoo.models import LSTM
 from seqzoo.models.sizing import count_parameters, fit_width
 from seqzoo.train import build_task, sized_model
-from tests.conftest import config_names, make_cfg
+from tests.conftest import encoder_names, make_cfg
 
 
 def test_fit_width_finds_the_closest():
@@ -12,7 +12,7 @@ def test_fit_width_finds_the_closest():
     assert abs(count - 70_000) <= min(abs(count_parameters(LSTM(1, w)) - 70_000) for w in (width - 1, width + 1))
 
 
-@pytest.mark.parametrize("name", config_names("model"))
+@pytest.mark.parametrize("name", encoder_names())
 def test_every_family_sizes_to_a_budget(tmp_path, name):
     """Bai et al. 2018 compare models at about 70k parameters: model.target_params does the sizing."""
     cfg = make_cfg(

@@ -356,6 +356,7 @@ class SeriesDataModule(SequenceDataModule):
         return {
             "mapping": self.mapping,
             "max_length": self.context,
+            "context": self.context,
             "input_size": len(self.targets) + F,
             "num_targets": len(self.targets),
             "future_size": F,

@@ -16,6 +16,11 @@ either form. Each family declares on its class:
 - ``state_optional`` (absent = False): its ``forward`` takes ``need_state=False`` and then skips computing
   the final state, which ``run_encoder`` (every task's encoder call) never reads.
 
+A **forecaster** (``forecaster = True``: DLinear, N-BEATS) is no encoder: it maps a whole context
+``x (B, L, C)`` of exactly ``context`` steps to a whole horizon ``(B, H, K, outputs)`` of its first K channels,
+so it serves the forecasting task alone (``task=forecast``, as a direct forecaster); the task gives it
+``context``, ``horizon``, ``num_targets`` and ``outputs`` (the parameters of one forecast value).
+
 A **decoder** has a teacher-forced ``forward(x, memory=None, memory_mask=None, condition=None)``,
 ``init_state(memory=None, memory_mask=None, condition=None)``, ``step(x_t, state) -> (out, state)`` that
 equals ``forward`` position by position, and ``reorder_state(state, index)`` for beam search.
@@ -68,6 +73,20 @@ def run_encoder(encoder: nn.Module, x: torch.Tensor, mask: torch.Tensor | None =
     final state costs extra work (``state_optional``) is asked not to compute it."""
     out = encoder(x, mask, need_state=False) if getattr(encoder, "state_optional", False) else encoder(x, mask)
     return out[0] if isinstance(out, tuple) else out
+
+
+def is_forecaster(family) -> bool:
+    """Whether a family (class or module) maps a context to a horizon itself rather than encoding steps."""
+    return bool(getattr(family, "forecaster", False))
+
+
+def check_context(model: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """A forecaster's input: (B, context, C), every step real (its maps are over a fixed number of steps)."""
+    if x.dim() != 3 or x.shape[1] != model.context:
+        raise ValueError(f"{type(model).__name__} reads (batch, {model.context} steps, channels), got {tuple(x.shape)}")
+    if mask is not None and not bool(mask.all()):
+        raise ValueError(f"{type(model).__name__} reads a whole context of {model.context} steps; it got padded ones")
+    return x
 
 
 def is_causal(module: nn.Module) -> bool:

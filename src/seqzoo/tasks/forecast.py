@@ -2,18 +2,20 @@
 come either
 
 - ``direct``: from one multi-horizon head on the encoder's last step (and the horizon's known features), or
+- ``direct`` with a forecaster family (``model=dlinear``, ``model=nbeats``): the family maps the context to the
+  horizon itself, without a head;
 - ``autoregressive``: from any family in the decoder role (``decoder=<family>``), fed at each step the
   previous value and that step's known features, starting from the encoder's last step (its condition) and
   attending to all of its steps (its memory); teacher-forced in training, ``step()`` by step in generation.
   Probabilistic outputs generate ``num_samples`` sample paths (each step draws from its predicted
   distribution and feeds the draw back), so that uncertainty compounds over the horizon as it should.
 
-The model works in the scaled space the data module chose (``loc``, ``scale``); forecasts are mapped back
-before any metric. ``baseline=seasonal_naive`` (or ``naive``) makes the network forecast a correction to that
-baseline (added to the location of every output kind); its head starts at zero, so it starts out as the
-baseline and learns what it misses. Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on
-the same
-windows (``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does not beat them shows it.
+The model works in the scaled space the data module chose (``loc``, ``scale``); forecasts are mapped back before any
+metric. ``baseline=seasonal_naive`` (or ``naive``) makes the network forecast a correction to that baseline (added
+to the location of every output kind); its head starts at zero, so it starts out as the baseline and learns what it
+misses (a forecaster's last maps start at zero likewise). Every validation and test epoch also scores ``naive`` and
+``seasonal_naive`` on the same windows (``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does
+not beat them shows it.
 """
 
 import lightning as L
@@ -22,8 +24,8 @@ from torch import nn
 
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
 from seqzoo.errors import SeqzooError
-from seqzoo.models.interface import run_encoder
-from seqzoo.sizes import with_sizes
+from seqzoo.models.interface import is_forecaster, run_encoder
+from seqzoo.sizes import builder, with_sizes
 from seqzoo.tasks.forecast_metrics import CRPS_LEVELS, ForecastScores, naive, seasonal_naive
 from seqzoo.tasks.forecast_outputs import ForecastOutput
 from seqzoo.tasks.inputs import ReadsSequences
@@ -43,6 +45,7 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         decoder=None,
         input_size: int = 1,
         num_targets: int = 1,
+        context: int | None = None,
         future_size: int = 0,
         horizon: int = 1,
         season: int = 1,
@@ -65,9 +68,31 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         self.out = ForecastOutput(output, quantiles, point_loss, num_samples)
         self.K, self.F, self.H, self.season, self.method = num_targets, future_size, horizon, season, method
         self.num_samples = num_samples
-        self.backbone = with_sizes(backbone, dict(input_size=input_size))
-        D = self.backbone.output_size
         self.dropout = nn.Dropout(dropout)
+        if is_forecaster(builder(backbone)):  # the family is the whole forecaster: no head
+            if method != "direct":
+                raise SeqzooError(
+                    f"{builder(backbone).__name__} forecasts the whole horizon at once: use task.method=direct"
+                )
+            sizes = dict(context=context, horizon=horizon, num_targets=num_targets, outputs=self.out.size)
+            self.backbone, self.head = with_sizes(backbone, dict(input_size=input_size, **sizes)), None
+            if baseline is not None:
+                self.backbone.zero_forecast()
+        else:
+            self.backbone = with_sizes(backbone, dict(input_size=input_size))
+            self.build_head(decoder, num_targets, future_size, horizon, baseline)
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.scores = nn.ModuleDict(
+            {
+                f"{stage}_{who}": ForecastScores(self.out.probabilistic and who == "model")
+                for stage in ("val", "test")
+                for who in ("model", *BASELINES)
+            }
+        )
+
+    def build_head(self, decoder, num_targets, future_size, horizon, baseline) -> None:
+        """An encoder's head: one multi-horizon linear map (direct), or a decoder and its per-step map."""
+        method, D = self.method, self.backbone.output_size
         if method == "direct":
             self.head = nn.Linear(D + horizon * future_size, horizon * num_targets * self.out.size)
         else:
@@ -80,14 +105,6 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         if baseline is not None:  # no correction at first: the forecaster starts exactly as its baseline
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
-        self.optimizer, self.scheduler = optimizer, scheduler
-        self.scores = nn.ModuleDict(
-            {
-                f"{stage}_{who}": ForecastScores(self.out.probabilistic and who == "model")
-                for stage in ("val", "test")
-                for who in ("model", *BASELINES)
-            }
-        )
 
     # -- the model ------------------------------------------------------------------------------------
     def encode(self, batch: dict) -> torch.Tensor:
@@ -95,6 +112,8 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
 
     def params(self, batch: dict, targets_scaled: torch.Tensor | None = None) -> torch.Tensor:
         """-> output parameters (B, H, K, size) in the scaled space; teacher-forced when targets are given."""
+        if self.head is None:  # a forecaster family
+            return self.plus_baseline(self.backbone(batch[INPUTS], batch.get(INPUT_MASK)), batch)
         memory = self.encode(batch)
         last = memory[:, -1]  # (B, D)
         if self.method == "direct":
