@@ -253,6 +253,9 @@ def main(argv=None) -> int:
         dm, batch = test_windows(data_overrides)
         rows = {}
         chosen = [b for b in args.baselines.split(",") if b]
+        unknown = sorted(set(chosen) - set(BASELINES))
+        if unknown:
+            raise SystemExit(f"--baselines: {', '.join(unknown)} unknown; choose from {', '.join(BASELINES)}")
         simple = {k: v for k, v in baselines(dm, batch).items() if k in chosen}
         rows.update(simple)
         for method in (b for b in chosen if b in forecast_baselines.METHODS):

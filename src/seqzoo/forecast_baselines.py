@@ -7,7 +7,7 @@ horizon, with quantiles for CRPS and interval coverage.
 - ``AutoARIMA``: pmdarima's stepwise search (through sktime), seasonal with period m;
 - ``Theta``: the Theta method (Assimakopoulos & Nikolopoulos 2000; sktime's ``ThetaForecaster``), the series
   deseasonalised multiplicatively first when m > 1 and it is positive;
-- ``Holt-Winters`` and ``Holt-Winters, damped``: statsmodels' additive trend (damped) and additive season,
+- ``Holt-Winters`` and ``Holt-Winters damped``: statsmodels' additive trend (damped) and additive season,
   quantiles from 200 simulated paths.
 
 A season is used only when the history holds two of them. ``AutoARIMA``'s seasonal search is limited to m <= 24
@@ -22,7 +22,13 @@ import numpy as np
 
 from seqzoo.tasks.forecast_metrics import CRPS_LEVELS
 
-METHODS = ("AutoETS", "AutoARIMA", "Theta", "Holt-Winters", "Holt-Winters, damped")
+METHODS = (
+    "AutoETS",
+    "AutoARIMA",
+    "Theta",
+    "Holt-Winters",
+    "Holt-Winters damped",
+)  # no commas: --baselines splits on them
 ARIMA_MAX_SEASON = 24
 
 
