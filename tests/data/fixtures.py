@@ -135,6 +135,16 @@ def data_overrides(name: str, folder: Path) -> list[str]:
         return [f"data.root={mnist_root(folder)}", "data.n_val=10", "data.batch_size=8"]
     if name == "conll":
         return [f"data.path={conll_file(folder)}"]
+    if name == "listops":  # LRA's 100,000 expressions of 500-2,000 tokens take a CPU 20 minutes to make
+        return [
+            "data.n_train=200",
+            "data.n_val=40",
+            "data.n_test=40",
+            "data.min_length=10",
+            "data.max_length=60",
+            f"data.cache_dir={folder / 'listops'}",
+            "data.batch_size=16",
+        ]
     if name == "parallel_text":
         return [f"data.path={pairs_file(folder)}"]
     if name == "labelled_series":
