@@ -130,8 +130,14 @@ def test_a_baseline_forecaster_starts_as_its_baseline(method, output):
     assert_within(
         point, seasonal_naive(context, 5, 2), torch.float32, 8, "a forecaster at its baseline", both=True
     )  # scaled and back
-    with pytest.raises(SeqzooError, match="task.baseline=mean is not one of null, naive, seasonal_naive"):
+    with pytest.raises(SeqzooError, match="task.baseline=mean is not one of null, auto, naive, seasonal_naive"):
         tiny("direct", baseline="mean")
+
+
+def test_the_auto_baseline_repeats_a_known_season_and_nothing_else():
+    assert tiny("direct", baseline="auto").baseline == "seasonal_naive"  # season 2
+    yearly = Forecast(lambda input_size: GRU(input_size, 8), input_size=3, horizon=5, season=1, baseline="auto")
+    assert yearly.baseline is None and yearly.base(batch()) is None
 
 
 @pytest.mark.parametrize("method", ["direct", "autoregressive"])

@@ -11,11 +11,11 @@ come either
   distribution and feeds the draw back), so that uncertainty compounds over the horizon as it should.
 
 The model works in the scaled space the data module chose (``loc``, ``scale``); forecasts are mapped back before any
-metric. ``baseline=seasonal_naive`` (or ``naive``) makes the network forecast a correction to that baseline (added
-to the location of every output kind); its head starts at zero, so it starts out as the baseline and learns what it
-misses (a forecaster's last maps start at zero likewise). Every validation and test epoch also scores ``naive`` and
-``seasonal_naive`` on the same windows (``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does
-not beat them shows it.
+metric. ``baseline=seasonal_naive`` (or ``naive``; ``auto``: seasonal naive when the season is longer than a step)
+makes the network forecast a correction to that baseline (added to the location of every output kind); its head
+starts at zero, so it starts out as the baseline and learns what it misses (a forecaster's last maps start at zero
+likewise). Every validation and test epoch also scores ``naive`` and ``seasonal_naive`` on the same windows
+(``test/naive_mase``, ``test/seasonal_naive_mase``, ...): a model that does not beat them shows it.
 """
 
 import lightning as L
@@ -62,8 +62,10 @@ class Forecast(ReadsSequences, TrainLossLogging, L.LightningModule):
         super().__init__()
         if method not in METHODS:
             raise SeqzooError(f"task.method={method} is not one of {', '.join(METHODS)}")
-        if baseline not in (None, *BASELINES):
-            raise SeqzooError(f"task.baseline={baseline} is not one of null, {', '.join(BASELINES)}")
+        if baseline not in (None, "auto", *BASELINES):
+            raise SeqzooError(f"task.baseline={baseline} is not one of null, auto, {', '.join(BASELINES)}")
+        if baseline == "auto":  # the data's own structure: a known season is repeated, else no baseline
+            baseline = "seasonal_naive" if season > 1 else None
         self.baseline = baseline
         self.out = ForecastOutput(output, quantiles, point_loss, num_samples)
         self.K, self.F, self.H, self.season, self.method = num_targets, future_size, horizon, season, method
