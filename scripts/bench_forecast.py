@@ -224,6 +224,40 @@ def summary(results: dict) -> tuple[list[dict], str]:
     return rows, "\n".join(text) + "\n"
 
 
+def record(args, results: dict, **kwargs) -> None:
+    """The rows of ``results`` (and their summary, as run "<label>-summary") in ``--results``; ``kwargs`` go to
+    ``results.record`` (``command=`` and ``notes=`` when recording a run still under way)."""
+    rows = [
+        {
+            "data": data,
+            "method": m,
+            "MASE": r.get("mase"),
+            "sMAPE %": r.get("smape"),
+            "CRPS": r.get("crps"),
+            "80 % coverage": r.get("coverage80"),
+            "fit s": r.get("seconds"),
+            **({"error": r["error"]} if "error" in r else {}),
+        }
+        for data, methods in results.items()
+        for m, r in methods.items()
+    ]
+    settings = {
+        "max_time": args.max_time,
+        "threads": args.threads,
+        "overrides": args.override,
+        "history": args.history,
+        **({"rules": {f: {"horizon": h, "season": m} for f, (h, m) in RULES.items()}} if args.suite else {}),
+    }
+    if not args.results:
+        return
+    label = args.label or "cpu"
+    results_file.record(args.results, label, rows, settings=settings, **kwargs)
+    ranked = summary(results)[0]
+    if ranked:
+        results_file.record(args.results, f"{label}-summary", ranked, **kwargs)
+    print(f"recorded {len(rows)} rows as run {label!r} (and its summary) in {args.results}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="electricity,co2,msft,airline", help="packaged data sets (configs/data/)")
@@ -269,33 +303,8 @@ def main(argv=None) -> int:
         results[data] = {**results.get(data, {}), **rows}  # a method run again is replaced, the others kept
         (out / "results.json").write_text(json.dumps(results, indent=1))
         (out / "table.md").write_text(summary(results)[1] + "\n" + table(results))
-    ranked, text = summary(results)
-    print(text + "\n" + table(results))
-    rows = [
-        {
-            "data": data,
-            "method": m,
-            "MASE": r.get("mase"),
-            "sMAPE %": r.get("smape"),
-            "CRPS": r.get("crps"),
-            "80 % coverage": r.get("coverage80"),
-            "fit s": r.get("seconds"),
-            **({"error": r["error"]} if "error" in r else {}),
-        }
-        for data, methods in results.items()
-        for m, r in methods.items()
-    ]
-    results_file.save(
-        args,
-        rows + [{"data": "summary", **r} for r in ranked],
-        settings={
-            "max_time": args.max_time,
-            "threads": args.threads,
-            "overrides": args.override,
-            "history": args.history,
-            **({"rules": {f: {"horizon": h, "season": m} for f, (h, m) in RULES.items()}} if args.suite else {}),
-        },
-    )
+    print(summary(results)[1] + "\n" + table(results))
+    record(args, results)
     return 0
 
 

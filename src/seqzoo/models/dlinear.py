@@ -22,7 +22,7 @@ covariates, lags) are not read: the model sees its target's own past, as in the 
 import torch
 from torch import nn
 
-from seqzoo.models.interface import check_context
+from seqzoo.models.interface import check_context, forecaster_sizes
 
 
 def moving_average(x: torch.Tensor, kernel: int) -> torch.Tensor:
@@ -49,12 +49,7 @@ class DLinear(nn.Module):
         individual: bool = False,
     ):
         super().__init__()
-        self.K = num_targets or input_size
-        if not 1 <= self.K <= input_size or context < 1 or horizon < 1 or outputs < 1 or kernel_size < 1:
-            raise ValueError(
-                f"need 1 <= num_targets <= input_size and positive sizes, got context={context}, horizon={horizon}, "
-                f"input_size={input_size}, num_targets={num_targets}, outputs={outputs}, kernel_size={kernel_size}"
-            )
+        self.K = forecaster_sizes(context, horizon, input_size, num_targets, outputs=outputs, kernel_size=kernel_size)
         self.context, self.horizon, self.outputs = context, horizon, outputs
         self.kernel_size = kernel_size if kernel_size <= context else context - (1 - context % 2)
         maps = self.K if individual else 1

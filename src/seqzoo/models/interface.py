@@ -80,6 +80,15 @@ def is_forecaster(family) -> bool:
     return bool(getattr(family, "forecaster", False))
 
 
+def forecaster_sizes(context: int, horizon: int, input_size: int, num_targets: int | None, **more: int) -> int:
+    """A forecaster's sizes checked once for every such family; -> K, the channels it forecasts (default: all)."""
+    K = num_targets or input_size
+    sizes = dict(context=context, horizon=horizon, input_size=input_size, num_targets=K, **more)
+    if not 1 <= K <= input_size or min(sizes.values()) < 1:
+        raise ValueError(f"need 1 <= num_targets <= input_size and positive sizes, got {sizes}")
+    return K
+
+
 def check_context(model: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """A forecaster's input: (B, context, C), every step real (its maps are over a fixed number of steps)."""
     if x.dim() != 3 or x.shape[1] != model.context:

@@ -33,7 +33,7 @@ import math
 import torch
 from torch import nn
 
-from seqzoo.models.interface import Width, check_context
+from seqzoo.models.interface import Width, check_context, forecaster_sizes
 
 VARIANTS = ("generic", "interpretable")
 
@@ -103,14 +103,19 @@ class NBEATS(nn.Module):
         seasonality_width_multiplier: int = 8,
     ):
         super().__init__()
-        self.K = num_targets or input_size
         if variant not in VARIANTS:
             raise ValueError(f"variant={variant!r} is not one of {', '.join(VARIANTS)}")
-        if not 1 <= self.K <= input_size or min(context, horizon, outputs, stacks, blocks_per_stack, layers, width) < 1:
-            raise ValueError(
-                f"need 1 <= num_targets <= input_size and positive sizes, got context={context}, horizon={horizon}, "
-                f"input_size={input_size}, num_targets={num_targets}, stacks={stacks}, width={width}"
-            )
+        self.K = forecaster_sizes(
+            context,
+            horizon,
+            input_size,
+            num_targets,
+            outputs=outputs,
+            stacks=stacks,
+            layers=layers,
+            width=width,
+            blocks_per_stack=blocks_per_stack,
+        )
         self.context, self.horizon, self.outputs, self.variant = context, horizon, outputs, variant
         after = torch.arange(horizon, dtype=torch.float32) / horizon  # forecast time, in horizons
         before = torch.arange(-context, 0, dtype=torch.float32) / horizon  # backcast time, same units
