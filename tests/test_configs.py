@@ -12,6 +12,7 @@ from omegaconf import OmegaConf
 
 from seqzoo.configs import CONFIG_DIR
 from seqzoo.data.batch import INPUT_MASK, INPUTS, TARGETS
+from seqzoo.models.registry import list_models
 from seqzoo.train import build_task
 from tests.conftest import chosen, config_names, encoder_names, make_cfg
 from tests.data.fixtures import data_overrides
@@ -38,6 +39,8 @@ def fitting(group: str, name: str, tmp_path) -> list[str]:
         return [f"{group}={name}", f"data={DATA_FOR[task_mapping]}"]
     if group == "decoder":
         return [f"{group}={name}", "task=seq2seq", "data=reverse"]
+    if group == "model" and name in list_models("forecaster"):  # a direct forecaster: task=forecast only
+        return [f"{group}={name}", "task=forecast", f"data={DATA_FOR['forecast']}"]
     return [f"{group}={name}", *data_overrides(chosen("data", [f"{group}={name}"]), tmp_path)]
 
 
