@@ -237,6 +237,11 @@ class Recurrent(nn.Module):
     # cuDNN's call with fake tensors raised, and compiling a single fused kernel gains nothing.
     @torch.compiler.disable
     def _forward_fused(self, x: torch.Tensor, mask: torch.Tensor | None, states: State):
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            # oneDNN builds its bf16 LSTM only on CPUs with bf16 instructions ("could not create a primitive
+            # descriptor" elsewhere, as on an AMD EPYC); the recurrence runs in float32, as such a CPU would anyway
+            with torch.autocast("cpu", enabled=False):
+                return self._forward_fused(x.float(), mask, tuple(s.float() for s in states))
         weights = self.flat_weights()
         hx = states if self.mode == "LSTM" else states[0]
         flags = (self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
