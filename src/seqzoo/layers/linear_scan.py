@@ -13,7 +13,9 @@ Work stays O(T) and nothing is divided, so it is exact up to rounding however sm
 scan through cumulative products, or a log-space scan that needs ``b > 0``); sequences longer than ``BLOCK``
 steps are scanned block by block, so that the memory each step touches stops growing with T. Its backward is
 the same scan run backwards in time (``LinearScan``): dL/db_t = g_t + a_{t+1} dL/db_{t+1},
-dL/da_t = dL/db_t * h_{t-1}, so autograd records three tensors, not one node per step.
+dL/da_t = dL/db_t * h_{t-1}, so autograd records three tensors, not one node per step. Complex ``a`` and ``b``
+(LRU's rotating decays) scan alike; their gradients take the conjugates of a and h, as torch's convention for
+complex autograd asks.
 """
 
 import math
@@ -81,10 +83,11 @@ class LinearScan(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         a, h, h0 = ctx.saved_tensors
+        a = a.conj()  # complex numbers (LRU): gradients meet conjugated factors; a no-op on real ones
         a_next = torch.cat([a[:, 1:], torch.zeros_like(a[:, :1])], 1)  # a_{t+1}; nothing after the last step
         gb = chunked_scan(a_next.flip(1), g.flip(1), torch.zeros_like(h0)).flip(1)  # (B, T, ...)
         h_prev = torch.cat([h0.unsqueeze(1), h[:, :-1]], 1)
-        return gb * h_prev, gb, a[:, 0] * gb[:, 0]
+        return gb * h_prev.conj(), gb, a[:, 0] * gb[:, 0]
 
 
 def linear_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:

@@ -10,11 +10,13 @@ imported here so ``from seqzoo.models import LSTM`` works; which families exist 
 from seqzoo.models.dlinear import DLinear
 from seqzoo.models.fcn import FCN
 from seqzoo.models.inception import InceptionTime
+from seqzoo.models.lru import LRU, LRUDecoder
 from seqzoo.models.mamba import Mamba, MambaDecoder
 from seqzoo.models.mingru import MinGRU, MinGRUDecoder, MinLSTM, MinLSTMDecoder
 from seqzoo.models.nbeats import NBEATS
 from seqzoo.models.registry import create_model, list_models
 from seqzoo.models.resnet import ResNet
+from seqzoo.models.rglru import Hawk, HawkDecoder
 from seqzoo.models.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, RNNDecoder
 from seqzoo.models.s4d import S4D, S4DDecoder
 from seqzoo.models.tcn import TCN, TCNDecoder

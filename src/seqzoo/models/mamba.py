@@ -38,8 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqzoo.layers.causal_conv import CausalConv
 from seqzoo.layers.masking import check_inputs, lengths_from_mask
-from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
 from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
@@ -71,7 +71,7 @@ class MambaBlock(nn.Module):
         E, self.dt_rank, self.d_conv = expand * d_model, math.ceil(d_model / 16), d_conv
         self.norm = RMSNorm(d_model)
         self.in_proj = nn.Linear(d_model, 2 * E, bias=False)
-        self.conv = nn.Conv1d(E, E, d_conv, groups=E)  # made causal by padding d_conv - 1 steps on the left
+        self.conv = CausalConv(E, d_conv)
         self.x_proj = nn.Linear(E, self.dt_rank + 2 * d_state, bias=False)
         self.dt_proj = nn.Linear(self.dt_rank, E)
         self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(E, 1))  # (E, N)
@@ -101,36 +101,29 @@ class MambaBlock(nn.Module):
         x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, T, E) each
         if keep is not None:
             x = x * keep
-        Bsz, T, E = x.shape
-        past = x.new_zeros(Bsz, E, self.d_conv - 1) if state is None else state[0]
-        window = torch.cat(
-            [past, x.transpose(1, 2)], dim=-1
-        )  # (B, E, K - 1 + T): cat copies, and only copies read its gradient
-        xc = swap_time_channels(F.silu(self.conv(window)))  # (B, T, E), contiguous: no kernel mixes layouts
+        xc, conv_state = self.conv(x, None if state is None else state[0], lengths)  # (B, T, E)
+        xc = F.silu(xc)
         dt, B, C, A = self.ssm_inputs(xc)
         if keep is not None:
             dt = dt * keep  # a padded step: exp(0 A) = 1 and no input, the state passes through
-        h = x.new_zeros(Bsz, E, A.shape[1]) if state is None else state[1]
+        h = x.new_zeros(*x.shape[::2], A.shape[1]) if state is None else state[1]  # (B, E, N)
         if impl == "reference" or exporting():  # export: the recurrence as one ONNX Scan over any length
             y, h = selective_scan_reference(xc, dt, A, B, C, h)
         else:
             y, h = selective_scan(xc, dt, A, B, C, h, chunk, parallel)
         y = (y + self.D * xc) * F.silu(z)
         out = u + self.dropout(self.out_proj(y))
-        index = (
-            (lengths.view(-1, 1) + torch.arange(self.d_conv - 1, device=u.device)).view(Bsz, 1, -1).expand(-1, E, -1)
-        )
-        return out, (window.gather(-1, index), h)  # the conv's last K - 1 real inputs
+        return out, (conv_state, h)
 
     def step(self, u: torch.Tensor, state):
         """u (B, d_model), state (conv (B, E, K-1), ssm (B, E, N)) -> (B, d_model), new state"""
         x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, E)
-        window = torch.cat([state[0], x.unsqueeze(-1)], dim=-1)  # (B, E, K)
-        xc = F.silu((window * self.conv.weight.squeeze(1)).sum(-1) + self.conv.bias)  # (B, E)
+        xc, conv_state = self.conv.step(x, state[0])
+        xc = F.silu(xc)  # (B, E)
         dt, B, C, A = self.ssm_inputs(xc)
         h = torch.exp(dt.unsqueeze(-1) * A) * state[1] + (dt * xc).unsqueeze(-1) * B.unsqueeze(1)  # (B, E, N)
         y = ((h * C.unsqueeze(1)).sum(-1) + self.D * xc) * F.silu(z)
-        return u + self.dropout(self.out_proj(y)), (window[:, :, 1:], h)
+        return u + self.dropout(self.out_proj(y)), (conv_state, h)
 
 
 class Mamba(nn.Module):
@@ -181,7 +174,7 @@ class Mamba(nn.Module):
         """Zeros for every block, for a batch like ``like`` (B, C)."""
         return [
             (
-                like.new_zeros(like.shape[0], b.conv.in_channels, b.d_conv - 1),
+                b.conv.start_state(like),
                 like.new_zeros(like.shape[0], *b.A_log.shape),
             )
             for b in self.layers

@@ -1,0 +1,116 @@
+"""LRU and Hawk's RG-LRU: each fast path equals its readable recurrence (float64 to 1e-10, float32 within a
+rounding bound), the readable recurrence equals the papers' equations written independently (complex
+arithmetic; the gated decay), and the initialisations are the papers' rings."""
+
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
+from seqzoo.models import LRU, Hawk
+from tests.tolerance import assert_within
+
+C = 3
+FAMILIES = {"lru": LRU, "rglru": Hawk}
+
+
+def pair(family, dtype, **kwargs):
+    torch.manual_seed(0)
+    fast = family(C, d_model=16, num_layers=2, **kwargs).to(dtype)
+    reference = family(C, d_model=16, num_layers=2, impl="reference", **kwargs).to(dtype)
+    reference.load_state_dict(fast.state_dict())
+    return fast, reference
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("T", [1, 5, 300])
+def test_the_scan_equals_the_recurrence_in_float64_with_gradients(name, T):
+    fast, reference = pair(FAMILIES[name], torch.float64)
+    x = torch.randn(3, T, C, dtype=torch.float64)
+    mask = torch.ones(3, T, dtype=torch.bool)
+    mask[1, T // 2 + 1 :] = False
+    (out, state), (want, want_state) = fast(x, mask), reference(x, mask)
+    torch.testing.assert_close(out, want, rtol=0, atol=1e-10)
+    for got, ref in zip(torch.utils._pytree.tree_leaves(state), torch.utils._pytree.tree_leaves(want_state)):
+        torch.testing.assert_close(got, ref, rtol=0, atol=1e-10)
+    grads = torch.autograd.grad(out.square().sum(), list(fast.parameters()))
+    wants = torch.autograd.grad(want.square().sum(), list(reference.parameters()))
+    for g, w in zip(grads, wants):
+        torch.testing.assert_close(g, w, rtol=0, atol=1e-10 * max(1.0, float(w.abs().max())))
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_the_scan_in_float32_is_within_rounding_of_the_float64_recurrence(name):
+    fast, _ = pair(FAMILIES[name], torch.float32)
+    _, reference = pair(FAMILIES[name], torch.float64)
+    T, x = 2048, torch.randn(2, 2048, C)
+    out, want = fast(x)[0], reference(x.double())[0]
+    # a chain of T steps per block, two blocks, after inner products of up to 3 * 16 terms (the MLP's widest)
+    assert_within(out, want, torch.float32, 2 * (T + 48), f"{name}: float32 scan against the float64 loop")
+
+
+def test_the_complex_scan_has_the_gradients_of_the_loop():
+    a = (0.95 * torch.rand(2, 23, 4, dtype=torch.complex128)).requires_grad_()
+    b = torch.randn(2, 23, 4, dtype=torch.complex128, requires_grad=True)
+    h0 = torch.randn(2, 4, dtype=torch.complex128, requires_grad=True)
+    assert torch.autograd.gradcheck(linear_scan, (a, b, h0))
+    torch.testing.assert_close(linear_scan(a, b, h0), linear_recurrence_loop(a, b, h0), rtol=0, atol=1e-12)
+
+
+def test_an_lru_block_is_the_papers_complex_recurrence():
+    torch.manual_seed(1)
+    model = LRU(C, d_model=8, num_layers=1, d_state=5).double()
+    block, x = model.layers[0], torch.randn(2, 30, C, dtype=torch.float64)
+    out = model(x)[1][0]  # the block's final state (B, N, 2)
+    # the equations in complex arithmetic, from the parameters
+    lam = torch.exp(-torch.exp(block.nu_log) + 1j * torch.exp(block.theta_log))
+    B = torch.complex(block.B[0], block.B[1])
+    u = block.norm(model.input_proj(x)).to(torch.complex128)
+    h = torch.zeros(2, 5, dtype=torch.complex128)
+    for t in range(30):
+        h = lam * h + torch.exp(block.gamma_log) * (u[:, t] @ B.T)
+    torch.testing.assert_close(torch.view_as_complex(out.contiguous()), h, rtol=0, atol=1e-12)
+
+
+def test_the_lru_starts_on_its_ring_with_unit_gain():
+    torch.manual_seed(0)
+    block = LRU(C, d_state=4000, num_layers=1, r_min=0.4, r_max=0.8, max_phase=0.5).layers[0]
+    with torch.no_grad():
+        lam_re, lam_im = block.decay()
+    radius, phase = torch.hypot(lam_re, lam_im), torch.atan2(lam_im, lam_re)
+    assert 0.4 - 1e-6 <= float(radius.min()) and float(radius.max()) <= 0.8 + 1e-6
+    assert 0 <= float(phase.min()) and float(phase.max()) <= 0.5 + 1e-6
+    # uniform by area: the median of |lambda|^2 is the middle of [r_min^2, r_max^2] (4000 draws: ~1.5 % spread)
+    assert abs(float(radius.square().median()) - (0.16 + 0.64) / 2) < 0.02
+    torch.testing.assert_close(torch.exp(block.gamma_log.detach()), torch.sqrt(1 - radius.square()))
+    with pytest.raises(ValueError, match="r_min < r_max < 1"):
+        LRU(C, r_min=0.5, r_max=1.0)
+
+
+def test_the_rg_lru_decay_is_gated_between_one_and_a_to_the_eighth():
+    torch.manual_seed(0)
+    rglru = Hawk(C, d_model=8, num_layers=1).double().layers[0].rglru
+    base = torch.exp(-F.softplus(rglru.L))  # a: the decay at gate r = 1/8
+    assert 0.9 - 1e-6 <= float(base.min()) and float(base.max()) <= 0.999 + 1e-6
+    x = torch.randn(5, 8, dtype=torch.float64)
+    a, b = rglru(x)
+    r, i = torch.sigmoid(rglru.gates(x)).chunk(2, dim=-1)
+    torch.testing.assert_close(a, base ** (8 * r))
+    torch.testing.assert_close(b, torch.sqrt(1 - a**2) * i * x)
+    with torch.no_grad():  # a gate shut (r -> 0): the state is kept whole and nothing enters
+        rglru.gates.bias[:8] = -60
+    a, b = rglru(x)
+    assert float((1 - a).abs().max()) < 1e-20 and float(b.abs().max()) <= 1e-3 * float(x.abs().max())
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_long_sequences_keep_a_bounded_state(name):
+    """The normalisations (gamma in LRU, sqrt(1 - a^2) in RG-LRU) keep a slow mode's state the size of its
+    inputs rather than 1 / (1 - |a|) times it."""
+    torch.manual_seed(0)
+    model = FAMILIES[name](C, d_model=16, num_layers=1)
+    with torch.no_grad():
+        out, state = model(torch.randn(1, 4096, C))
+    h = torch.utils._pytree.tree_leaves(state)[-1]
+    assert torch.isfinite(out).all() and float(h.abs().max()) < 30, float(h.abs().max())
