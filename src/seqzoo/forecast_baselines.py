@@ -10,9 +10,10 @@ horizon, with quantiles for CRPS and interval coverage.
 - ``Holt-Winters`` and ``Holt-Winters damped``: statsmodels' additive trend (damped) and additive season,
   quantiles from 200 simulated paths.
 
-A season is used only when the history holds two of them. ``AutoARIMA``'s seasonal search is limited to m <= 24
-(with m = 48 or 52 one fit takes minutes: half-hourly and weekly series get a non-seasonal ARIMA, said in its
-row). Needs the ``forecast`` extra (statsmodels, pmdarima) and sktime (a seqzoo dependency).
+A season is used only when the history holds two of them. ``AutoETS`` and ``AutoARIMA`` model a season only up to
+m = 24, as R's forecast::ets and auto.arima do (ETS then estimates m initial states; with m = 48 or 52 one fit
+takes minutes, and a rolling evaluation hundreds of fits): half-hourly and weekly series get their non-seasonal
+forms, while Theta (deseasonalised by classical decomposition) and Holt-Winters keep the season. Needs the ``forecast`` extra (statsmodels, pmdarima) and sktime (a seqzoo dependency).
 """
 
 import time
@@ -29,7 +30,7 @@ METHODS = (
     "Holt-Winters",
     "Holt-Winters damped",
 )  # no commas: --baselines splits on them
-ARIMA_MAX_SEASON = 24
+MAX_SEASON = 24  # AutoETS and AutoARIMA: no seasonal form above it (R's forecast package does the same)
 
 
 def seasonal(y: np.ndarray, m: int) -> bool:
@@ -46,12 +47,13 @@ def fit_predict(method: str, y: np.ndarray, horizon: int, m: int) -> tuple[np.nd
     from sktime.forecasting.theta import ThetaForecaster
 
     season = m if seasonal(y, m) else 1
+    short = season if season <= MAX_SEASON else 1  # the season AutoETS and AutoARIMA model
     positive = bool((y > 0).all())
     make = {
-        "AutoETS": lambda: AutoETS(auto=True, sp=season, information_criterion="aicc", n_jobs=1),
+        "AutoETS": lambda: AutoETS(auto=True, sp=short, information_criterion="aicc", n_jobs=1),
         "AutoARIMA": lambda: AutoARIMA(
-            sp=season if season <= ARIMA_MAX_SEASON else 1,
-            seasonal=1 < season <= ARIMA_MAX_SEASON,
+            sp=short,
+            seasonal=short > 1,
             suppress_warnings=True,
             error_action="ignore",
         ),
