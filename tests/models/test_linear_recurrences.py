@@ -1,18 +1,22 @@
-"""LRU and Hawk's RG-LRU: each fast path equals its readable recurrence (float64 to 1e-10, float32 within a
-rounding bound), the readable recurrence equals the papers' equations written independently (complex
-arithmetic; the gated decay), and the initialisations are the papers' rings."""
+"""LRU, Hawk's RG-LRU, Mamba-2 and mLSTM: each fast path (a parallel scan; chunks of matrix products) equals its
+readable recurrence (float64 to 1e-10 with gradients, float32 within a rounding bound), the readable recurrence
+equals the papers' equations written independently (complex arithmetic; the gated decay), and the
+initialisations are the papers' rings."""
 
+import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
-from seqzoo.models import LRU, Hawk
+from seqzoo.models import LRU, MLSTM, Hawk, Mamba2
+from seqzoo.models.mamba2 import ssd_chunked, ssd_reference
+from seqzoo.models.mlstm import mlstm_chunked, mlstm_reference
 from tests.tolerance import assert_within
 
 C = 3
-FAMILIES = {"lru": LRU, "rglru": Hawk}
+FAMILIES = {"lru": LRU, "rglru": Hawk, "mamba2": Mamba2, "mlstm": MLSTM}
 
 
 def pair(family, dtype, **kwargs):
@@ -46,8 +50,10 @@ def test_the_scan_in_float32_is_within_rounding_of_the_float64_recurrence(name):
     _, reference = pair(FAMILIES[name], torch.float64)
     T, x = 2048, torch.randn(2, 2048, C)
     out, want = fast(x)[0], reference(x.double())[0]
-    # a chain of T steps per block, two blocks, after inner products of up to 3 * 16 terms (the MLP's widest)
-    assert_within(out, want, torch.float32, 2 * (T + 48), f"{name}: float32 scan against the float64 loop")
+    # a chain of T steps per block, two blocks, after inner products of up to 3 * 16 terms (the MLP's widest) or,
+    # in SSD, sums of up to d_state + chunk terms
+    depth = 2 * (T + 48 + 64 + 64)
+    assert_within(out, want, torch.float32, depth, f"{name}: float32 fast path against the float64 loop")
 
 
 def test_the_complex_scan_has_the_gradients_of_the_loop():
@@ -95,11 +101,11 @@ def test_the_rg_lru_decay_is_gated_between_one_and_a_to_the_eighth():
     assert 0.9 - 1e-6 <= float(base.min()) and float(base.max()) <= 0.999 + 1e-6
     x = torch.randn(5, 8, dtype=torch.float64)
     a, b = rglru(x)
-    r, i = torch.sigmoid(rglru.gates(x)).chunk(2, dim=-1)
+    r, i = (torch.sigmoid(g) for g in rglru.gates(x))
     torch.testing.assert_close(a, base ** (8 * r))
     torch.testing.assert_close(b, torch.sqrt(1 - a**2) * i * x)
     with torch.no_grad():  # a gate shut (r -> 0): the state is kept whole and nothing enters
-        rglru.gates.bias[:8] = -60
+        rglru.gates.bias[:, : rglru.gates.bias.shape[1] // 2] = -60  # each head's r gate
     a, b = rglru(x)
     assert float((1 - a).abs().max()) < 1e-20 and float(b.abs().max()) <= 1e-3 * float(x.abs().max())
 
@@ -114,3 +120,69 @@ def test_long_sequences_keep_a_bounded_state(name):
         out, state = model(torch.randn(1, 4096, C))
     h = torch.utils._pytree.tree_leaves(state)[-1]
     assert torch.isfinite(out).all() and float(h.abs().max()) < 30, float(h.abs().max())
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 16, 64, 1000])
+def test_ssd_by_chunks_equals_the_recurrence_for_any_chunk_length(chunk):
+    """Chunks that divide T or not, one step long, or longer than the sequence; a state carried in; steps with
+    dt = 0 (padding) in the middle of a chunk."""
+    torch.manual_seed(0)
+    Bsz, T, H, P, N = 2, 50, 3, 4, 5
+    x, B, C = (torch.randn(Bsz, T, *s, dtype=torch.float64) for s in ((H, P), (N,), (N,)))
+    dt = torch.rand(Bsz, T, H, dtype=torch.float64)
+    dt[:, 20:23] = 0
+    A, h0 = -torch.rand(H, dtype=torch.float64) * 4, torch.randn(Bsz, H, P, N, dtype=torch.float64)
+    y, h = ssd_chunked(x, dt, A, B, C, h0, chunk)
+    want, want_h = ssd_reference(x, dt, A, B, C, h0)
+    torch.testing.assert_close(y, want, rtol=0, atol=1e-10)
+    torch.testing.assert_close(h, want_h, rtol=0, atol=1e-10)
+
+
+def test_ssd_is_the_papers_recurrence_per_head():
+    """The reference, checked against the per-head equations with explicit loops over heads."""
+    torch.manual_seed(1)
+    Bsz, T, H, P, N = 1, 6, 2, 3, 4
+    x, B, C = (torch.randn(Bsz, T, *s, dtype=torch.float64) for s in ((H, P), (N,), (N,)))
+    dt, A = torch.rand(Bsz, T, H, dtype=torch.float64), -torch.rand(H, dtype=torch.float64)
+    y = ssd_reference(x, dt, A, B, C, torch.zeros(Bsz, H, P, N, dtype=torch.float64))[0]
+    for head in range(H):
+        h = torch.zeros(P, N, dtype=torch.float64)
+        for t in range(T):
+            h = torch.exp(dt[0, t, head] * A[head]) * h + dt[0, t, head] * torch.outer(x[0, t, head], B[0, t])
+            torch.testing.assert_close(y[0, t, head], h @ C[0, t], rtol=0, atol=1e-12)
+
+
+def mlstm_inputs(T, regime, Bsz=2, H=3, Dh=4):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(Bsz, T, H, Dh, dtype=torch.float64) for _ in range(3))
+    i_pre, f_pre = torch.randn(Bsz, T, H, dtype=torch.float64), torch.randn(Bsz, T, H, dtype=torch.float64) + 3
+    if regime == "extremes":  # input gates up to e^40 and forgetting at e^-30 per step: the stabiliser at work
+        i_pre, f_pre = 20 * i_pre, 10 * f_pre - 60
+    log_f = F.logsigmoid(f_pre)
+    i_pre[-1, T // 2 :], log_f[-1, T // 2 :] = -math.inf, 0.0  # padding (the last row): i = 0, f = 1
+    state = (torch.randn(Bsz, H, Dh, Dh, dtype=torch.float64), torch.randn(Bsz, H, Dh, dtype=torch.float64))
+    return q, k, v, i_pre, log_f, (*state, torch.randn(Bsz, H, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 16, 1000])
+@pytest.mark.parametrize("regime", ["plain", "extremes"])
+def test_mlstm_by_chunks_equals_the_recurrence(chunk, regime):
+    q, k, v, i_pre, log_f, state = mlstm_inputs(40, regime)
+    h, final = mlstm_chunked(q, k, v, i_pre, log_f, state, chunk)
+    want, want_final = mlstm_reference(q, k, v, i_pre, log_f, state)
+    torch.testing.assert_close(h, want, rtol=1e-10, atol=1e-10)
+    for got, ref in zip(final, want_final):  # C, n and m: the same stabiliser, so the same numbers
+        torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_the_mlstm_stabiliser_cancels_h_is_the_unscaled_formula():
+    """h_t = C_t q_t / max(|n_t . q_t|, 1) with C and n summed without any stabiliser (float64, moderate gates)."""
+    q, k, v, i_pre, log_f, _ = mlstm_inputs(12, "plain", Bsz=2, H=1)
+    zero = (torch.zeros(2, 1, 4, 4, dtype=torch.float64), torch.zeros(2, 1, 4, dtype=torch.float64))
+    h = mlstm_reference(q, k, v, i_pre, log_f, (*zero, torch.zeros(2, 1, dtype=torch.float64)))[0]
+    C, n = torch.zeros(4, 4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    for t in range(12):  # row 0: no padding
+        f, i = torch.exp(log_f[0, t, 0]), torch.exp(i_pre[0, t, 0])
+        C, n = f * C + i * torch.outer(v[0, t, 0], k[0, t, 0]), f * n + i * k[0, t, 0]
+        want = C @ q[0, t, 0] / torch.clamp((n @ q[0, t, 0]).abs(), min=1.0)
+        torch.testing.assert_close(h[0, t, 0], want, rtol=1e-12, atol=1e-12)

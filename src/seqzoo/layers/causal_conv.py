@@ -25,7 +25,8 @@ class CausalConv(nn.Conv1d):
         after each sequence's last real step (its last K - 1 real inputs)."""
         B, T, E = x.shape
         past = self.start_state(x) if past is None else past
-        window = torch.cat([past, x.transpose(1, 2)], dim=-1)  # (B, E, K - 1 + T): cat copies the view
+        window = torch.cat([past, swap_time_channels(x)], dim=-1)  # (B, E, K - 1 + T); a copy both ways: x may be
+        # read elsewhere too (mLSTM), and its gradients meet in one layout
         y = swap_time_channels(super().forward(window))  # (B, T, E), contiguous
         index = lengths.view(-1, 1, 1) + torch.arange(self.kernel_size[0] - 1, device=x.device)  # (B, 1, K - 1)
         return y, window.gather(-1, index.expand(-1, E, -1))

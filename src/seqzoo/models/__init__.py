@@ -12,7 +12,9 @@ from seqzoo.models.fcn import FCN
 from seqzoo.models.inception import InceptionTime
 from seqzoo.models.lru import LRU, LRUDecoder
 from seqzoo.models.mamba import Mamba, MambaDecoder
+from seqzoo.models.mamba2 import Mamba2, Mamba2Decoder
 from seqzoo.models.mingru import MinGRU, MinGRUDecoder, MinLSTM, MinLSTMDecoder
+from seqzoo.models.mlstm import MLSTM, MLSTMDecoder
 from seqzoo.models.nbeats import NBEATS
 from seqzoo.models.registry import create_model, list_models
 from seqzoo.models.resnet import ResNet

@@ -26,6 +26,7 @@ A **decoder** has a teacher-forced ``forward(x, memory=None, memory_mask=None, c
 equals ``forward`` position by position, and ``reorder_state(state, index)`` for beam search.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,11 +37,20 @@ from torch import nn
 @dataclass(frozen=True)
 class Width:
     """The constructor argument that sets a family's width; widths move in multiples of the value of
-    ``multiple_of`` (a Transformer's d_model divides by its heads). A list-valued argument (a TCN's
-    channels per level) is set to the same width at every level."""
+    ``multiple_of`` (a Transformer's d_model divides by its heads), or, with ``times``, so that the width times
+    that argument's value is such a multiple (Mamba-2's expand * d_model channels divide into heads). A
+    list-valued argument (a TCN's channels per level) is set to the same width at every level."""
 
     key: str
     multiple_of: str | None = None
+    times: str | None = None
+
+    def step(self, config) -> int:
+        """The smallest move of the width that keeps the constraint, for a family's ``config``."""
+        if not self.multiple_of:
+            return 1
+        m = int(config.get(self.multiple_of, 1))
+        return m // math.gcd(m, int(config.get(self.times, 1))) if self.times else m
 
 
 @runtime_checkable

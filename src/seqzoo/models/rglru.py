@@ -16,27 +16,31 @@ A residual block (RMSNorm before each half)::
     u = u + W_down( GeLU(W_g w) * (W_u w) )                 w = RMSNorm(u); a gated MLP, expansion 3
 
 L starts so that exp(-softplus(L)) is uniform on the ring [0.9, 0.999] (by area), as in recurrentgemma's code.
-Differences from recurrentgemma, stated: the gates are dense (it uses block-diagonal ones, one block per head);
-every step is normalised by sqrt(1 - a^2) (it skips that at a document's first token); and 1 - a^2 is floored
-at 1e-6 before its square root (it bounds the square root's gradient at 1000 instead; both keep the gradient
-finite as a -> 1).
+The gates are block-diagonal, one dense block per head (``heads``), as in recurrentgemma's code (whose 2B model has
+blocks of 256 channels: at our default width of 128 the nearest is one block, a dense map). Differences
+from it, stated: every step is normalised by sqrt(1 - a^2) (it skips that at a document's first token); and
+1 - a^2 is floored at 1e-6 before its square root (it bounds the square root's gradient at 1000 instead; both
+keep the gradient finite as a -> 1). ``mlp_expand=0`` leaves the MLP half out (the recurrent block alone).
 
 The gates read the input only, so ``impl="scan"`` runs the recurrence as a parallel scan (``layers/linear_scan.py``)
 and ``impl="reference"`` as the loop above; tested equal. Padded steps: a = 1 and no input (the state passes
 through), output zero. The backbone: a linear input projection, ``num_layers`` blocks, a final RMSNorm.
 
-Parameters per block (D = d_model, E = expand * D, M = mlp_expand * D): 2DE + 2E (W_y, W_x) + 5E (conv) + 2E^2 + 2E
-(gates) + E (L) + ED + D (W_out) + 3DM + 2M + D (MLP) + 2D (norms); plus (input_size + 1) D and D.
+Parameters per block (D = d_model, E = expand * D, M = mlp_expand * D): 2DE + 2E (W_y, W_x) + 5E (conv)
++ 2E^2 / heads + 2E (block-diagonal gates) + E (L) + ED + D (W_out) + 3DM + 2M + 2D (MLP and its norm, if M > 0)
++ D (norm); plus (input_size + 1) D and D.
 """
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqzoo.layers.block_diagonal import BlockDiagonal
 from seqzoo.layers.causal_conv import CausalConv
 from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
 from seqzoo.layers.time_loop import exporting
 from seqzoo.models.block_stack import BlockStack
+from seqzoo.models.interface import Width
 from seqzoo.models.mamba import RMSNorm
 from seqzoo.models.stream_decoder import StreamDecoder
 
@@ -46,33 +50,35 @@ C = 8.0  # the gate's reach: a_t = a^(C r_t)
 class RGLRU(nn.Module):
     """The recurrence's coefficients: x (..., E) -> (a, b) of h_t = a_t h_{t-1} + b_t, each (..., E)."""
 
-    def __init__(self, width: int, min_radius: float = 0.9, max_radius: float = 0.999):
+    def __init__(self, width: int, heads: int, min_radius: float = 0.9, max_radius: float = 0.999):
         super().__init__()
-        self.gates = nn.Linear(width, 2 * width)
+        self.gates = BlockDiagonal(width, heads, copies=2)  # r and i, one dense block per head
         radius_sq = torch.rand(width) * (max_radius**2 - min_radius**2) + min_radius**2
         self.L = nn.Parameter(torch.log(torch.expm1(-0.5 * torch.log(radius_sq))))  # softplus(L) = -log radius
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        r, i = torch.sigmoid(self.gates(x)).chunk(2, dim=-1)
+        r, i = (torch.sigmoid(g) for g in self.gates(x))
         log_a = -C * r * F.softplus(self.L)
         a = torch.exp(log_a)
         return a, torch.sqrt((-torch.expm1(2 * log_a)).clamp_min(1e-6)) * (i * x)
 
 
 class HawkBlock(nn.Module):
-    def __init__(self, d_model: int, expand: float, mlp_expand: float, d_conv: int, dropout: float, impl: str):
+    def __init__(self, d_model, expand, mlp_expand, heads, d_conv, dropout, impl):
         super().__init__()
         D, self.impl = d_model, impl
         E, M = round(expand * D), round(mlp_expand * D)
-        self.norm, self.mlp_norm = RMSNorm(D), RMSNorm(D)
+        self.norm, self.mlp_norm = RMSNorm(D), RMSNorm(D) if M else None
         self.gate_proj, self.in_proj = nn.Linear(D, E), nn.Linear(D, E)
         self.conv = CausalConv(E, d_conv)
-        self.rglru = RGLRU(E)
+        self.rglru = RGLRU(E, heads)
         self.out_proj = nn.Linear(E, D)
-        self.mlp_in, self.mlp_out = nn.Linear(D, 2 * M), nn.Linear(M, D)
+        self.mlp_in, self.mlp_out = (nn.Linear(D, 2 * M), nn.Linear(M, D)) if M else (None, None)
         self.dropout = nn.Dropout(dropout)
 
     def mlp(self, u: torch.Tensor) -> torch.Tensor:
+        if self.mlp_in is None:
+            return u
         gate, value = self.mlp_in(self.mlp_norm(u)).chunk(2, dim=-1)
         return u + self.dropout(self.mlp_out(F.gelu(gate) * value))
 
@@ -104,6 +110,8 @@ class HawkBlock(nn.Module):
 
 
 class Hawk(BlockStack):
+    width = Width("d_model", multiple_of="heads")  # the gates' blocks split expand * d_model channels
+
     def __init__(
         self,
         input_size: int,
@@ -111,13 +119,14 @@ class Hawk(BlockStack):
         num_layers: int = 2,
         expand: float = 1.0,
         mlp_expand: float = 3.0,
+        heads: int = 1,
         d_conv: int = 4,
         dropout: float = 0.0,
         impl: str = "scan",
     ):
         if impl not in ("scan", "reference"):
             raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
-        blocks = [HawkBlock(d_model, expand, mlp_expand, d_conv, dropout, impl) for _ in range(num_layers)]
+        blocks = [HawkBlock(d_model, expand, mlp_expand, heads, d_conv, dropout, impl) for _ in range(num_layers)]
         super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
 
 
@@ -133,6 +142,7 @@ class HawkDecoder(StreamDecoder):
         num_layers: int = 2,
         expand: float = 1.0,
         mlp_expand: float = 3.0,
+        heads: int = 1,
         d_conv: int = 4,
         dropout: float = 0.0,
         impl: str = "scan",
@@ -141,6 +151,6 @@ class HawkDecoder(StreamDecoder):
         attention: str | None = "general",
     ):
         backbone = Hawk(
-            input_size + (condition_size or 0), d_model, num_layers, expand, mlp_expand, d_conv, dropout, impl
+            input_size + (condition_size or 0), d_model, num_layers, expand, mlp_expand, heads, d_conv, dropout, impl
         )
         super().__init__(backbone, condition_size, memory_size, attention)

@@ -49,7 +49,7 @@ def fit_family(build: Callable[[dict], nn.Module], family: type, config: Mapping
             f"{family.__name__} declares no width (a class attribute width = Width('<argument>')), so "
             "model.target_params cannot size it"
         )
-    step = int(config.get(knob.multiple_of, 1)) if knob.multiple_of else 1
+    step = knob.step(config)
     width, count = fit_width(lambda w: build({knob.key: width_value(family, config, w)}), target, step=step)
     if abs(count - target) > 0.05 * target:
         raise SeqzooError(
