@@ -33,7 +33,7 @@ from torch import nn
 from seqzoo.layers.linear_scan import linear_scan
 from seqzoo.layers.time_loop import exporting, loop_over_time
 from seqzoo.models.block_stack import BlockStack
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.stream_decoder import decoder_role
 
 
 def complex_loop(a_re, a_im, b_re, b_im, h_re, h_im):
@@ -133,27 +133,4 @@ class LRU(BlockStack):
         super().__init__(input_size, d_model, blocks, nn.LayerNorm(d_model))
 
 
-class LRUDecoder(StreamDecoder):
-    """LRU in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = LRU.width
-
-    def __init__(
-        self,
-        input_size: int,
-        d_model: int = 128,
-        num_layers: int = 4,
-        d_state: int = 128,
-        dropout: float = 0.0,
-        r_min: float = 0.9,
-        r_max: float = 0.999,
-        max_phase: float = math.pi / 10,
-        impl: str = "scan",
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = LRU(
-            input_size + (condition_size or 0), d_model, num_layers, d_state, dropout, r_min, r_max, max_phase, impl
-        )
-        super().__init__(backbone, condition_size, memory_size, attention)
+LRUDecoder = decoder_role(LRU)

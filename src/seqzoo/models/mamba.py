@@ -13,7 +13,7 @@ d_state numbers per channel::
     y_t   = C_t . h_t + D x_t
     out   = x + dropout(out_proj(y * SiLU(z)))     gated, projected, residual
 
-The backbone: a linear input projection to d_model, ``num_layers`` blocks, a final RMSNorm.
+The backbone: a linear input projection to d_model, ``num_layers`` blocks, a final RMSNorm (``models/block_stack.py``).
 
 ``impl="reference"`` runs the selective scan one step at a time, as written, through autograd.
 ``impl="scan"`` (``layers/selective_scan.py``) computes the same numbers at most ``chunk`` steps at a time
@@ -39,11 +39,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqzoo.layers.causal_conv import CausalConv
-from seqzoo.layers.masking import check_inputs, lengths_from_mask
 from seqzoo.layers.selective_scan import selective_scan, selective_scan_reference
 from seqzoo.layers.time_loop import exporting
-from seqzoo.models.interface import Width
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.block_stack import BlockStack
+from seqzoo.models.stream_decoder import decoder_role
 
 
 class RMSNorm(nn.Module):
@@ -65,8 +64,12 @@ class MambaBlock(nn.Module):
         dropout: float = 0.0,
         dt_min: float = 0.001,
         dt_max: float = 0.1,
+        impl: str = "scan",
+        chunk: int = 64,
+        parallel: bool | None = None,
     ):
         super().__init__()
+        self.impl, self.chunk, self.parallel = impl, chunk, parallel
         self.dropout = nn.Dropout(dropout)
         E, self.dt_rank, self.d_conv = expand * d_model, math.ceil(d_model / 16), d_conv
         self.norm = RMSNorm(d_model)
@@ -86,16 +89,7 @@ class MambaBlock(nn.Module):
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.A_log.shape[1], self.A_log.shape[1]], dim=-1)
         return F.softplus(self.dt_proj(dt)), B, C, -torch.exp(self.A_log)
 
-    def forward(
-        self,
-        u: torch.Tensor,
-        keep: torch.Tensor | None,
-        lengths: torch.Tensor,
-        state,
-        impl: str,
-        chunk: int,
-        parallel: bool | None = None,
-    ):
+    def forward(self, u: torch.Tensor, keep: torch.Tensor | None, lengths: torch.Tensor, state):
         """u (B, T, d_model), keep (B, T, 1) or None, lengths (B,), state (conv (B, E, K-1), ssm (B, E, N)) or None
         -> (B, T, d_model) and the state after each sequence's last real step."""
         x, z = self.in_proj(self.norm(u)).chunk(2, dim=-1)  # (B, T, E) each
@@ -107,13 +101,17 @@ class MambaBlock(nn.Module):
         if keep is not None:
             dt = dt * keep  # a padded step: exp(0 A) = 1 and no input, the state passes through
         h = x.new_zeros(*x.shape[::2], A.shape[1]) if state is None else state[1]  # (B, E, N)
-        if impl == "reference" or exporting():  # export: the recurrence as one ONNX Scan over any length
+        if self.impl == "reference" or exporting():  # export: the recurrence as one ONNX Scan over any length
             y, h = selective_scan_reference(xc, dt, A, B, C, h)
         else:
-            y, h = selective_scan(xc, dt, A, B, C, h, chunk, parallel)
+            y, h = selective_scan(xc, dt, A, B, C, h, self.chunk, self.parallel)
         y = (y + self.D * xc) * F.silu(z)
         out = u + self.dropout(self.out_proj(y))
         return out, (conv_state, h)
+
+    def start_state(self, like: torch.Tensor):
+        """(conv inputs (B, E, K - 1), SSM state (B, E, N)) of zeros, for a batch like ``like`` (B, C)."""
+        return self.conv.start_state(like), like.new_zeros(like.shape[0], *self.A_log.shape)
 
     def step(self, u: torch.Tensor, state):
         """u (B, d_model), state (conv (B, E, K-1), ssm (B, E, N)) -> (B, d_model), new state"""
@@ -126,10 +124,7 @@ class MambaBlock(nn.Module):
         return u + self.dropout(self.out_proj(y)), (conv_state, h)
 
 
-class Mamba(nn.Module):
-    width = Width("d_model")
-    causal = True
-
+class Mamba(BlockStack):
     def __init__(
         self,
         input_size: int,
@@ -143,83 +138,13 @@ class Mamba(nn.Module):
         chunk: int = 64,
         parallel: bool | None = None,
     ):
-        super().__init__()
         if impl not in ("scan", "reference"):
             raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
-        self.input_size, self.d_model, self.impl, self.chunk, self.parallel = input_size, d_model, impl, chunk, parallel
-        self.input_proj = nn.Linear(input_size, d_model)
-        self.layers = nn.ModuleList(MambaBlock(d_model, d_state, d_conv, expand, dropout) for _ in range(num_layers))
-        self.norm = RMSNorm(d_model)
-
-    @property
-    def output_size(self) -> int:
-        return self.d_model
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, state: list | None = None):
-        """x (B, T, C), mask (B, T), state (one (conv, ssm) pair per block) or None
-        -> (B, T, d_model) and the state after each sequence's last real step."""
-        check_inputs(self, x, mask)
-        keep = None if mask is None else mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
-        lengths = torch.full((x.shape[0],), x.shape[1], device=x.device) if mask is None else lengths_from_mask(mask)
-        h, finals = self.input_proj(x), []
-        for i, block in enumerate(self.layers):
-            h, final = block(
-                h, keep, lengths, None if state is None else state[i], self.impl, self.chunk, self.parallel
-            )
-            finals.append(final)
-        out = self.norm(h)
-        return (out if keep is None else out * keep), finals
-
-    def start_state(self, like: torch.Tensor) -> list:
-        """Zeros for every block, for a batch like ``like`` (B, C)."""
-        return [
-            (
-                b.conv.start_state(like),
-                like.new_zeros(like.shape[0], *b.A_log.shape),
-            )
-            for b in self.layers
+        blocks = [
+            MambaBlock(d_model, d_state, d_conv, expand, dropout, impl=impl, chunk=chunk, parallel=parallel)
+            for _ in range(num_layers)
         ]
-
-    def step(self, x: torch.Tensor, state: list) -> tuple[torch.Tensor, list]:
-        """x (B, C) -> (B, d_model) and the new state: one token through every block, at a fixed cost."""
-        h, new = self.input_proj(x), []
-        for block, s in zip(self.layers, state):
-            h, s = block.step(h, s)
-            new.append(s)
-        return self.norm(h), new
+        super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
 
 
-class MambaDecoder(StreamDecoder):
-    """Mamba in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = Width("d_model")
-
-    def __init__(
-        self,
-        input_size: int,
-        d_model: int = 128,
-        num_layers: int = 2,
-        d_state: int = 16,
-        d_conv: int = 4,
-        expand: int = 2,
-        dropout: float = 0.0,
-        impl: str = "scan",
-        chunk: int = 64,
-        parallel: bool | None = None,
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = Mamba(
-            input_size + (condition_size or 0),
-            d_model,
-            num_layers,
-            d_state,
-            d_conv,
-            expand,
-            dropout,
-            impl,
-            chunk,
-            parallel,
-        )
-        super().__init__(backbone, condition_size, memory_size, attention)
+MambaDecoder = decoder_role(Mamba)

@@ -45,7 +45,7 @@ from seqzoo.layers.time_loop import exporting, loop_over_time
 from seqzoo.models.block_stack import BlockStack
 from seqzoo.models.interface import Width
 from seqzoo.models.mamba import RMSNorm
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.stream_decoder import decoder_role
 
 
 def ssd_reference(x, dt, A, B, C, h):
@@ -172,37 +172,4 @@ class Mamba2(BlockStack):
         super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
 
 
-class Mamba2Decoder(StreamDecoder):
-    """Mamba-2 in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = Mamba2.width
-
-    def __init__(
-        self,
-        input_size: int,
-        d_model: int = 128,
-        num_layers: int = 2,
-        d_state: int = 64,
-        d_conv: int = 4,
-        expand: int = 2,
-        heads: int = 4,
-        dropout: float = 0.0,
-        chunk: int = 64,
-        impl: str = "scan",
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = Mamba2(
-            input_size + (condition_size or 0),
-            d_model,
-            num_layers,
-            d_state,
-            d_conv,
-            expand,
-            heads,
-            dropout,
-            chunk,
-            impl,
-        )
-        super().__init__(backbone, condition_size, memory_size, attention)
+Mamba2Decoder = decoder_role(Mamba2)

@@ -53,7 +53,7 @@ from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.layers.time_loop import exporting, loop_over_time
 from seqzoo.models.block_stack import BlockStack
 from seqzoo.models.interface import Width
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.stream_decoder import decoder_role
 
 
 def mlstm_step(state, inputs):
@@ -218,27 +218,4 @@ class MLSTM(BlockStack):
         super().__init__(input_size, d_model, blocks, nn.LayerNorm(d_model))
 
 
-class MLSTMDecoder(StreamDecoder):
-    """mLSTM in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = MLSTM.width
-
-    def __init__(
-        self,
-        input_size: int,
-        d_model: int = 128,
-        num_layers: int = 2,
-        expand: int = 2,
-        heads: int = 4,
-        d_conv: int = 4,
-        dropout: float = 0.0,
-        chunk: int = 64,
-        impl: str = "scan",
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = MLSTM(
-            input_size + (condition_size or 0), d_model, num_layers, expand, heads, d_conv, dropout, chunk, impl
-        )
-        super().__init__(backbone, condition_size, memory_size, attention)
+MLSTMDecoder = decoder_role(MLSTM)

@@ -42,7 +42,7 @@ from seqzoo.layers.time_loop import exporting
 from seqzoo.models.block_stack import BlockStack
 from seqzoo.models.interface import Width
 from seqzoo.models.mamba import RMSNorm
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.stream_decoder import decoder_role
 
 C = 8.0  # the gate's reach: a_t = a^(C r_t)
 
@@ -130,27 +130,4 @@ class Hawk(BlockStack):
         super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
 
 
-class HawkDecoder(StreamDecoder):
-    """Hawk in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = Hawk.width
-
-    def __init__(
-        self,
-        input_size: int,
-        d_model: int = 128,
-        num_layers: int = 2,
-        expand: float = 1.0,
-        mlp_expand: float = 3.0,
-        heads: int = 1,
-        d_conv: int = 4,
-        dropout: float = 0.0,
-        impl: str = "scan",
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = Hawk(
-            input_size + (condition_size or 0), d_model, num_layers, expand, mlp_expand, heads, d_conv, dropout, impl
-        )
-        super().__init__(backbone, condition_size, memory_size, attention)
+HawkDecoder = decoder_role(Hawk)

@@ -8,6 +8,8 @@ concatenated to every input step, and attention over an encoder memory after the
 decoder is then a few lines: build the backbone with room for the condition, and declare its width.
 """
 
+import inspect
+
 import torch
 from torch import nn
 
@@ -86,3 +88,30 @@ class StreamDecoder(nn.Module):
         h, state["backbone"] = self.backbone.step(self.with_condition(x, state["condition"]), state["backbone"])
         out, _ = self.attend(h.unsqueeze(1), state)
         return out.squeeze(1), state
+
+
+def decoder_role(family: type) -> type:
+    """``family``'s decoder: a ``StreamDecoder`` around it whose constructor takes the family's arguments plus
+    ``condition_size``, ``memory_size`` and ``attention`` (its signature says so, for Hydra and config checks).
+    One line per family (``LRUDecoder = decoder_role(LRU)``) instead of its constructor written out twice."""
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+        for name, default in (("condition_size", None), ("memory_size", None), ("attention", "general"))
+    ]
+    signature = inspect.signature(family).replace(parameters=[*inspect.signature(family).parameters.values(), *extra])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        condition_size, memory_size, attention = (given.pop(p.name) for p in extra)
+        given["input_size"] += condition_size or 0  # the condition joins every input step
+        StreamDecoder.__init__(self, family(**given), condition_size, memory_size, attention)
+
+    name = f"{family.__name__}Decoder"
+    doc = (
+        f"{family.__name__} in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state"
+    )
+    cls = type(name, (StreamDecoder,), {"__init__": __init__, "width": family.width, "__doc__": doc + "."})
+    cls.__signature__, cls.__module__ = signature, family.__module__
+    return cls
