@@ -272,12 +272,23 @@ def main(argv=None) -> int:
         "--tag", default="", help="added to each family's row name (and run folder), e.g. the overrides' gist"
     )
     p.add_argument("--out", default="logs/bench_forecast")
+    p.add_argument(
+        "--record-only",
+        metavar="COMMAND",
+        help="run nothing: record --out's results.json (a run cut short or still going) in --results, noting COMMAND "
+        "as the command that produced it",
+    )
+    p.add_argument("--notes", default="", help="the recorded run's notes (with --results)")
     results_file.add_arguments(p)
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     existing = out / "results.json"  # several invocations (different families per data set) fill one table
     results = json.loads(existing.read_text()) if existing.exists() else {}
+    if args.record_only:
+        print(summary(results)[1] + "\n" + table(results))
+        record(args, results, command=args.record_only, notes=args.notes)
+        return 0
     data_sets = (
         {name: suite_overrides(name, out / "data") for name in args.suite.split(",")}
         if args.suite
@@ -304,7 +315,7 @@ def main(argv=None) -> int:
         (out / "results.json").write_text(json.dumps(results, indent=1))
         (out / "table.md").write_text(summary(results)[1] + "\n" + table(results))
     print(summary(results)[1] + "\n" + table(results))
-    record(args, results)
+    record(args, results, notes=args.notes)
     return 0
 
 

@@ -235,6 +235,15 @@ def test_bench_forecast_smoke(tmp_path):
     rows = json.loads((out / "results.json").read_text())["wineind"]
     assert set(rows) == {"naive", "seasonal naive", "Theta", "Holt-Winters", "gru", "dlinear"}
     assert rows["seasonal naive"]["mase"] < rows["naive"]["mase"]  # a seasonal series: repeating last year helps
+    # a run cut short is recorded from its results.json, without running anything again
+    recorded = tmp_path / "bench_forecast.json"
+    args = ["--out", str(out), "--record-only", "python scripts/bench_forecast.py --suite wineind ..."]
+    result = run_cli([str(ROOT / "scripts" / "bench_forecast.py"), *args, "--results", str(recorded)], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = {r["label"]: r for r in json.loads(recorded.read_text())["runs"]}
+    assert runs["cpu"]["command"].endswith("--suite wineind ...")
+    assert {(r["data"], r["method"]) for r in runs["cpu"]["rows"]} == {("wineind", m) for m in rows}
+    assert {r["method"] for r in runs["cpu-summary"]["rows"]} == set(rows)  # one summary row per method
     assert 0 <= rows["Theta"]["coverage80"] <= 1 and rows["gru"]["seconds"] > 0 and "mase" in rows["dlinear"]
     config = (out / "runs" / "wineind" / "dlinear" / "config.yaml").read_text()
     assert "horizon: 18" in config and "season: 12" in config and "context: 36" in config  # the monthly rule

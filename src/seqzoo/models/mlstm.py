@@ -204,7 +204,7 @@ class MLSTM(BlockStack):
         self,
         input_size: int,
         d_model: int = 128,
-        num_layers: int = 2,
+        num_layers: int = 3,
         expand: int = 2,
         heads: int = 4,
         d_conv: int = 4,
