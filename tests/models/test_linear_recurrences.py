@@ -90,8 +90,10 @@ def test_the_lru_starts_on_its_ring_with_unit_gain():
     # uniform by area: the median of |lambda|^2 is the middle of [r_min^2, r_max^2] (4000 draws: ~1.5 % spread)
     assert abs(float(radius.square().median()) - (0.16 + 0.64) / 2) < 0.02
     torch.testing.assert_close(torch.exp(block.gamma_log.detach()), torch.sqrt(1 - radius.square()))
-    with pytest.raises(ValueError, match="r_min < r_max < 1"):
-        LRU(C, r_min=0.5, r_max=1.0)
+    with pytest.raises(ValueError, match="r_min < r_max <= 1"):
+        LRU(C, r_min=0.5, r_max=1.2)
+    generic = LRU(C, d_state=500, num_layers=1, r_min=0.0, r_max=1.0, max_phase=2 * math.pi)  # the paper's generic
+    assert all(torch.isfinite(p).all() for p in generic.parameters())
 
 
 def test_the_rg_lru_decay_is_gated_between_one_and_a_to_the_eighth():

@@ -12,7 +12,8 @@ One block, for u (B, T, H) and N complex state entries n::
 
 Initialisation (the paper's): |lambda| uniform on the ring r_min <= |lambda| <= r_max (by area), phase uniform
 in [0, max_phase]; B ~ N(0, 1 / 2H) and C ~ N(0, 1 / N) per real and imaginary part, D ~ N(0, 1). The defaults
-r_min 0.9, r_max 0.999, max_phase pi / 10 are the paper's for its longest tasks (a slow, barely rotating start).
+r_min 0.9, r_max 0.999, max_phase pi / 10 are a long-memory start (slow, barely rotating), the regime the
+paper finds Long Range Arena needs; its generic defaults (r_min 0, r_max 1, max_phase 2 pi) are one override away.
 
 The complex numbers are kept as real and imaginary parts (parameters, states): optimisers, ONNX and every
 backend take real tensors. ``impl="reference"`` runs the recurrence one step at a time in real arithmetic
@@ -50,9 +51,9 @@ def complex_loop(a_re, a_im, b_re, b_im, h_re, h_im):
 class LRUBlock(nn.Module):
     def __init__(self, d_model, d_state, dropout, r_min, r_max, max_phase, impl):
         super().__init__()
-        if not 0 <= r_min < r_max < 1:
+        if not 0 <= r_min < r_max <= 1:
             raise ValueError(
-                f"need 0 <= r_min < r_max < 1 (|lambda| on a ring inside the unit circle), got {r_min}, {r_max}"
+                f"need 0 <= r_min < r_max <= 1 (|lambda| on a ring inside the unit circle; drawn below r_max), got {r_min}, {r_max}"
             )
         H, N, self.impl = d_model, d_state, impl
         radius_sq = torch.rand(N) * (r_max**2 - r_min**2) + r_min**2  # uniform by area on the ring
