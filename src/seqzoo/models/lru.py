@@ -53,7 +53,7 @@ class LRUBlock(nn.Module):
         super().__init__()
         if not 0 <= r_min < r_max <= 1:
             raise ValueError(
-                f"need 0 <= r_min < r_max <= 1 (|lambda| on a ring inside the unit circle; drawn below r_max), got {r_min}, {r_max}"
+                f"need 0 <= r_min < r_max <= 1 (|lambda| on a ring in the unit disc), got {r_min}, {r_max}"
             )
         H, N, self.impl = d_model, d_state, impl
         radius_sq = torch.rand(N) * (r_max**2 - r_min**2) + r_min**2  # uniform by area on the ring
