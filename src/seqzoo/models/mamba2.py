@@ -71,20 +71,20 @@ def ssd_chunked(x, dt, A, B, C, h0, chunk: int):
         x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
         B, C = F.pad(B, (0, 0, 0, pad)), F.pad(C, (0, 0, 0, pad))
     n = (T + pad) // L
-    x = (x * dt.unsqueeze(-1)).view(Bsz, n, L, H, P).permute(0, 1, 3, 2, 4)  # dt x: (B, n, H, L, P)
-    dtA = swap_time_channels(dt) * A[:, None]  # (B, H, T'), contiguous both ways: no kernel mixes layouts
-    s = dtA.view(Bsz, H, n, L).cumsum(-1).transpose(1, 2)  # running sum of dt A: (B, n, H, L)
-    B, C = B.view(Bsz, n, 1, L, -1), C.view(Bsz, n, 1, L, -1)  # (B, n, 1, L, N)
+    # heads before time, as copies both ways (swap_time_channels): every product below reads contiguous blocks
+    x = swap_time_channels(x * dt.unsqueeze(-1)).view(Bsz, H, n, L, P)  # dt x: (B, H, n, L, P)
+    s = (swap_time_channels(dt) * A[:, None]).view(Bsz, H, n, L).cumsum(-1)  # running sum of dt A: (B, H, n, L)
+    B, C = B.view(Bsz, 1, n, L, -1), C.view(Bsz, 1, n, L, -1)  # (B, 1, n, L, N): shared by the heads
     causal = torch.ones(L, L, dtype=torch.bool, device=x.device).tril()
-    gaps = (s.unsqueeze(-1) - s.unsqueeze(-2)).masked_fill(~causal, -math.inf)  # s_k - s_j, (B, n, H, L, L)
-    y = ((C @ B.transpose(-1, -2)) * torch.exp(gaps)) @ x  # 1. inside chunks: (B, n, H, L, P)
-    to_end = torch.exp(s[..., -1:] - s).unsqueeze(-1)  # exp(s_L - s_j): (B, n, H, L, 1)
-    own = (x * to_end).transpose(-1, -2) @ B  # 2. each chunk's own final state: (B, n, H, P, N)
-    across = torch.exp(s[..., -1])[..., None, None].expand_as(own)  # (B, n, H, P, N)
-    states = linear_scan(across, own, h0)  # 3. H_c, after each chunk
-    entering = torch.cat([h0.unsqueeze(1), states[:, :-1]], 1)  # (B, n, H, P, N)
-    y = y + torch.exp(s).unsqueeze(-1) * (C @ entering.transpose(-1, -2))  # 4. (B, n, H, L, P)
-    return y.permute(0, 1, 3, 2, 4).reshape(Bsz, n * L, H, P)[:, :T], states[:, -1]
+    gaps = (s.unsqueeze(-1) - s.unsqueeze(-2)).masked_fill(~causal, -math.inf)  # s_k - s_j, (B, H, n, L, L)
+    y = ((C @ B.transpose(-1, -2)) * torch.exp(gaps)) @ x  # 1. inside chunks: (B, H, n, L, P)
+    to_end = torch.exp(s[..., -1:] - s).unsqueeze(-1)  # exp(s_L - s_j): (B, H, n, L, 1)
+    own = (x * to_end).transpose(-1, -2) @ B  # 2. each chunk's own final state: (B, H, n, P, N)
+    across = torch.exp(s[..., -1])[..., None, None].expand_as(own)  # (B, H, n, P, N)
+    states = linear_scan(across.transpose(1, 2), own.transpose(1, 2), h0).transpose(1, 2)  # 3. chunks as time
+    entering = torch.cat([h0.unsqueeze(2), states[:, :, :-1]], 2)  # (B, H, n, P, N)
+    y = y + torch.exp(s).unsqueeze(-1) * (C @ entering.transpose(-1, -2))  # 4. (B, H, n, L, P)
+    return swap_time_channels(y.view(Bsz, H, n * L, P))[:, :T], states[:, :, -1]
 
 
 class Mamba2Block(nn.Module):
