@@ -42,9 +42,12 @@ def classification_sets(root: Path) -> list[str]:
     ]
 
 
-def run_family(name: str, model: str, out: Path, overrides: list[str], threads: int, reuse: bool = False) -> dict:
+def run_family(
+    name: str, model: str, out: Path, overrides: list[str], threads: int, reuse: bool = False, data: list[str] = ()
+) -> dict:
     """``model`` is a family, or a family and its own overrides joined by '+': inception+ensemble=5. With
-    ``reuse``, a run folder that already holds a finished run's metrics.json is read, not run again."""
+    ``reuse``, a run folder that already holds a finished run's metrics.json is read, not run again. ``data``:
+    the overrides that choose the data (default: the UEA/UCR set ``name``)."""
     family, *own = model.split("+")
     run_dir = out / "runs" / name / model.replace("=", "_")  # '=' is Hydra's own in hydra.run.dir=
     if reuse and (run_dir / "metrics.json").is_file():
@@ -55,8 +58,7 @@ def run_family(name: str, model: str, out: Path, overrides: list[str], threads: 
     args = [
         sys.executable,
         str(ROOT / "train.py"),
-        "data=uea",
-        f"data.name={name}",
+        *(data or ["data=uea", f"data.name={name}"]),
         f"model={family}",
         "logger=csv",
         f"hydra.run.dir={run_dir}",

@@ -412,3 +412,19 @@ def test_count_ops_shows_the_gpu_path_of_mambas_scan_launching_fewer_operations(
     }
     assert counts["mamba:parallel=true"] < counts["mamba"] / 2
     assert {r["model"]: r["operations"] for r in recorded_rows(tmp_path / "ops.json", "cpu")} == counts
+
+
+def test_bench_listops_runs_each_family_and_records_its_accuracy(tmp_path):
+    """The real command per family and seed, on a tiny ListOps, recorded with its preset."""
+    from tests.data.fixtures import data_overrides
+
+    small = [f"--override={o}" for o in data_overrides("listops", tmp_path)]
+    recorded = tmp_path / "bench_listops.json"
+    args = ["--models", "lru,mlstm", "--seeds", "0", "--out", str(tmp_path / "out"), "--results", str(recorded)]
+    tiny = ["--override=trainer.max_epochs=1", "--override=model.target_params=null", "--override=model.d_model=16"]
+    result = run_cli([str(ROOT / "scripts" / "bench_listops.py"), *args, *small, *tiny], tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = json.loads(recorded.read_text())["runs"][0]
+    assert run["label"] == "listops_cpu" and run["settings"]["preset"] == "listops_cpu"
+    assert [r["model"] for r in run["rows"]] == ["lru", "mlstm"]
+    assert all(0 <= r["test accuracy %"] <= 100 and r["steps"] > 0 for r in run["rows"]), run["rows"]
