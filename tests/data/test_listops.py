@@ -4,6 +4,7 @@ learnable in principle (a depth-1 expression's value is a function of its tokens
 
 import random
 
+import numpy as np
 import pytest
 import torch
 
@@ -73,3 +74,23 @@ def test_text_input_is_encoded_and_unknown_tokens_named():
     assert item[INPUTS].tolist() == [IDS[t] for t in "[SM 4 [MAX 2 7 ] ]".split()]
     with pytest.raises(SeqzooError, match="'\\[AVG'"):
         dm.encode(["[AVG 1 2 ]"])
+
+
+def test_two_runs_making_one_setting_at_once_both_succeed(tmp_path, monkeypatch):
+    """Two runs started together (a multirun, a benchmark) generate the same setting: each writes under a
+    temporary name of its own, so neither renames the other's file away, and one whole cache file is left."""
+    kwargs = dict(n_train=30, n_val=10, n_test=10, min_length=10, max_length=40, cache_dir=str(tmp_path))
+    first, second = ListOpsDataModule(**kwargs), ListOpsDataModule(**kwargs)
+    save, calls = np.savez_compressed, []
+
+    def save_then_the_other_run(file, **arrays):  # the second run generates and writes while the first writes
+        save(file, **arrays)
+        calls.append(file)
+        if len(calls) == 1:
+            second.setup()
+
+    monkeypatch.setattr(np, "savez_compressed", save_then_the_other_run)
+    first.setup()
+    assert len(calls) == 2  # both generated: neither found the other's file
+    assert [p.name for p in tmp_path.iterdir()] == [first.cache_file().name]
+    assert [int(x[TARGETS]) for x in first.splits["test"]] == [int(x[TARGETS]) for x in second.splits["test"]]

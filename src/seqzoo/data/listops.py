@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seqzoo.atomic import atomic_open
 from seqzoo.data.base import SequenceDataModule
 from seqzoo.data.batch import INPUTS, TARGETS
 from seqzoo.errors import SeqzooError
@@ -152,9 +153,8 @@ class ListOpsDataModule(SequenceDataModule):
                 arrays[f"{split}_ids"] = np.concatenate(ids) if ids else np.zeros(0, np.int16)
                 arrays[f"{split}_ends"] = np.cumsum([len(a) for a in ids])
                 arrays[f"{split}_values"] = values
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez_compressed(tmp, **arrays)
-            tmp.replace(path)  # whole or absent: an interrupted write leaves no half file to read
+            with atomic_open(path, "wb") as f:  # whole or absent; a temporary name of its own per writer, so two
+                np.savez_compressed(f, **arrays)  # runs making the same setting at once both end with one whole file
         return out
 
     def setup(self, stage: str | None = None) -> None:
