@@ -23,7 +23,7 @@ class CausalConv(nn.Conv1d):
     def forward(self, x: torch.Tensor, past: torch.Tensor | None, lengths: torch.Tensor):
         """x (B, T, E) (padded steps zero), past (B, E, K - 1) or None, lengths (B,) -> y (B, T, E) and the state
         after each sequence's last real step (its last K - 1 real inputs)."""
-        B, T, E = x.shape
+        E = x.shape[-1]
         past = self.start_state(x) if past is None else past
         window = torch.cat([past, swap_time_channels(x)], dim=-1)  # (B, E, K - 1 + T); a copy both ways: x may be
         # read elsewhere too (mLSTM), and its gradients meet in one layout

@@ -17,7 +17,10 @@ class BlockStack(nn.Module):
     width = Width("d_model")
     causal = True
 
-    def __init__(self, input_size: int, d_model: int, blocks: list[nn.Module], norm: nn.Module):
+    def __init__(self, input_size: int, d_model: int, blocks: list[nn.Module], norm: nn.Module, impl: str = "scan"):
+        """``impl``: the blocks' path, checked once here for every family: "scan" (the fast one) or "reference"."""
+        if impl not in ("scan", "reference"):
+            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
         super().__init__()
         self.input_size, self.d_model = input_size, d_model
         self.input_proj = nn.Linear(input_size, d_model)

@@ -128,10 +128,8 @@ class LRU(BlockStack):
         max_phase: float = math.pi / 10,
         impl: str = "scan",
     ):
-        if impl not in ("scan", "reference"):
-            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
         blocks = [LRUBlock(d_model, d_state, dropout, r_min, r_max, max_phase, impl) for _ in range(num_layers)]
-        super().__init__(input_size, d_model, blocks, nn.LayerNorm(d_model))
+        super().__init__(input_size, d_model, blocks, nn.LayerNorm(d_model), impl)
 
 
 LRUDecoder = decoder_role(LRU)

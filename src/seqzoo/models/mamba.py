@@ -71,7 +71,7 @@ class MambaBlock(nn.Module):
         super().__init__()
         self.impl, self.chunk, self.parallel = impl, chunk, parallel
         self.dropout = nn.Dropout(dropout)
-        E, self.dt_rank, self.d_conv = expand * d_model, math.ceil(d_model / 16), d_conv
+        E, self.dt_rank = expand * d_model, math.ceil(d_model / 16)
         self.norm = RMSNorm(d_model)
         self.in_proj = nn.Linear(d_model, 2 * E, bias=False)
         self.conv = CausalConv(E, d_conv)
@@ -138,13 +138,11 @@ class Mamba(BlockStack):
         chunk: int = 64,
         parallel: bool | None = None,
     ):
-        if impl not in ("scan", "reference"):
-            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
         blocks = [
             MambaBlock(d_model, d_state, d_conv, expand, dropout, impl=impl, chunk=chunk, parallel=parallel)
             for _ in range(num_layers)
         ]
-        super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
+        super().__init__(input_size, d_model, blocks, RMSNorm(d_model), impl)
 
 
 MambaDecoder = decoder_role(Mamba)

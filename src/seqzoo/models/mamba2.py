@@ -166,10 +166,8 @@ class Mamba2(BlockStack):
         chunk: int = 64,
         impl: str = "scan",
     ):
-        if impl not in ("scan", "reference"):
-            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
         blocks = [Mamba2Block(d_model, d_state, d_conv, expand, heads, dropout, chunk, impl) for _ in range(num_layers)]
-        super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
+        super().__init__(input_size, d_model, blocks, RMSNorm(d_model), impl)
 
 
 Mamba2Decoder = decoder_role(Mamba2)

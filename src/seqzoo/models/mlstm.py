@@ -212,10 +212,8 @@ class MLSTM(BlockStack):
         chunk: int = 64,
         impl: str = "scan",
     ):
-        if impl not in ("scan", "reference"):
-            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
         blocks = [MLSTMBlock(d_model, expand, heads, d_conv, dropout, chunk, impl) for _ in range(num_layers)]
-        super().__init__(input_size, d_model, blocks, nn.LayerNorm(d_model))
+        super().__init__(input_size, d_model, blocks, nn.LayerNorm(d_model), impl)
 
 
 MLSTMDecoder = decoder_role(MLSTM)

@@ -124,10 +124,8 @@ class Hawk(BlockStack):
         dropout: float = 0.0,
         impl: str = "scan",
     ):
-        if impl not in ("scan", "reference"):
-            raise ValueError(f"impl must be 'scan' or 'reference', got {impl!r}")
         blocks = [HawkBlock(d_model, expand, mlp_expand, heads, d_conv, dropout, impl) for _ in range(num_layers)]
-        super().__init__(input_size, d_model, blocks, RMSNorm(d_model))
+        super().__init__(input_size, d_model, blocks, RMSNorm(d_model), impl)
 
 
 HawkDecoder = decoder_role(Hawk)
