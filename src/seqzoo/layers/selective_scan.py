@@ -11,9 +11,12 @@ trap of a naive parallel scan is the (B, T, E, N) tensors: at T = 4096 each is 2
 autograd keeps several of them. Here time is cut into chunks of ``chunk`` steps, laid out time-major so that
 every step is one contiguous block:
 
+* layout: a chunk's big tensors are (c, B, N, E), the channels contiguous, so that every sum over the N = 16
+  state entries is a matrix product or a reduction along the E channels (a sum along a contiguous run of 16
+  numbers is the slow way round: the readout took 7 times as long in the (E, N) layout on one CPU core);
 * forward, per chunk: the decays ``exp(dt A)`` and inputs ``dt x B`` for the whole chunk in one operation
   each, the recurrence (one fused multiply-add per step, in place), the readout ``C . h`` as one matrix
-  product; only the state entering each chunk is kept (B, E, N per chunk);
+  product; only the state entering each chunk is kept (B, N, E per chunk);
 * backward, per chunk from the last: the chunk's states are recomputed from the kept one, the adjoint
   recurrence ``g_t = C_t gy_t + a_{t+1} g_{t+1}`` runs backwards in time, and every gradient is a matrix
   product or an elementwise product over the chunk.
@@ -51,13 +54,13 @@ def selective_scan_reference(x, dt, A, B, C, h):
     return y, h
 
 
-def chunk_states(dt, u, A, B, h0, a, hs, parallel: bool):
-    """One chunk, time-major: dt, u = dt x (c, B, E); B (c, B, N); h0 (B, E, N). Fills the decays a (c, B, E, N)
-    and the states hs (c + 1, B, E, N), the entering state first (buffers reused across chunks: a fresh
-    multi-megabyte tensor per chunk costs more in page faults than the arithmetic)."""
-    torch.mul(dt.unsqueeze(-1), A, out=a).exp_()  # a_t = exp(dt_t A)
+def chunk_states(dt, u, At, B, h0, a, hs, parallel: bool):
+    """One chunk, time-major: dt, u = dt x (c, B, E); At = A transposed (N, E); B (c, B, N); h0 (B, N, E).
+    Fills the decays a (c, B, N, E) and the states hs (c + 1, B, N, E), the entering state first (buffers reused
+    across chunks: a fresh multi-megabyte tensor per chunk costs more in page faults than the arithmetic)."""
+    torch.mul(dt.unsqueeze(2), At, out=a).exp_()  # a_t = exp(dt_t A)
     hs[0] = h0
-    torch.mul(u.unsqueeze(-1), B.unsqueeze(2), out=hs[1:])  # the inputs dt x B, overwritten by the states
+    torch.mul(B.unsqueeze(-1), u.unsqueeze(2), out=hs[1:])  # the inputs dt x B, overwritten by the states
     if parallel:
         hs[1:] = chunked_scan(a.transpose(0, 1), hs[1:].transpose(0, 1), h0).transpose(0, 1)
         return
@@ -67,7 +70,7 @@ def chunk_states(dt, u, A, B, h0, a, hs, parallel: bool):
 
 
 def adjoint(g, a, parallel: bool) -> None:
-    """In place, backwards in time: g_t += a_{t+1} g_{t+1} (g, a: (c, B, E, N))."""
+    """In place, backwards in time: g_t += a_{t+1} g_{t+1} (g, a: (c, B, N, E))."""
     if parallel:  # the same recurrence read from the end: decay a_{c-j} at reversed step j (a_0 meets a zero state)
         rev = chunked_scan(a.roll(-1, 0).flip(0).transpose(0, 1), g.flip(0).transpose(0, 1), torch.zeros_like(g[0]))
         g.copy_(rev.transpose(0, 1).flip(0))
@@ -78,7 +81,7 @@ def adjoint(g, a, parallel: bool) -> None:
 
 
 def buffers(chunk: int, h0: torch.Tensor, n: int):
-    """n workspaces of (chunk + 1, B, E, N) for the per-chunk tensors."""
+    """n workspaces of (chunk + 1, B, N, E) for the per-chunk tensors (h0: (B, N, E))."""
     return [h0.new_empty(chunk + 1, *h0.shape) for _ in range(n)]
 
 
@@ -86,52 +89,52 @@ class SelectiveScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, dt, A, B, C, h0, chunk: int, parallel: bool = False):
         x, dt, B, C = (v.transpose(0, 1).contiguous() for v in (x, dt, B, C))  # time-major (T, B, ...)
+        At, h = A.t().contiguous(), h0.transpose(1, 2).contiguous()  # (N, E), (B, N, E)
         u = dt * x  # (T, B, E)
         y = x.new_empty(x.shape)  # (T, B, E)
-        a_buf, hs_buf = buffers(chunk, h0, 2)
-        h, entering = h0, []
+        a_buf, hs_buf = buffers(chunk, h, 2)
+        entering = []
         for s in range(0, x.shape[0], chunk):
             part = slice(s, s + chunk)
             c = len(x[part])
             entering.append(h)
-            chunk_states(dt[part], u[part], A, B[part], h, a_buf[:c], hs_buf[: c + 1], parallel)
-            torch.matmul(hs_buf[1 : c + 1], C[part].unsqueeze(-1), out=y[part].unsqueeze(-1))  # sum_n C h
+            chunk_states(dt[part], u[part], At, B[part], h, a_buf[:c], hs_buf[: c + 1], parallel)
+            torch.matmul(C[part].unsqueeze(2), hs_buf[1 : c + 1], out=y[part].unsqueeze(2))  # sum_n C h: (c, B, 1, E)
             h = hs_buf[c].clone()  # a copy: the buffer is overwritten by the next chunk
         ctx.chunk, ctx.parallel = chunk, parallel
-        ctx.save_for_backward(x, dt, u, A, B, C, *entering)
-        return y.transpose(0, 1).contiguous(), h  # batch-first in memory too: the gating after it mixes no layouts
+        ctx.save_for_backward(x, dt, u, At, B, C, *entering)
+        # batch-first in memory too: the gating after it mixes no layouts
+        return y.transpose(0, 1).contiguous(), h.transpose(1, 2).contiguous()
 
     @staticmethod
     def backward(ctx, gy, gh):
-        x, dt, u, A, B, C, *entering = ctx.saved_tensors
+        x, dt, u, At, B, C, *entering = ctx.saved_tensors
         gy = gy.transpose(0, 1).contiguous()  # (T, B, E)
         gx, gdt, gB, gC = (torch.empty_like(v) for v in (x, dt, B, C))
-        gA = torch.zeros_like(A)
+        gAt = torch.zeros_like(At)  # (N, E)
         a_buf, hs_buf, g_buf = buffers(ctx.chunk, entering[0], 3)
-        carry = (
-            torch.zeros_like(entering[0]) if gh is None else gh.clone()
-        )  # dL/dh at the chunk's last step, from later
+        # dL/dh at the chunk's last step, from later chunks: (B, N, E)
+        carry = torch.zeros_like(entering[0]) if gh is None else gh.transpose(1, 2).contiguous()
         for k in reversed(range(len(entering))):
             part = slice(k * ctx.chunk, (k + 1) * ctx.chunk)
             c = len(x[part])
             a, hs, g = a_buf[:c], hs_buf[: c + 1], g_buf[:c]
-            chunk_states(dt[part], u[part], A, B[part], entering[k], a, hs, ctx.parallel)
-            torch.mul(gy[part].unsqueeze(-1), C[part].unsqueeze(2), out=g)  # (c, B, E, N): dy_t/dh_t, then dL/dh_t
+            chunk_states(dt[part], u[part], At, B[part], entering[k], a, hs, ctx.parallel)
+            torch.mul(C[part].unsqueeze(-1), gy[part].unsqueeze(2), out=g)  # (c, B, N, E): dy_t/dh_t, then dL/dh_t
             g[-1] += carry
             adjoint(g, a, ctx.parallel)  # g_t += a_{t+1} g_{t+1}
             carry = a[0] * g[0]
-            gu = torch.matmul(g, B[part].unsqueeze(-1)).squeeze(-1)  # (c, B, E)
-            torch.matmul(u[part].unsqueeze(2), g, out=gB[part].unsqueeze(2))  # (c, B, 1, N): sum_e g u
-            torch.matmul(gy[part].unsqueeze(2), hs[1:], out=gC[part].unsqueeze(2))  # sum_e gy h
+            gu = torch.matmul(B[part].unsqueeze(2), g).squeeze(2)  # (c, B, E): sum_n B g
+            # sums over the channels, as (1, E) x (E, N) products: (c, B, 1, N)
+            torch.matmul(u[part].unsqueeze(2), g.transpose(2, 3), out=gB[part].unsqueeze(2))  # sum_e u g
+            torch.matmul(gy[part].unsqueeze(2), hs[1:].transpose(2, 3), out=gC[part].unsqueeze(2))  # sum_e gy h
             gz = g.mul_(hs[:-1]).mul_(a)  # dL/d(dt A): g_t h_{t-1} a_t, in place of g
-            _, Bsz, E, N = gz.shape
-            gdt_a = torch.bmm(gz.reshape(c * Bsz, E, N).transpose(0, 1), A.unsqueeze(-1))  # (E, c B, 1): sum_n gz A
-            gdt[part] = gdt_a.reshape(E, c, Bsz).permute(1, 2, 0) + gu * x[part]
-            gA += torch.mul(gz, dt[part].unsqueeze(-1), out=a).sum((0, 1))  # sum over steps and batch of gz dt
+            gAt += torch.mul(gz, dt[part].unsqueeze(2), out=a).sum((0, 1))  # sum over steps and batch of gz dt
+            gdt[part] = gz.mul_(At).sum(2) + gu * x[part]  # sum_n gz A
             gx[part] = gu * dt[part]
         # batch-first and contiguous: torch.compile's traced backward assumes the layout of its inputs
         gx, gdt, gB, gC = (v.transpose(0, 1).contiguous() for v in (gx, gdt, gB, gC))
-        return gx, gdt, gA, gB, gC, carry, None, None
+        return gx, gdt, gAt.t(), gB, gC, carry.transpose(1, 2), None, None
 
 
 @torch.compiler.disable  # torch.compile would unroll its loop step by step (minutes of compiling): it runs as written
