@@ -35,7 +35,7 @@ from seqzoo.layers.linear_scan import linear_recurrence_loop, linear_scan
 from seqzoo.layers.masking import check_inputs
 from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.stream_decoder import decoder_role
 
 
 class MinRecurrent(nn.Module):
@@ -157,29 +157,5 @@ class MinLSTM(MinRecurrent):
         return forget, keep_in * candidate
 
 
-class MinGRUDecoder(StreamDecoder):
-    """minGRU in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = Width("hidden_size")
-    family = MinGRU
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int = 128,
-        num_layers: int = 3,
-        dropout: float = 0.0,
-        impl: str = "scan",
-        bidirectional: bool = False,
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = self.family(
-            input_size + (condition_size or 0), hidden_size, num_layers, dropout, bidirectional, impl
-        )
-        super().__init__(backbone, condition_size, memory_size, attention)
-
-
-class MinLSTMDecoder(MinGRUDecoder):
-    family = MinLSTM
+MinGRUDecoder = decoder_role(MinGRU)
+MinLSTMDecoder = decoder_role(MinLSTM)

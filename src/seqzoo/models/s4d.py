@@ -40,7 +40,7 @@ from seqzoo.layers.masking import check_inputs, lengths_from_mask
 from seqzoo.layers.relayout import swap_time_channels
 from seqzoo.layers.time_loop import exporting
 from seqzoo.models.interface import Width
-from seqzoo.models.stream_decoder import StreamDecoder
+from seqzoo.models.stream_decoder import decoder_role
 
 
 def powers(dtA: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
@@ -330,22 +330,4 @@ class S4D(nn.Module):
         return self.norm(h), new
 
 
-class S4DDecoder(StreamDecoder):
-    """S4D in the decoder role: conditioned and attending (``StreamDecoder``), stepping with its state."""
-
-    width = Width("d_model")
-
-    def __init__(
-        self,
-        input_size: int,
-        d_model: int = 128,
-        num_layers: int = 4,
-        d_state: int = 64,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        condition_size: int | None = None,
-        memory_size: int | None = None,
-        attention: str | None = "general",
-    ):
-        backbone = S4D(input_size + (condition_size or 0), d_model, num_layers, d_state, dropout, bidirectional)
-        super().__init__(backbone, condition_size, memory_size, attention)
+S4DDecoder = decoder_role(S4D)
