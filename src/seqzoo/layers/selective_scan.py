@@ -13,10 +13,14 @@ every step is one contiguous block:
 
 * layout: a chunk's big tensors are (c, B, N, E), the channels contiguous, so that every sum over the N = 16
   state entries is a matrix product or a reduction along the E channels (a sum along a contiguous run of 16
-  numbers is the slow way round: the readout took 7 times as long in the (E, N) layout on one CPU core);
+  numbers is the slow way round: the readout took 7 times as long in the (E, N) layout on one CPU core); the
+  (B, T, E) streams stay batch-first and each chunk reads them through time-major views and writes its slice
+  of the results: a time-major copy of a whole stream is a fresh 16 MiB tensor at T = 4096, whose first touch
+  page by page cost more than the copying (8 ms each on one core, ~8 of them per training step);
 * forward, per chunk: the decays ``exp(dt A)`` and inputs ``dt x B`` for the whole chunk in one operation
-  each, the recurrence (one fused multiply-add per step, in place), the readout ``C . h`` as one matrix
-  product; only the state entering each chunk is kept (B, N, E per chunk);
+  each (``dt x`` is recomputed in the backward pass rather than kept), the recurrence (one fused multiply-add
+  per step, in place), the readout ``C . h`` as one matrix product; only the state
+  entering each chunk is kept (B, N, E per chunk);
 * backward, per chunk from the last: the chunk's states are recomputed from the kept one, the adjoint
   recurrence ``g_t = C_t gy_t + a_{t+1} g_{t+1}`` runs backwards in time, and every gradient is a matrix
   product or an elementwise product over the chunk.
@@ -88,53 +92,60 @@ def buffers(chunk: int, h0: torch.Tensor, n: int):
 class SelectiveScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, dt, A, B, C, h0, chunk: int, parallel: bool = False):
-        x, dt, B, C = (v.transpose(0, 1).contiguous() for v in (x, dt, B, C))  # time-major (T, B, ...)
         At, h = A.t().contiguous(), h0.transpose(1, 2).contiguous()  # (N, E), (B, N, E)
-        u = dt * x  # (T, B, E)
-        y = x.new_empty(x.shape)  # (T, B, E)
+        y = x.new_empty(x.shape)  # (B, T, E)
         a_buf, hs_buf = buffers(chunk, h, 2)
+        u_buf, y_buf = h.new_empty(chunk, *h.shape[::2]), h.new_empty(chunk, h.shape[0], 1, h.shape[2])
         entering = []
-        for s in range(0, x.shape[0], chunk):
-            part = slice(s, s + chunk)
-            c = len(x[part])
+        for s in range(0, x.shape[1], chunk):
+            x_c, dt_c, B_c, C_c = time_major(s, chunk, x, dt, B, C)  # (c, B, E) or (c, B, N): views
+            c = len(x_c)
             entering.append(h)
-            chunk_states(dt[part], u[part], At, B[part], h, a_buf[:c], hs_buf[: c + 1], parallel)
-            torch.matmul(C[part].unsqueeze(2), hs_buf[1 : c + 1], out=y[part].unsqueeze(2))  # sum_n C h: (c, B, 1, E)
+            u = torch.mul(dt_c, x_c, out=u_buf[:c])  # dt x: (c, B, E)
+            chunk_states(dt_c, u, At, B_c, h, a_buf[:c], hs_buf[: c + 1], parallel)
+            torch.matmul(C_c.unsqueeze(2), hs_buf[1 : c + 1], out=y_buf[:c])  # sum_n C h: (c, B, 1, E)
+            y[:, s : s + c] = y_buf[:c].squeeze(2).transpose(0, 1)
             h = hs_buf[c].clone()  # a copy: the buffer is overwritten by the next chunk
         ctx.chunk, ctx.parallel = chunk, parallel
-        ctx.save_for_backward(x, dt, u, At, B, C, *entering)
-        # batch-first in memory too: the gating after it mixes no layouts
-        return y.transpose(0, 1).contiguous(), h.transpose(1, 2).contiguous()
+        ctx.save_for_backward(x, dt, At, B, C, *entering)
+        return y, h.transpose(1, 2).contiguous()
 
     @staticmethod
     def backward(ctx, gy, gh):
-        x, dt, u, At, B, C, *entering = ctx.saved_tensors
-        gy = gy.transpose(0, 1).contiguous()  # (T, B, E)
-        gx, gdt, gB, gC = (torch.empty_like(v) for v in (x, dt, B, C))
+        x, dt, At, B, C, *entering = ctx.saved_tensors
+        # batch-first and contiguous: torch.compile's traced backward assumes the layout of its inputs
+        gx, gdt, gB, gC = (v.new_empty(v.shape) for v in (x, dt, B, C))
         gAt = torch.zeros_like(At)  # (N, E)
         a_buf, hs_buf, g_buf = buffers(ctx.chunk, entering[0], 3)
+        u_buf = x.new_empty(ctx.chunk, *entering[0].shape[::2])  # (chunk, B, E)
         # dL/dh at the chunk's last step, from later chunks: (B, N, E)
         carry = torch.zeros_like(entering[0]) if gh is None else gh.transpose(1, 2).contiguous()
         for k in reversed(range(len(entering))):
-            part = slice(k * ctx.chunk, (k + 1) * ctx.chunk)
-            c = len(x[part])
+            s = k * ctx.chunk
+            x_c, dt_c, B_c, C_c, gy_c = time_major(s, ctx.chunk, x, dt, B, C, gy)
+            c = len(x_c)
             a, hs, g = a_buf[:c], hs_buf[: c + 1], g_buf[:c]
-            chunk_states(dt[part], u[part], At, B[part], entering[k], a, hs, ctx.parallel)
-            torch.mul(C[part].unsqueeze(-1), gy[part].unsqueeze(2), out=g)  # (c, B, N, E): dy_t/dh_t, then dL/dh_t
+            u = torch.mul(dt_c, x_c, out=u_buf[:c])  # dt x, recomputed: (c, B, E)
+            chunk_states(dt_c, u, At, B_c, entering[k], a, hs, ctx.parallel)
+            torch.mul(C_c.unsqueeze(-1), gy_c.unsqueeze(2), out=g)  # (c, B, N, E): dy_t/dh_t, then dL/dh_t
             g[-1] += carry
             adjoint(g, a, ctx.parallel)  # g_t += a_{t+1} g_{t+1}
             carry = a[0] * g[0]
-            gu = torch.matmul(B[part].unsqueeze(2), g).squeeze(2)  # (c, B, E): sum_n B g
+            gu = torch.matmul(B_c.unsqueeze(2), g).squeeze(2)  # (c, B, E): sum_n B g
             # sums over the channels, as (1, E) x (E, N) products: (c, B, 1, N)
-            torch.matmul(u[part].unsqueeze(2), g.transpose(2, 3), out=gB[part].unsqueeze(2))  # sum_e u g
-            torch.matmul(gy[part].unsqueeze(2), hs[1:].transpose(2, 3), out=gC[part].unsqueeze(2))  # sum_e gy h
+            gB[:, s : s + c] = torch.matmul(u.unsqueeze(2), g.transpose(2, 3)).squeeze(2).transpose(0, 1)  # u g
+            gC[:, s : s + c] = torch.matmul(gy_c.unsqueeze(2), hs[1:].transpose(2, 3)).squeeze(2).transpose(0, 1)
             gz = g.mul_(hs[:-1]).mul_(a)  # dL/d(dt A): g_t h_{t-1} a_t, in place of g
-            gAt += torch.mul(gz, dt[part].unsqueeze(2), out=a).sum((0, 1))  # sum over steps and batch of gz dt
-            gdt[part] = gz.mul_(At).sum(2) + gu * x[part]  # sum_n gz A
-            gx[part] = gu * dt[part]
-        # batch-first and contiguous: torch.compile's traced backward assumes the layout of its inputs
-        gx, gdt, gB, gC = (v.transpose(0, 1).contiguous() for v in (gx, gdt, gB, gC))
+            gAt += torch.mul(gz, dt_c.unsqueeze(2), out=a).sum((0, 1))  # sum over steps and batch of gz dt
+            gdt[:, s : s + c] = (gz.mul_(At).sum(2) + gu * x_c).transpose(0, 1)  # sum_n gz A
+            gx[:, s : s + c] = (gu * dt_c).transpose(0, 1)
         return gx, gdt, gAt.t(), gB, gC, carry.transpose(1, 2), None, None
+
+
+def time_major(start: int, chunk: int, *streams: torch.Tensor):
+    """Steps start .. start + chunk of batch-first streams (B, T, ...) as time-major views (c, B, ...): no copy
+    of the whole sequence (a fresh multi-megabyte tensor costs more in page faults than its arithmetic)."""
+    return [v[:, start : start + chunk].transpose(0, 1) for v in streams]
 
 
 @torch.compiler.disable  # torch.compile would unroll its loop step by step (minutes of compiling): it runs as written
