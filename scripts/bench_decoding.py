@@ -11,6 +11,7 @@ off so every hypothesis runs the full length. Both ways must produce the same to
 """
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -50,25 +51,27 @@ def recompute_step(model: TokenDecoder):
 
 
 def step_latency(
-    model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 20
+    model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 40
 ) -> dict[int, float | None]:
     """Median seconds of one incremental step at each position (the state grown by feeding tokens up to it);
-    None where the decoder cannot reach that position (a Transformer's maximum length)."""
-    tokens, t, out = torch.full((batch,), BOS_ID), 0, {}
+    None where the decoder cannot reach that position (a Transformer's maximum length). Paired: the states at
+    every position are kept, and each round times one step from a copy of each in turn (decoders may update
+    their state in place), so a drift in the machine's load hits every position alike."""
+    tokens, t, states = torch.full((batch,), BOS_ID), 0, {}
     try:
         for p in sorted(positions):
             while t < p:
                 _, state = model.step(tokens, state)
                 t += 1
-            times = []
-            for _ in range(steps):
-                seconds, (_, state) = timed(lambda: model.step(tokens, state))
-                times.append(seconds)
-                t += 1
-            out[p] = statistics.median(times)
+            states[p] = state
     except (ValueError, IndexError, RuntimeError):
-        out.update({p: None for p in positions if p not in out})
-    return out
+        pass
+    times = {p: [] for p in states}
+    for _ in range(steps):
+        for p, s in states.items():
+            s = copy.deepcopy(s)
+            times[p].append(timed(lambda: model.step(tokens, s))[0])
+    return {p: statistics.median(times[p]) if p in states else None for p in positions}
 
 
 def timed(fn) -> tuple[float, torch.Tensor]:
