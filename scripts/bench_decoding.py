@@ -51,24 +51,25 @@ def recompute_step(model: TokenDecoder):
 
 
 def step_latency(
-    model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 40
+    model: TokenDecoder, state, batch: int, positions: list[int], steps: int = 100
 ) -> dict[int, float | None]:
     """Median seconds of one incremental step at each position (the state grown by feeding tokens up to it);
     None where the decoder cannot reach that position (a Transformer's maximum length). Paired: the states at
     every position are kept, and each round times one step from a copy of each in turn (decoders may update
-    their state in place), so a drift in the machine's load hits every position alike."""
+    their state in place), the order reversed every other round, so a drift in the machine's load hits every
+    position alike."""
     tokens, t, states = torch.full((batch,), BOS_ID), 0, {}
     try:
         for p in sorted(positions):
             while t < p:
                 _, state = model.step(tokens, state)
                 t += 1
-            states[p] = state
+            states[p] = copy.deepcopy(state)  # a snapshot: stepping on may update the state in place
     except (ValueError, IndexError, RuntimeError):
         pass
     times = {p: [] for p in states}
-    for _ in range(steps):
-        for p, s in states.items():
+    for round_ in range(steps):
+        for p, s in list(states.items())[:: 1 if round_ % 2 else -1]:  # first and last take turns to go first
             s = copy.deepcopy(s)
             times[p].append(timed(lambda: model.step(tokens, s))[0])
     return {p: statistics.median(times[p]) if p in states else None for p in positions}

@@ -192,6 +192,8 @@ def test_bench_decoding_smoke(tmp_path):
             "1",
             "--width",
             "16",
+            "--latency-at",
+            "2,9",
             "--out",
             str(out),
             "--results",
@@ -204,6 +206,7 @@ def test_bench_decoding_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]  # the script also checks both ways give the same tokens
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"gru", "tcn", "transformer"} and all(r["greedy inc"] > 0 for r in results.values())
+    assert all(set(r["step_ms"]) == {"2", "9"} and min(r["step_ms"].values()) > 0 for r in results.values())
     assert {r["decoder"]: r["greedy incremental tok/s"] for r in recorded_rows(tmp_path / "r.json", "smoke")} == {
         k: round(r["greedy inc"]) for k, r in results.items()
     }
