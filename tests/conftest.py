@@ -1,5 +1,6 @@
 """Shared fixtures: compose the real configs, shrunk to CPU, a temp run dir and a few batches."""
 
+import copy
 import functools
 import importlib.util
 import os
@@ -36,13 +37,20 @@ def encoder_names() -> list[str]:
     return list_models("encoder")
 
 
+@functools.cache
+def family_config(group: str, name: str) -> tuple[type, dict]:
+    """A family's class and config, composed once per test process (module-level parametrisations ask for the
+    same ones again and again: a Hydra composition costs about half a second)."""
+    node = compose_config([f"{group}={name}"])[group]
+    return get_class(node._target_), OmegaConf.to_container(node)
+
+
 def small_part(group: str, name: str, width: int = 8):
     """configs/<group>/<name>.yaml (a family's encoder or decoder) as a partial waiting for its sizes, at a
     small width (the knob the family declares) and without dropout: what the contract tests build, for
     every family found in configs/ with no list kept here."""
-    node = compose_config([f"{group}={name}"])[group]
-    family = get_class(node._target_)
-    kwargs = {k: v for k, v in OmegaConf.to_container(node).items() if k not in ("_target_", "target_params")}
+    family, node = family_config(group, name)
+    kwargs = {k: copy.deepcopy(v) for k, v in node.items() if k not in ("_target_", "target_params")}
     knob = family.width
     if knob.multiple_of:
         width = max(width, 2 * int(kwargs.get(knob.multiple_of, 1)))
