@@ -1,5 +1,7 @@
 # make train:        set up .venv from the lock (once), then train the default experiment
-# make test:         set up .venv from the lock (once), then run the whole test suite
+# make test:         set up .venv from the lock (once), then the test suite without the tests marked slow (CI)
+# make test-all:     the same with the slow ones (every family in every mapping end to end, reproductions, the
+#                    aligned exports, benchmark smoke runs): run it before landing a change to families or tasks
 # make test-latest:  a fresh .venv-latest with the newest releases pyproject.toml allows, then the suite:
 #                    a release that breaks a result is seen on purpose, not by a newcomer
 # make lock:         refresh requirements.lock from pyproject.toml (after changing a dependency)
@@ -13,7 +15,7 @@ EXTRAS := dev,forecast,tune,mlflow,wandb,rich,export,baselines,cluster,docs
 # must not ask for a release the machines that run it refuse.
 CAP := $(wildcard /etc/xdg/pip/constraints.txt)
 
-.PHONY: train test test-fast test-latest lock docs serve clean
+.PHONY: train test test-all test-latest lock docs serve clean
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +28,10 @@ train: $(VENV)/.installed
 	$(PY) train.py $(ARGS)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -n 2 $(ARGS)
-
-test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n 2 -m "not slow" $(ARGS)
+
+test-all: $(VENV)/.installed
+	$(PY) -m pytest -n 2 $(ARGS)
 
 test-latest:
 	rm -rf .venv-latest
@@ -37,7 +39,7 @@ test-latest:
 	.venv-latest/bin/python -m pip install --upgrade pip
 	.venv-latest/bin/python -m pip install --upgrade --upgrade-strategy eager -e ".[$(EXTRAS)]"
 	.venv-latest/bin/python scripts/lock_diff.py $(LOCK)   # the releases that differ from the lock: the suspects
-	.venv-latest/bin/python -m pytest -n 2 $(ARGS)
+	.venv-latest/bin/python -m pytest -n 2 -m "not slow" $(ARGS)
 
 # One lock for every platform and Python >= 3.10 (uv's universal resolution, markers where versions differ),
 # installed with pip. The versions the suite was run with are those for Python 3.11 on Linux x86_64.

@@ -49,7 +49,8 @@ def ort_against_eager(task, path, batch: int, length: int, seed: int) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("task_class", [ManyToOne, Aligned])
+# the aligned head over the same backbone graph: with the slow tests (make test-all)
+@pytest.mark.parametrize("task_class", [ManyToOne, pytest.param(Aligned, marks=pytest.mark.slow)])
 def test_every_family_exports_with_any_batch_and_length(tmp_path, family, task_class):
     torch.manual_seed(0)
     task = task_class(small_part("model", family), num_classes=3, input_size=5).eval()

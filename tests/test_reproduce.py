@@ -98,7 +98,7 @@ def test_ci_scale_suite_runs_every_row_and_family(tmp_path):
             str(mnist_root(tmp_path / "mnist")),
         ],
         tmp_path,
-        timeout=900,
+        timeout=2400,  # every row x 16 families: over 15 minutes on 2 shared cores
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = json.loads((out / "results.json").read_text())["rows"]

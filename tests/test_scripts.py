@@ -275,6 +275,7 @@ def test_gpu_check_runs_every_step_and_records_how_each_ended(tmp_path):
     assert "needs a CUDA GPU" in (tmp_path / "cuda_tests.md").read_text()
 
 
+@pytest.mark.slow
 def test_bench_compile_smoke(tmp_path):
     result = run_cli(
         [
@@ -417,6 +418,7 @@ def test_count_ops_shows_the_gpu_path_of_mambas_scan_launching_fewer_operations(
     assert {r["model"]: r["operations"] for r in recorded_rows(tmp_path / "ops.json", "cpu")} == counts
 
 
+@pytest.mark.slow
 def test_bench_listops_runs_each_family_and_records_its_accuracy(tmp_path):
     """The real command per family and seed, on a tiny ListOps, recorded with its preset."""
     from tests.data.fixtures import data_overrides
