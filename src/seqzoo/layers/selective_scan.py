@@ -19,8 +19,8 @@ every step is one contiguous block:
   page by page cost more than the copying (8 ms each on one core, ~8 of them per training step);
 * forward, per chunk: the decays ``exp(dt A)`` and inputs ``dt x B`` for the whole chunk in one operation
   each (``dt x`` is recomputed in the backward pass rather than kept), the recurrence (one fused multiply-add
-  per step, in place), the readout ``C . h`` as one matrix product; only the state
-  entering each chunk is kept (B, N, E per chunk);
+  per step, in place), the readout ``C . h`` as one matrix product; only the state entering each chunk is kept
+  (B, N, E per chunk);
 * backward, per chunk from the last: the chunk's states are recomputed from the kept one, the adjoint
   recurrence ``g_t = C_t gy_t + a_{t+1} g_{t+1}`` runs backwards in time, and every gradient is a matrix
   product or an elementwise product over the chunk.
